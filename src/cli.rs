@@ -1,0 +1,123 @@
+//! The command line (contract §1). Every option also reads its environment variable; secret
+//! values are hidden from `--help` and wrapped before anything can print them.
+use clap::{Args, Parser, Subcommand};
+use secrecy::SecretString;
+use std::process::ExitCode;
+
+use crate::config::{self, ConfigError, DatabaseSettings, ServeSettings, WebhookSettings};
+
+#[derive(Parser)]
+#[command(
+    name = "b1bridge",
+    version,
+    about = "Magento 2 / Adobe Commerce ⇄ SAP Business One order-to-cash bridge"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// HTTP API (webhook intake, operators' API) and, later, the worker pool, in one process.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Print the OpenAPI document (the same bytes as `openapi/openapi.json`).
+    Openapi,
+}
+
+fn secret(s: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(s.to_owned()))
+}
+
+#[derive(Args, Clone)]
+pub struct DatabaseArgs {
+    /// Postgres URL.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = secret)]
+    pub database_url: Option<SecretString>,
+}
+
+#[derive(Args, Clone)]
+pub struct ServeArgs {
+    /// HTTP listen address.
+    #[arg(long, env = "B1BRIDGE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Comma-separated Standard Webhooks secrets (`whsec_…`); every one is accepted.
+    #[arg(long, env = "B1BRIDGE_WEBHOOK_SECRETS", hide_env_values = true, value_parser = secret)]
+    pub webhook_secrets: Option<SecretString>,
+    /// Accepted clock skew of `webhook-timestamp`, both directions, in seconds.
+    #[arg(long, env = "B1BRIDGE_WEBHOOK_TOLERANCE_SECS", default_value_t = 300)]
+    pub webhook_tolerance_secs: u64,
+    /// Serve HTTP only, without the worker pool.
+    #[arg(long)]
+    pub no_workers: bool,
+    /// Do not apply pending migrations at start-up.
+    #[arg(long)]
+    pub no_migrate: bool,
+}
+
+impl ServeArgs {
+    /// Validates everything at once, so a misconfigured deployment fails at start with the
+    /// variable's name.
+    pub fn settings(&self) -> Result<ServeSettings, ConfigError> {
+        Ok(ServeSettings {
+            listen: config::parse_listen(&self.listen)?,
+            database: DatabaseSettings::from_raw(self.db.database_url.as_ref())?,
+            webhook: WebhookSettings::from_raw(
+                self.webhook_secrets.as_ref(),
+                self.webhook_tolerance_secs,
+            )?,
+            migrate: !self.no_migrate,
+        })
+    }
+}
+
+/// Entry point used by `main`: parses, runs, and turns errors into a message and exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("b1bridge: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("b1bridge: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Openapi => {
+            println!("{}", crate::http::openapi_json());
+            Ok(())
+        }
+        Command::Migrate(db) => {
+            crate::telemetry::init();
+            let settings = DatabaseSettings::from_raw(db.database_url.as_ref())?;
+            let pool = crate::store::connect(&settings).await?;
+            crate::store::migrate(&pool).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Serve(args) => {
+            crate::telemetry::init();
+            let settings = args.settings()?;
+            let app = crate::app::Application::build(settings).await?;
+            tracing::info!(address = %app.address(), "b1bridge serving");
+            app.run_until_stopped(crate::app::shutdown_signal()).await?;
+            Ok(())
+        }
+    }
+}

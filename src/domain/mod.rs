@@ -1,0 +1,9 @@
+//! The business core: what an order is, what money is, which problems exist and who owns
+//! them. Nothing in here performs I/O, so every rule can be tested with plain values.
+pub mod event;
+pub mod exception;
+pub mod ids;
+pub mod magento_order;
+pub mod money;
+pub mod order;
+pub mod order_flow;

@@ -1,0 +1,167 @@
+//! `POST /webhooks/magento` (contract §2): verify, parse, commit, then answer.
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use chrono::{TimeZone, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::signature::{self, SignedHeaders};
+use super::{ApiContext, ApiError};
+use crate::domain::event::{parse_event, EventError};
+use crate::store::intake::{self, Delivery, IntakeOutcome};
+
+/// The answer to a stored delivery.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"event_id": "01936f6e-5f1e-7c4a-9d7e-3b1f2a4c5d6e", "status": "accepted"}))]
+pub struct WebhookAck {
+    pub event_id: Uuid,
+    pub status: AckStatus,
+}
+
+#[derive(Debug, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AckStatus {
+    /// Verified and committed.
+    Accepted,
+    /// This `webhook-id` was stored before; nothing is processed twice.
+    Duplicate,
+}
+
+/// Receives a signed Magento order event.
+///
+/// Verification follows Standard Webhooks v1 on the raw body. Bodies use the envelope
+/// `{"type": "order.placed" | "order.updated" | "order.cancelled", "timestamp", "data": {"order": {…}}}`
+/// or the Adobe Commerce observer envelope `{"eventName", "data": {"order": {…}}}`.
+#[utoipa::path(post, path = "/webhooks/magento", tag = "webhooks",
+    request_body(content = serde_json::Value, content_type = "application/json",
+        description = "An order event; `data.order` is the order as Magento's `GET /V1/orders/{id}` returns it",
+        example = json!({"type": "order.cancelled", "timestamp": "2026-11-26T10:00:00Z",
+                         "data": {"order": {"entity_id": 9, "increment_id": "000000013"}}})),
+    params(
+        ("webhook-id" = String, Header, description = "Unique delivery id; retries reuse it"),
+        ("webhook-timestamp" = i64, Header, description = "Unix seconds when signed"),
+        ("webhook-signature" = String, Header, description = "Space-separated `v1,<base64>` signatures"),
+    ),
+    responses(
+        (status = 202, description = "Verified and durably stored", body = WebhookAck),
+        (status = 200, description = "A retry of a stored delivery; not processed again", body = WebhookAck),
+        (status = 400, description = "The body is not JSON (kept, filed as `payload_invalid`)", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or invalid signature, or timestamp outside the tolerance; nothing stored", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the limit (1 MiB)", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Signed JSON that is not a usable order event; kept and filed as `payload_invalid`", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Database unavailable; nothing acknowledged, retry", body = super::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn receive(
+    State(ctx): State<ApiContext>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<WebhookAck>), ApiError> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge {
+                limit: ctx.webhook.max_body_bytes,
+            }
+        } else {
+            ApiError::BadRequest(rejection.body_text())
+        }
+    })?;
+    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let signed = SignedHeaders {
+        id: h("webhook-id"),
+        timestamp: h("webhook-timestamp"),
+        signature: h("webhook-signature"),
+    };
+    let ts = signature::verify(
+        &ctx.webhook.keys,
+        &signed,
+        &body,
+        Utc::now().timestamp(),
+        ctx.webhook.tolerance,
+    )
+    .map_err(|e| {
+        tracing::warn!(event = signed.id.unwrap_or("-"), reason = %e, "webhook rejected");
+        ApiError::SignatureInvalid(e.to_string())
+    })?;
+    let webhook_id = signed.id.expect("verified deliveries have an id");
+    let span = tracing::info_span!("webhook", event = %webhook_id, order = tracing::field::Empty);
+    let _guard = span.enter();
+
+    let delivery = Delivery {
+        webhook_id,
+        webhook_timestamp: Utc.timestamp_opt(ts, 0).single().unwrap_or_else(Utc::now),
+        headers: kept_headers(&headers),
+        body: &body,
+    };
+    let outcome = match parse_event(&body) {
+        Ok(event) => {
+            span.record("order", event.increment_id.as_str());
+            intake::record_order_event(&ctx.pool, &delivery, &event).await?
+        }
+        Err((error, hint)) => {
+            if let Some(order) = &hint {
+                span.record("order", order.as_str());
+            }
+            let outcome = intake::record_invalid_event(
+                &ctx.pool,
+                &delivery,
+                &error.to_string(),
+                hint.as_deref(),
+            )
+            .await?;
+            if let IntakeOutcome::Invalid { event_id, .. } = outcome {
+                tracing::warn!(%event_id, problem = %error, "unusable event kept as payload_invalid");
+                return Err(match error {
+                    EventError::NotJson(d) => {
+                        ApiError::BadRequest(format!("body is not JSON: {d}"))
+                    }
+                    EventError::Unusable(detail) => ApiError::Unprocessable {
+                        detail,
+                        event_id: Some(event_id),
+                    },
+                });
+            }
+            outcome
+        }
+    };
+    Ok(match outcome {
+        IntakeOutcome::Accepted { event_id } => {
+            tracing::info!(%event_id, "event accepted");
+            (
+                StatusCode::ACCEPTED,
+                Json(WebhookAck {
+                    event_id,
+                    status: AckStatus::Accepted,
+                }),
+            )
+        }
+        IntakeOutcome::Duplicate { event_id } | IntakeOutcome::Invalid { event_id, .. } => {
+            tracing::info!(%event_id, "duplicate delivery");
+            (
+                StatusCode::OK,
+                Json(WebhookAck {
+                    event_id,
+                    status: AckStatus::Duplicate,
+                }),
+            )
+        }
+    })
+}
+
+/// Headers worth keeping with the event, minus anything that could be a credential.
+fn kept_headers(headers: &HeaderMap) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for (name, value) in headers {
+        let name = name.as_str();
+        if matches!(name, "authorization" | "cookie" | "proxy-authorization") {
+            continue;
+        }
+        if let Ok(v) = value.to_str() {
+            map.insert(name.to_owned(), serde_json::Value::String(v.to_owned()));
+        }
+    }
+    serde_json::Value::Object(map)
+}

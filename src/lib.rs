@@ -1,0 +1,20 @@
+//! b1bridge: keeps a Magento 2 / Adobe Commerce store and SAP Business One in step.
+//!
+//! The module tree is the architecture:
+//! - [`domain`]: orders, money, mapping rules and exception categories. Pure: no I/O.
+//! - [`http`]: the HTTP edge (webhook intake, operators' API, health, OpenAPI).
+//! - [`store`]: Postgres storage (events, outbox, orders, exceptions).
+//! - [`sap`]: the SAP B1 Service Layer client (a port).
+//! - [`magento`]: the Magento REST client (a port).
+//! - [`worker`]: background processes that drain the outbox.
+//! - [`sim`]: simulators of SAP B1 and Magento for tests and the demo.
+//!
+//! Dependencies point inward: `http` and `worker` use `domain`, `store`, `sap` and `magento`;
+//! `domain` uses nothing of ours.
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,81 @@
+//! Postgres storage. All SQL lives here; functions that must commit together take a
+//! `&mut PgConnection` from the caller's transaction.
+pub mod exceptions;
+pub mod intake;
+
+use secrecy::ExposeSecret;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use std::str::FromStr;
+
+use crate::config::DatabaseSettings;
+
+/// Storage failures, split by what the caller should do about them.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Postgres cannot be reached or has no connection to spare: retry later (HTTP 503).
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e),
+            // 57P01 admin shutdown, 57P03 cannot connect now, 08xxx connection exceptions.
+            sqlx::Error::Database(db)
+                if db
+                    .code()
+                    .is_some_and(|c| c.starts_with("08") || c == "57P01" || c == "57P03") =>
+            {
+                StoreError::Unavailable(e)
+            }
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+impl StoreError {
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+/// A lazily connecting pool: the service starts (and answers 503) while Postgres is down,
+/// and recovers by itself when it is back.
+pub fn connect_lazy(settings: &DatabaseSettings) -> Result<PgPool, StoreError> {
+    let options =
+        PgConnectOptions::from_str(settings.url.expose_secret()).map_err(StoreError::Database)?;
+    Ok(PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(settings.acquire_timeout)
+        .connect_lazy_with(options))
+}
+
+/// Connects now, failing if Postgres is unreachable (used by `migrate` and start-up).
+pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, StoreError> {
+    let pool = connect_lazy(settings)?;
+    sqlx::query("SELECT 1").execute(&pool).await?;
+    Ok(pool)
+}
+
+pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
+    sqlx::migrate!("./migrations").run(pool).await?;
+    Ok(())
+}
+
+/// `readyz`: can we run a query right now?
+pub async fn ping(pool: &PgPool) -> Result<(), StoreError> {
+    sqlx::query("SELECT 1").execute(pool).await?;
+    Ok(())
+}
