@@ -100,7 +100,7 @@ pub fn run() -> ExitCode {
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Openapi => {
-            println!("{}", crate::http::openapi_json());
+            print!("{}", crate::http::openapi_json());
             Ok(())
         }
         Command::Migrate(db) => {
