@@ -4,6 +4,7 @@ pub mod event;
 pub mod exception;
 pub mod ids;
 pub mod magento_order;
+pub mod mapping;
 pub mod mappings;
 pub mod money;
 pub mod order;
