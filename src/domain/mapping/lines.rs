@@ -151,19 +151,24 @@ fn line_exception(order: &Order, category: Category, findings: Vec<Finding>) -> 
     };
     let order_id = &order.increment_id;
     let list = quoted(&skus);
+    // The exact endpoint when there is one SKU; the pattern when there are several.
+    let sku_path = match skus.as_slice() {
+        [sku] => format!("{SKUS_API}/{sku}"),
+        _ => format!("{SKUS_API}/{{sku}}"),
+    };
     let (title, what_to_do) = match category {
         Category::UnknownSku => (
             format!("{noun} {list} on order {order_id} {has} no SAP B1 item"),
             format!(
                 "Add the item to SAP B1 or map the SKU to an existing ItemCode under \
-                 {SKUS_API}/{{sku}}, then retry the exception."
+                 {sku_path}, then retry the exception."
             ),
         ),
         Category::ItemNotSellable => (
             format!("{noun} {list} on order {order_id} {is} not sellable in SAP B1"),
             format!(
                 "In SAP B1, make the item active, unfreeze it and tick 'Sales Item' (or map the \
-                 SKU to another item under {SKUS_API}/{{sku}}), then retry the exception."
+                 SKU to another item under {sku_path}), then retry the exception."
             ),
         ),
         _ => (
@@ -317,7 +322,7 @@ mod tests {
             "SKUs 'MH09-XS-Blue', 'RACER' on order 000000013 have no SAP B1 item"
         );
         assert_eq!(e.skus, ["MH09-XS-Blue", "RACER"]);
-        assert!(e.detail.contains("/api/v1/mappings/skus"));
+        assert!(e.detail.contains("/api/v1/mappings/skus/{sku}"));
         assert_eq!(e.dedup_key, "unknown_sku|000000013|MH09-XS-Blue,RACER");
     }
 
@@ -373,6 +378,7 @@ mod tests {
             errs[0].title,
             "SKU 'RACER' on order 000000013 is not sellable in SAP B1"
         );
+        assert!(errs[0].detail.contains("/api/v1/mappings/skus/RACER)"));
         assert!(errs[0]
             .detail
             .contains("inactive, frozen, not a sales item"));
