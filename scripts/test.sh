@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/ensure-postgres.sh
 source scripts/ensure-postgres.sh
-cargo test --locked --all-targets "$@"
+cargo test --locked "$@"
