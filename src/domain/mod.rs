@@ -1,5 +1,6 @@
 //! The business core: what an order is, what money is, which problems exist and who owns
 //! them. Nothing in here performs I/O, so every rule can be tested with plain values.
+pub mod aimd;
 pub mod event;
 pub mod exception;
 pub mod ids;
@@ -7,3 +8,4 @@ pub mod magento_order;
 pub mod money;
 pub mod order;
 pub mod order_flow;
+pub mod retry;
