@@ -115,6 +115,9 @@ fn dispatch(
         (Method::GET, Some(key), Tail::None) => {
             read_entity(state, set, &key, query, headers).map(Reply::Done)
         }
+        (Method::GET, Some(key), Tail::Segment(property)) => {
+            read_property(state, set, &key, &property, headers).map(Reply::Done)
+        }
         (Method::POST, None, Tail::None) => {
             let object = parse_object(body)?;
             let base = "/b1s/v1";
@@ -282,16 +285,9 @@ fn count(
     Ok(sl_text(rows.len().to_string()))
 }
 
-fn read_entity(
-    state: &SapSimState,
-    set: EntitySet,
-    key: &Key,
-    raw_query: Option<&str>,
-    headers: &HeaderMap,
-) -> Result<Response, ServiceLayerError> {
-    let query = QueryOptions::parse(raw_query)?;
-    query.check_properties(&set.property_names())?;
-    let found = state.with_company(|c| match (set, key) {
+/// One entity as its JSON object, if it exists.
+fn find_entity(state: &SapSimState, set: EntitySet, key: &Key) -> Option<Map<String, Value>> {
+    state.with_company(|c| match (set, key) {
         (EntitySet::Items, Key::Text(k)) => c.items.get(k).map(to_object),
         (EntitySet::BusinessPartners, Key::Text(k)) => c.business_partners.get(k).map(to_object),
         (EntitySet::Warehouses, Key::Text(k)) => c.warehouses.get(k).map(to_object),
@@ -302,8 +298,20 @@ fn read_entity(
             .and_then(|kind| c.documents(kind).get(n))
             .map(|d| d.to_object()),
         _ => None,
-    });
-    let mut entity = query.project(found.ok_or_else(ServiceLayerError::not_found)?);
+    })
+}
+
+fn read_entity(
+    state: &SapSimState,
+    set: EntitySet,
+    key: &Key,
+    raw_query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<Response, ServiceLayerError> {
+    let query = QueryOptions::parse(raw_query)?;
+    query.check_properties(&set.property_names())?;
+    let found = find_entity(state, set, key).ok_or_else(ServiceLayerError::not_found)?;
+    let mut entity = query.project(found);
     entity.insert(
         "odata.metadata".into(),
         Value::String(format!(
@@ -313,6 +321,35 @@ fn read_entity(
         )),
     );
     Ok(sl_json(StatusCode::OK, &Value::Object(entity)))
+}
+
+/// `GET /Orders(1)/DocEntry` → `{"value":1}`; a null value is 404 -2028 (GUIDE p.88-89).
+fn read_property(
+    state: &SapSimState,
+    set: EntitySet,
+    key: &Key,
+    property: &str,
+    headers: &HeaderMap,
+) -> Result<Response, ServiceLayerError> {
+    if !property.starts_with("U_") && !set.property_names().contains(property) {
+        return Err(ServiceLayerError::unknown_segment(property));
+    }
+    let entity = find_entity(state, set, key).ok_or_else(ServiceLayerError::not_found)?;
+    let value = match entity.get(property) {
+        Some(v) if !v.is_null() => v.clone(),
+        _ => {
+            return Err(ServiceLayerError::new(
+                StatusCode::NOT_FOUND,
+                -2028,
+                format!("Resource not found for the property: {property}"),
+            ))
+        }
+    };
+    let body = serde_json::json!({
+        "odata.metadata": format!("{}/$metadata#{}/{property}", base_url(headers), set.name()),
+        "value": value,
+    });
+    Ok(sl_json(StatusCode::OK, &body))
 }
 
 /// 201 with `Location` and the entity, or 204 when the client sent `Prefer:

@@ -44,6 +44,16 @@ impl Sessions {
         self.last_used.remove(id);
     }
 
+    /// Sessions that would still be accepted, counted without touching them (so a test can
+    /// wait for an idle session to die without keeping it alive).
+    pub fn live_count(&self) -> usize {
+        let now = Instant::now();
+        self.last_used
+            .values()
+            .filter(|last| now.duration_since(**last) <= self.timeout)
+            .count()
+    }
+
     /// Every client must log in again, as after a Service Layer restart.
     pub fn expire_all(&mut self) {
         self.last_used.clear();
@@ -79,7 +89,9 @@ mod tests {
         let mut s = Sessions::new(Duration::from_millis(50));
         let id = s.open();
         assert!(s.touch(&id));
+        assert_eq!(s.live_count(), 1);
         std::thread::sleep(Duration::from_millis(80));
+        assert_eq!(s.live_count(), 0);
         assert!(!s.touch(&id));
         assert!(!s.touch("unknown"));
         let id = s.open();

@@ -138,7 +138,8 @@ impl SapSimState {
 
     pub fn stats(&self) -> SapSimStats {
         let counts = self.with_company(|c| c.num_at_card_counts());
-        self.inner.traffic.snapshot(counts)
+        let live = self.with_sessions(|s| s.live_count());
+        self.inner.traffic.snapshot(live, counts)
     }
 
     /// How many orders carry this `NumAtCard` (the exactly-once check of the pipeline).
