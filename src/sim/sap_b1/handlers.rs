@@ -388,8 +388,9 @@ fn created(headers: &HeaderMap, location: String, mut entity: Map<String, Value>
 
 /// The write is committed; now the client must not hear about it. With the simulator's own
 /// listener ([`serve`](super::serve)) the connection is killed before a byte of the response
-/// is written. Served by plain `axum::serve` (no kill switch), the body fails instead, which
-/// aborts the connection after the status line: weaker, but still a transport error.
+/// is written. Served by plain `axum::serve` (no kill switch), the body fails instead and hyper
+/// drops the connection; in practice before the head is flushed, though hyper does not
+/// promise that, so prefer [`serve`](super::serve).
 fn lose_response(kill: Option<ConnectionKill>) -> Response {
     match kill {
         Some(kill) => {

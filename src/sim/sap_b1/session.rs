@@ -17,8 +17,13 @@ impl Sessions {
         }
     }
 
-    /// Opens a session and returns its id (GUID-like, as B1's are).
+    /// Opens a session and returns its id (GUID-like, as B1's are). Dead sessions are
+    /// forgotten here, so a long benchmark that logs in often does not grow the table.
     pub fn open(&mut self) -> String {
+        let now = Instant::now();
+        let timeout = self.timeout;
+        self.last_used
+            .retain(|_, last| now.duration_since(*last) <= timeout);
         let id = uuid::Uuid::new_v4().to_string();
         self.last_used.insert(id.clone(), Instant::now());
         id

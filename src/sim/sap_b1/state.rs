@@ -172,6 +172,9 @@ impl SapSimState {
         warehouse_code: &str,
         in_stock: Decimal,
     ) -> Result<(), ServiceLayerError> {
+        if in_stock < Decimal::ZERO {
+            return Err(ServiceLayerError::bad_request("Stock cannot be negative"));
+        }
         self.with_company(|c| {
             if !c.warehouses.contains_key(warehouse_code) {
                 return Err(ServiceLayerError::business(format!(

@@ -197,3 +197,21 @@ async fn deliveries_beyond_stock_fall_into_negative_inventory() {
     );
     assert!(sl.sim.delivery_notes().is_empty());
 }
+
+#[tokio::test]
+async fn a_line_named_twice_cannot_deliver_more_than_is_open() {
+    let sl = Sl::start().await;
+    let o = sl
+        .create_order(&order("WEBGUEST", "000000081", "24-WG088", 3))
+        .await;
+    let answer = sl
+        .control("deliveries", &json!({"order_doc_entry": o["DocEntry"], "lines": [{"line_num": 0, "quantity": 2}, {"line_num": 0, "quantity": 2}]}))
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+    assert!(
+        answer.error().1.contains("exceeds its open quantity"),
+        "{}",
+        answer.text
+    );
+    assert!(sl.sim.delivery_notes().is_empty());
+}

@@ -166,3 +166,39 @@ async fn concurrent_requests_are_counted_and_latency_is_applied_outside_locks() 
         .unwrap();
     assert_eq!(over_http["max_concurrent_requests"], 6);
 }
+
+#[tokio::test]
+async fn a_lost_response_also_drops_the_connection_when_the_router_is_served_by_plain_axum() {
+    use b1bridge::sim::sap_b1::{router, SapSimState};
+    let state = SapSimState::new(SapSimConfig::default()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = router(state.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = reqwest::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("http://{addr}/b1s/v1/Login"))
+        .json(&super::credentials())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cookie = format!("B1SESSION={}", login["SessionId"].as_str().unwrap());
+    state
+        .set_faults(Faults {
+            lost_response_rate: 1.0,
+            ..Default::default()
+        })
+        .unwrap();
+    let sent = http
+        .post(format!("http://{addr}/b1s/v1/Orders"))
+        .header("Cookie", cookie)
+        .json(&order("WEBGUEST", "000000098", "RACER", 1))
+        .send()
+        .await;
+    let error = sent.expect_err("the response must be lost");
+    assert!(error.is_request(), "{error:?}");
+    assert_eq!(state.orders_by_num_at_card("000000098"), 1);
+}
