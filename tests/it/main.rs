@@ -1,5 +1,6 @@
 //! The integration test binary: one binary, one module per area, real Postgres.
 mod intake;
 mod openapi;
+mod sap_sim;
 mod support;
 mod worker;
