@@ -16,5 +16,6 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod sap;
 pub mod store;
 pub mod telemetry;

@@ -102,9 +102,11 @@ fn parse_value(root: &Value) -> Result<OrderEvent, EventError> {
             "order.placed" => EventKind::Placed,
             "order.updated" => EventKind::Updated,
             "order.cancelled" => EventKind::Cancelled,
-            other => return Err(EventError::Unusable(format!(
+            other => {
+                return Err(EventError::Unusable(format!(
                 "event type '{other}' is not one of order.placed, order.updated, order.cancelled"
-            ))),
+            )))
+            }
         };
         (kind, Envelope::StandardWebhooks)
     } else if let Some(name) = obj.get("eventName") {
