@@ -17,5 +17,6 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod sap;
+pub mod sim;
 pub mod store;
 pub mod telemetry;
