@@ -13,7 +13,7 @@ use super::documents::{DocKind, Document, DocumentLine};
 use super::entities::SalesTaxCode;
 use super::enums::{CancelStatus, DocStatus, YesNo};
 use super::errors::ServiceLayerError;
-use super::orders::change_committed;
+use super::order_actions::change_committed;
 use super::totals::{self, ExpenseInput, LineInput, TotalsInput};
 
 /// What a warehouse ships: some or all open lines of an order.
