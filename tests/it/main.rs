@@ -1,6 +1,7 @@
 //! The integration test binary: one binary, one module per area, real Postgres.
 mod intake;
 mod openapi;
+mod sap_client;
 mod sap_sim;
 mod support;
 mod worker;
