@@ -82,6 +82,11 @@ string_id!(
     /// An SAP B1 warehouse code (OWHS.WhsCode, 8 characters).
     WarehouseCode, "WarehouseCode", 8
 );
+string_id!(
+    /// An SAP B1 sales tax code / VAT group (OSTC.Code / OVTG.Code, 8 characters), the
+    /// `TaxCode` of a document line or additional expense.
+    TaxCode, "TaxCode", 8
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,305 @@
+//! Business settings: the choices a merchant makes about how orders become SAP documents
+//! (guest customers, serial/batch items, default warehouse, retries). Stored as one JSON
+//! document in Postgres and edited through `GET/PUT /api/v1/settings`; the defaults work
+//! against the SAP B1 simulator's default seed, so a fresh install posts orders at once.
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::ids::{CardCode, TaxCode, WarehouseCode};
+use super::validation::FieldError;
+
+/// Longest `card_code_prefix`: leaves room for a 10-digit Magento customer id (Magento's
+/// `customer_entity.entity_id` is an unsigned 32-bit integer) inside SAP's 15-character CardCode.
+pub const MAX_CARD_CODE_PREFIX: usize = 5;
+
+/// What to do with an order placed without a customer account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GuestPolicy {
+    /// Post on one shared guest Business Partner (`guest_card_code`); the order's own
+    /// addresses travel on the document.
+    #[default]
+    SharedGuest,
+    /// One Business Partner per guest e-mail: found by e-mail, else created.
+    PerEmail,
+    /// Do not post; raise `customer_unmapped` so customer service decides.
+    Hold,
+}
+
+/// What to do with lines whose SAP item is serial- or batch-managed. A Sales Order does not
+/// need serial/batch numbers (they are picked at delivery), but some companies want a person
+/// to look at such orders first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SerialBatchPolicy {
+    /// Raise `serial_batch_required` and do not post.
+    #[default]
+    Hold,
+    /// Post normally; numbers are chosen when the delivery is made in SAP.
+    Post,
+}
+
+/// The merchant's settings. Every field has a default, so settings stored by an older
+/// version still load after a field is added.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct Settings {
+    pub guest_policy: GuestPolicy,
+    /// The shared Business Partner for guest orders under `shared_guest`.
+    #[schema(value_type = String, example = "WEBGUEST")]
+    pub guest_card_code: CardCode,
+    /// Prefix of the CardCodes this service creates: `{prefix}{customer id}` for registered
+    /// customers, `{prefix}G{hash of e-mail}` for per-e-mail guests. 1–5 letters or digits.
+    #[schema(example = "W")]
+    pub card_code_prefix: String,
+    /// Warehouse of every line when no warehouse mapping is marked `order_default`.
+    #[schema(value_type = String, example = "01")]
+    pub default_warehouse: WarehouseCode,
+    pub serial_batch_policy: SerialBatchPolicy,
+    /// SAP freight (`ExpenseCode`) for shipping methods without a shipping-methods mapping.
+    pub default_freight_expense_code: i32,
+    /// SAP tax code for lines and shipping on which Magento charged no tax and named no rate.
+    #[schema(value_type = String, example = "EX")]
+    pub tax_exempt_code: TaxCode,
+    /// Quantity held back from every stock figure sent to Magento (stock sync).
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    #[schema(value_type = f64, example = 0)]
+    pub safety_stock: Decimal,
+    /// How long the SAP item-master facts (active, frozen, sales item, serial/batch) are
+    /// trusted before being read again.
+    pub item_cache_ttl_secs: u64,
+    /// An order job is retried at most this many times before it becomes `sap_unavailable` …
+    pub max_attempts: u32,
+    /// … or for at most this long since its first attempt, whichever comes first.
+    pub max_age_secs: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            guest_policy: GuestPolicy::SharedGuest,
+            guest_card_code: CardCode::parse("WEBGUEST").expect("valid literal"),
+            card_code_prefix: "W".into(),
+            default_warehouse: WarehouseCode::parse("01").expect("valid literal"),
+            serial_batch_policy: SerialBatchPolicy::Hold,
+            default_freight_expense_code: 1,
+            tax_exempt_code: TaxCode::parse("EX").expect("valid literal"),
+            safety_stock: Decimal::ZERO,
+            item_cache_ttl_secs: 300,
+            max_attempts: 12,
+            max_age_secs: 24 * 60 * 60,
+        }
+    }
+}
+
+impl Settings {
+    /// Checks what the types cannot: ranges and the CardCode prefix. Returns every problem
+    /// at once so an operator fixes the body in one go.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let prefix = &self.card_code_prefix;
+        if prefix.is_empty() || prefix.chars().count() > MAX_CARD_CODE_PREFIX {
+            errors.push(FieldError::new(
+                "card_code_prefix",
+                format!("must be 1 to {MAX_CARD_CODE_PREFIX} characters"),
+            ));
+        } else if !prefix.chars().all(|c| c.is_ascii_alphanumeric()) {
+            errors.push(FieldError::new(
+                "card_code_prefix",
+                "may contain only letters A-Z, a-z and digits",
+            ));
+        }
+        if self.default_freight_expense_code < 1 {
+            errors.push(FieldError::new(
+                "default_freight_expense_code",
+                "must be a positive SAP expense code",
+            ));
+        }
+        if self.safety_stock < Decimal::ZERO {
+            errors.push(FieldError::new("safety_stock", "must not be negative"));
+        }
+        if !(10..=86_400).contains(&self.item_cache_ttl_secs) {
+            errors.push(FieldError::new(
+                "item_cache_ttl_secs",
+                "must be between 10 and 86400 seconds",
+            ));
+        }
+        if !(1..=1000).contains(&self.max_attempts) {
+            errors.push(FieldError::new(
+                "max_attempts",
+                "must be between 1 and 1000",
+            ));
+        }
+        if !(60..=30 * 86_400).contains(&self.max_age_secs) {
+            errors.push(FieldError::new(
+                "max_age_secs",
+                "must be between 60 seconds and 30 days",
+            ));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// CardCode of a Business Partner created for a registered Magento customer:
+    /// `{prefix}{customer id}`, e.g. `W42`. `None` when it would not fit 15 characters
+    /// (only possible with settings that failed validation or a negative id).
+    pub fn card_code_for_customer(&self, magento_customer_id: i64) -> Option<CardCode> {
+        if magento_customer_id < 0 {
+            return None;
+        }
+        CardCode::parse(format!("{}{magento_customer_id}", self.card_code_prefix)).ok()
+    }
+
+    /// CardCode of a Business Partner created for a guest e-mail under `per_email`:
+    /// `{prefix}G{hash}`, the hash filling the remaining characters of the 15. Stable for an
+    /// e-mail (trimmed, case-insensitive) and never equal to a registered customer's code,
+    /// whose suffix is all digits. Two e-mails sharing a code is possible but very unlikely
+    /// (≥ 45 bits); SAP then refuses the duplicate and the order surfaces as `sap_rejected`.
+    pub fn card_code_for_guest_email(&self, email: &str) -> Option<CardCode> {
+        let room = 15usize.checked_sub(self.card_code_prefix.chars().count() + 1)?;
+        if room < 4 {
+            return None;
+        }
+        let digest = Sha256::digest(email.trim().to_lowercase().as_bytes());
+        CardCode::parse(format!(
+            "{}G{}",
+            self.card_code_prefix,
+            base32(&digest, room)
+        ))
+        .ok()
+    }
+}
+
+/// The first `chars` characters of Crockford base32 (no I, L, O, U): upper case and
+/// unambiguous when read out over the phone to SAP users.
+fn base32(bytes: &[u8], chars: usize) -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut out = String::with_capacity(chars);
+    let mut buffer: u32 = 0;
+    let mut bits = 0;
+    for &b in bytes {
+        buffer = (buffer << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(ALPHABET[((buffer >> bits) & 31) as usize] as char);
+            if out.len() == chars {
+                return out;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn defaults_are_valid_and_match_the_simulator_seed() {
+        let s = Settings::default();
+        assert_eq!(s.validate(), Ok(()));
+        assert_eq!(s.guest_policy, GuestPolicy::SharedGuest);
+        assert_eq!(s.guest_card_code.as_str(), "WEBGUEST");
+        assert_eq!(s.default_warehouse.as_str(), "01");
+        assert_eq!(s.tax_exempt_code.as_str(), "EX");
+        assert_eq!(s.default_freight_expense_code, 1);
+        assert_eq!(s.serial_batch_policy, SerialBatchPolicy::Hold);
+    }
+
+    #[test]
+    fn settings_round_trip_as_json_with_numbers_and_snake_case_enums() {
+        let json = serde_json::to_value(Settings::default()).unwrap();
+        assert_eq!(json["guest_policy"], "shared_guest");
+        assert_eq!(json["serial_batch_policy"], "hold");
+        assert!(json["safety_stock"].is_number());
+        let back: Settings = serde_json::from_value(json).unwrap();
+        assert_eq!(back, Settings::default());
+    }
+
+    #[test]
+    fn missing_fields_take_their_defaults_and_bad_ids_are_refused() {
+        let s: Settings =
+            serde_json::from_str(r#"{"guest_policy":"per_email","safety_stock":"2.5"}"#).unwrap();
+        assert_eq!(s.guest_policy, GuestPolicy::PerEmail);
+        assert_eq!(s.safety_stock, dec!(2.5));
+        assert_eq!(s.max_attempts, 12);
+        assert!(serde_json::from_str::<Settings>(r#"{"guest_card_code":""}"#).is_err());
+        assert!(serde_json::from_str::<Settings>(r#"{"guest_policy":"nobody"}"#).is_err());
+    }
+
+    #[test]
+    fn validation_names_every_bad_field() {
+        let s = Settings {
+            card_code_prefix: "TOOLONG".into(),
+            default_freight_expense_code: 0,
+            safety_stock: dec!(-1),
+            item_cache_ttl_secs: 0,
+            max_attempts: 0,
+            max_age_secs: 1,
+            ..Settings::default()
+        };
+        let fields: Vec<_> = s
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "card_code_prefix",
+                "default_freight_expense_code",
+                "safety_stock",
+                "item_cache_ttl_secs",
+                "max_attempts",
+                "max_age_secs"
+            ]
+        );
+        let s = Settings {
+            card_code_prefix: "W-".into(),
+            ..Settings::default()
+        };
+        assert_eq!(s.validate().unwrap_err()[0].field, "card_code_prefix");
+    }
+
+    #[test]
+    fn registered_card_codes_use_the_prefix_and_the_customer_id() {
+        let s = Settings {
+            card_code_prefix: "WEBSH".into(),
+            ..Settings::default()
+        };
+        assert_eq!(s.card_code_for_customer(1).unwrap().as_str(), "WEBSH1");
+        // The largest Magento customer id still fits with the longest prefix.
+        assert_eq!(
+            s.card_code_for_customer(4_294_967_295).unwrap().as_str(),
+            "WEBSH4294967295"
+        );
+        assert!(s.card_code_for_customer(-1).is_none());
+    }
+
+    #[test]
+    fn guest_card_codes_are_stable_case_insensitive_and_fill_fifteen_characters() {
+        let s = Settings::default();
+        let a = s.card_code_for_guest_email("Guest@Guest.com ").unwrap();
+        let b = s.card_code_for_guest_email("guest@guest.com").unwrap();
+        let c = s.card_code_for_guest_email("test@free.org").unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(a.as_str().len(), 15);
+        assert!(a.as_str().starts_with("WG"));
+        let long = Settings {
+            card_code_prefix: "WEBSH".into(),
+            ..Settings::default()
+        };
+        let d = long.card_code_for_guest_email("guest@guest.com").unwrap();
+        assert_eq!(d.as_str().len(), 15);
+        assert!(d.as_str().starts_with("WEBSHG"));
+    }
+}
