@@ -173,7 +173,7 @@ pub struct TaxCodeMapping {
     /// percentage, provided exactly one mapping has that percentage.
     #[serde(
         default,
-        with = "rust_decimal::serde::arbitrary_precision_option",
+        with = "super::money::json_decimal_option",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<f64>, example = 8.25)]
@@ -437,5 +437,25 @@ impl Mappings {
 
     pub fn payment_method(&self, method: &str) -> Option<&PaymentMethodMapping> {
         self.payment_methods.get(method.trim())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_fields_parse_from_a_json_value() {
+        let v: serde_json::Value =
+            serde_json::from_str(r#"{"sap_tax_code": "US-MI", "rate_percent": 8.25}"#).unwrap();
+        let MappingValue::TaxCode(t) = MappingKind::TaxCodes.parse_value(&v).unwrap() else {
+            panic!("a tax code mapping")
+        };
+        assert_eq!(t.rate_percent, Some(Decimal::new(825, 2)));
+        assert_eq!(
+            MappingValue::TaxCode(t).to_json(),
+            v,
+            "the number keeps its text"
+        );
     }
 }

@@ -92,6 +92,26 @@ pub fn decimal_from_json(v: &serde_json::Value) -> Result<Option<Decimal>, Strin
     }
 }
 
+/// `#[serde(with = "crate::domain::money::json_decimal_option")]` for an `Option<Decimal>`
+/// carried as a JSON number. rust_decimal's own `arbitrary_precision_option` falls back to
+/// the string form on deserialisation when its `serde-str` feature is on (as here), and then
+/// refuses numbers.
+pub mod json_decimal_option {
+    use rust_decimal::Decimal;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[derive(Deserialize)]
+    struct Number(#[serde(with = "rust_decimal::serde::arbitrary_precision")] Decimal);
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+        Ok(Option::<Number>::deserialize(d)?.map(|n| n.0))
+    }
+
+    pub fn serialize<S: Serializer>(value: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+        rust_decimal::serde::arbitrary_precision_option::serialize(value, s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
