@@ -173,7 +173,7 @@ pub struct TaxCodeMapping {
     /// percentage, provided exactly one mapping has that percentage.
     #[serde(
         default,
-        with = "super::money::json_decimal_option",
+        with = "crate::domain::money::option_number",
         skip_serializing_if = "Option::is_none"
     )]
     #[schema(value_type = Option<f64>, example = 8.25)]
@@ -443,19 +443,187 @@ impl Mappings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rust_decimal_macros::dec;
+    use serde_json::json;
 
     #[test]
-    fn decimal_fields_parse_from_a_json_value() {
-        let v: serde_json::Value =
-            serde_json::from_str(r#"{"sap_tax_code": "US-MI", "rate_percent": 8.25}"#).unwrap();
-        let MappingValue::TaxCode(t) = MappingKind::TaxCodes.parse_value(&v).unwrap() else {
-            panic!("a tax code mapping")
-        };
-        assert_eq!(t.rate_percent, Some(Decimal::new(825, 2)));
+    fn kinds_use_the_contract_path_names() {
+        let names: Vec<_> = MappingKind::ALL.iter().map(|k| k.as_str()).collect();
         assert_eq!(
-            MappingValue::TaxCode(t).to_json(),
-            v,
-            "the number keeps its text"
+            names,
+            [
+                "skus",
+                "customers",
+                "warehouses",
+                "tax-codes",
+                "shipping-methods",
+                "payment-methods"
+            ]
         );
+        for kind in MappingKind::ALL {
+            assert_eq!(MappingKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+        assert_eq!(MappingKind::parse("sku"), None);
+    }
+
+    #[test]
+    fn keys_are_normalised_per_kind() {
+        let ok = |kind: MappingKind, raw: &str| kind.normalise_key(raw).unwrap();
+        assert_eq!(ok(MappingKind::Skus, " MH01-S-Gray "), "MH01-S-Gray");
+        assert_eq!(
+            ok(MappingKind::Customers, "Roni_Cost@Example.com"),
+            "roni_cost@example.com"
+        );
+        assert_eq!(ok(MappingKind::Customers, "0042"), "42");
+        assert_eq!(ok(MappingKind::Warehouses, "01"), "01");
+        assert_eq!(
+            ok(MappingKind::TaxCodes, "US-MI-*-Rate 1"),
+            "US-MI-*-Rate 1"
+        );
+        assert_eq!(
+            ok(MappingKind::ShippingMethods, "flatrate_flatrate"),
+            "flatrate_flatrate"
+        );
+        assert_eq!(ok(MappingKind::PaymentMethods, "checkmo"), "checkmo");
+    }
+
+    #[test]
+    fn bad_keys_are_refused_with_a_key_field_error() {
+        let refused = [
+            (MappingKind::Skus, "x".repeat(65)),
+            (MappingKind::Customers, "0".into()),
+            (MappingKind::Customers, "not an email".into()),
+            (MappingKind::Customers, "@example.com".into()),
+            (MappingKind::Warehouses, "WAREHOUSE9".into()),
+            (MappingKind::TaxCodes, " ".into()),
+            (MappingKind::ShippingMethods, "flatrate".into()),
+            (MappingKind::ShippingMethods, "flat rate_x".into()),
+            (MappingKind::PaymentMethods, "check mo".into()),
+        ];
+        for (kind, key) in refused {
+            let err = kind.normalise_key(&key).expect_err(&key);
+            assert_eq!(err.field, "key", "{key}");
+        }
+    }
+
+    #[test]
+    fn values_are_parsed_by_kind_and_checked_field_by_field() {
+        let v = MappingKind::TaxCodes
+            .parse_value(&json!({"sap_tax_code": "US-MI", "rate_percent": 8.25}))
+            .unwrap();
+        assert_eq!(
+            v,
+            MappingValue::TaxCode(TaxCodeMapping {
+                sap_tax_code: TaxCode::parse("US-MI").unwrap(),
+                rate_percent: Some(dec!(8.25)),
+            })
+        );
+        assert_eq!(
+            v.to_json(),
+            json!({"sap_tax_code": "US-MI", "rate_percent": 8.25})
+        );
+
+        let w = MappingKind::Warehouses
+            .parse_value(&json!({"include_in_stock": true, "order_default": false}))
+            .unwrap();
+        assert_eq!(w.kind(), MappingKind::Warehouses);
+
+        let field = |kind: MappingKind, body: serde_json::Value| {
+            kind.parse_value(&body).unwrap_err()[0].field.clone()
+        };
+        assert_eq!(
+            field(MappingKind::ShippingMethods, json!({"expense_code": 0})),
+            "expense_code"
+        );
+        assert_eq!(
+            field(
+                MappingKind::TaxCodes,
+                json!({"sap_tax_code": "X", "rate_percent": 101})
+            ),
+            "rate_percent"
+        );
+        assert_eq!(
+            field(
+                MappingKind::PaymentMethods,
+                json!({"sap_payment_method": "P".repeat(16)})
+            ),
+            "sap_payment_method"
+        );
+        assert_eq!(field(MappingKind::Skus, json!({"item_code": ""})), "value");
+        assert_eq!(field(MappingKind::Skus, json!({"itemcode": "A"})), "value");
+        assert_eq!(
+            field(MappingKind::Customers, json!({"card_code": "C".repeat(16)})),
+            "value"
+        );
+    }
+
+    #[test]
+    fn snapshot_lookups_follow_the_normalised_keys() {
+        let mut m = Mappings::default();
+        let customer = |c: &str| {
+            MappingValue::Customer(CustomerMapping {
+                card_code: CardCode::parse(c).unwrap(),
+            })
+        };
+        m.insert("007", customer("C7")).unwrap();
+        m.insert("Jane@Example.com", customer("C8")).unwrap();
+        assert_eq!(m.card_code_for_customer_id(7).unwrap().as_str(), "C7");
+        assert_eq!(
+            m.card_code_for_email(" JANE@example.COM").unwrap().as_str(),
+            "C8"
+        );
+        assert!(m.insert("nobody", customer("C9")).is_err());
+
+        let warehouse = |default| {
+            MappingValue::Warehouse(WarehouseMapping {
+                magento_source_code: None,
+                include_in_stock: true,
+                order_default: default,
+            })
+        };
+        assert_eq!(m.order_default_warehouse(), None);
+        m.insert("03", warehouse(true)).unwrap();
+        m.insert("02", warehouse(true)).unwrap();
+        m.insert("01", warehouse(false)).unwrap();
+        assert_eq!(m.order_default_warehouse().unwrap().as_str(), "02");
+    }
+
+    #[test]
+    fn a_percentage_identifies_a_tax_code_only_when_unambiguous() {
+        let mut m = Mappings::from_entries(Mappings::starter_entries()).unwrap();
+        assert_eq!(
+            m.tax_code_for_percent(dec!(23.00)).unwrap().as_str(),
+            "VAT23"
+        );
+        assert_eq!(m.tax_code_for_percent(dec!(19)), None);
+        m.insert(
+            "VAT 23 reduced",
+            MappingValue::TaxCode(TaxCodeMapping {
+                sap_tax_code: TaxCode::parse("VAT23R").unwrap(),
+                rate_percent: Some(dec!(23)),
+            }),
+        )
+        .unwrap();
+        assert_eq!(m.tax_code_for_percent(dec!(23)), None);
+    }
+
+    #[test]
+    fn starter_entries_are_valid_and_match_the_simulator_seed() {
+        for e in Mappings::starter_entries() {
+            assert_eq!(e.value.validate(), Ok(()), "{}", e.key);
+            let reparsed = e.value.kind().parse_value(&e.value.to_json()).unwrap();
+            assert_eq!(reparsed, e.value);
+        }
+        let m = Mappings::from_entries(Mappings::starter_entries()).unwrap();
+        assert_eq!(
+            m.tax_code_for_rate("US-MI-*-Rate 1").unwrap().as_str(),
+            "US-MI"
+        );
+        assert_eq!(
+            m.shipping_method("flatrate_flatrate").unwrap().expense_code,
+            1
+        );
+        assert_eq!(m.order_default_warehouse().unwrap().as_str(), "01");
     }
 }

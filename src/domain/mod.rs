@@ -7,6 +7,7 @@ pub mod exception;
 pub mod exception_flow;
 pub mod ids;
 pub mod magento_order;
+pub mod mapping;
 pub mod mappings;
 pub mod master_data;
 pub mod money;

@@ -92,23 +92,23 @@ pub fn decimal_from_json(v: &serde_json::Value) -> Result<Option<Decimal>, Strin
     }
 }
 
-/// `#[serde(with = "crate::domain::money::json_decimal_option")]` for an `Option<Decimal>`
-/// carried as a JSON number. rust_decimal's own `arbitrary_precision_option` falls back to
-/// the string form on deserialisation when its `serde-str` feature is on (as here), and then
-/// refuses numbers.
-pub mod json_decimal_option {
+/// `Option<Decimal>` as a JSON number, for `#[serde(with = "crate::domain::money::option_number")]`.
+/// Use it instead of `rust_decimal::serde::arbitrary_precision_option`: with rust_decimal's
+/// `serde-str` feature on (as here), that one deserializes `Some` through the string-only
+/// `Decimal` impl and refuses every JSON number.
+pub mod option_number {
     use rust_decimal::Decimal;
     use serde::{Deserialize, Deserializer, Serializer};
 
     #[derive(Deserialize)]
     struct Number(#[serde(with = "rust_decimal::serde::arbitrary_precision")] Decimal);
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-        Ok(Option::<Number>::deserialize(d)?.map(|n| n.0))
-    }
-
     pub fn serialize<S: Serializer>(value: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
         rust_decimal::serde::arbitrary_precision_option::serialize(value, s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+        Ok(Option::<Number>::deserialize(d)?.map(|n| n.0))
     }
 }
 
@@ -116,6 +116,32 @@ pub mod json_decimal_option {
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
+
+    #[test]
+    fn optional_decimals_read_numbers_strings_and_null_and_write_numbers() {
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct T {
+            #[serde(default, with = "option_number")]
+            v: Option<Decimal>,
+        }
+        for (json, want) in [
+            (r#"{"v":20.50}"#, Some(dec!(20.50))),
+            (r#"{"v":"0.1"}"#, Some(dec!(0.1))),
+            (r#"{"v":null}"#, None),
+            (r#"{}"#, None),
+        ] {
+            let from_text: T = serde_json::from_str(json).unwrap();
+            let value: serde_json::Value = serde_json::from_str(json).unwrap();
+            let from_value: T = serde_json::from_value(value).unwrap();
+            assert_eq!(from_text.v, want, "{json}");
+            assert_eq!(from_value.v, want, "{json}");
+        }
+        let out = serde_json::to_string(&T {
+            v: Some(dec!(20.50)),
+        })
+        .unwrap();
+        assert_eq!(out, r#"{"v":20.50}"#);
+    }
 
     #[test]
     fn json_numbers_keep_their_exact_digits() {

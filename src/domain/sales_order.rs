@@ -54,7 +54,7 @@ pub struct DraftLine {
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub unit_price: Decimal,
     /// `DiscountPercent`, when Magento discounted the line (never 100: SAP refuses that).
-    #[serde(with = "rust_decimal::serde::arbitrary_precision_option")]
+    #[serde(with = "crate::domain::money::option_number")]
     pub discount_percent: Option<Decimal>,
     /// `LineTotal`: the discounted net amount, Magento's `row_total − discount_amount`.
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]

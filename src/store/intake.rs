@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{exceptions, StoreError};
 use crate::domain::event::OrderEvent;
 use crate::domain::exception::{Category, NewException};
-use crate::domain::order_flow::{apply_event, Decision, KnownOrder, OrderStatus};
+use crate::domain::order_flow::{apply_event, Decision, JobKind, KnownOrder, OrderStatus};
 
 /// The channel workers LISTEN on; notified (on commit) whenever an outbox job is added.
 pub const OUTBOX_CHANNEL: &str = "b1bridge_outbox";
@@ -39,6 +39,10 @@ pub enum IntakeOutcome {
 }
 
 /// Stores a usable order event and applies it to its order and the outbox.
+///
+/// Round trips are what ingest costs, so the transaction is: lock the order (if it exists),
+/// insert the event (its `webhook-id` conflict detects a retry), write the order in one
+/// statement, enqueue and notify in one statement, commit.
 pub async fn record_order_event(
     pool: &PgPool,
     d: &Delivery<'_>,
@@ -46,50 +50,40 @@ pub async fn record_order_event(
 ) -> Result<IntakeOutcome, StoreError> {
     let mut tx = pool.begin().await?;
     let event_id = Uuid::now_v7();
-    let inserted = insert_event(
-        &mut tx,
-        event_id,
-        d,
-        EventColumns {
-            envelope: Some(event.envelope.as_str()),
-            event_type: Some(event.kind.as_str()),
-            increment_id: Some(event.increment_id.as_str()),
-            magento_entity_id: event.magento_entity_id,
-            outcome: "accepted",
-        },
-    )
-    .await?;
-    if !inserted {
+    let id = event.increment_id.as_str();
+    let mut known = lock_order(&mut tx, id).await?;
+    let mut decision = apply_event(known, event);
+    let cols = EventColumns {
+        envelope: Some(event.envelope.as_str()),
+        event_type: Some(event.kind.as_str()),
+        increment_id: Some(id),
+        magento_entity_id: event.magento_entity_id,
+        outcome: "accepted",
+        effect: decision.effect,
+    };
+    if !insert_event(&mut tx, event_id, d, cols).await? {
         tx.rollback().await?;
         return duplicate(pool, d.webhook_id).await;
     }
-
-    let decision = loop {
-        let known = lock_order(&mut tx, event.increment_id.as_str()).await?;
-        let decision = apply_event(known, event);
-        if known.is_some() {
-            break decision;
+    while known.is_none() {
+        if create_order(&mut tx, event, &decision).await? {
+            break;
         }
-        // New order: create the row; if another transaction created it meanwhile, decide again
-        // against what it wrote.
-        let created = sqlx::query(
-            "INSERT INTO orders (increment_id, status) VALUES ($1, $2) ON CONFLICT (increment_id) DO NOTHING",
-        )
-        .bind(event.increment_id.as_str())
-        .bind(decision.status.unwrap_or(OrderStatus::Queued).as_str())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if created == 1 {
-            break decision;
-        }
-    };
-    apply_decision(&mut tx, event_id, event, &decision).await?;
-    sqlx::query("UPDATE webhook_events SET effect = $2 WHERE id = $1")
-        .bind(event_id)
-        .bind(decision.effect)
-        .execute(&mut *tx)
-        .await?;
+        // Another transaction created the order meanwhile: decide again against what it wrote.
+        known = lock_order(&mut tx, id).await?;
+        decision = apply_event(known, event);
+        sqlx::query("UPDATE webhook_events SET effect = $2 WHERE id = $1")
+            .bind(event_id)
+            .bind(decision.effect)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if known.is_some() {
+        update_order(&mut tx, event, &decision).await?;
+    }
+    if let Some(kind) = decision.enqueue {
+        enqueue(&mut tx, id, kind, event_id).await?;
+    }
     tx.commit().await?;
     Ok(IntakeOutcome::Accepted { event_id })
 }
@@ -110,16 +104,12 @@ pub async fn record_invalid_event(
         increment_id: increment_id_hint,
         magento_entity_id: None,
         outcome: "invalid",
+        effect: problem,
     };
     if !insert_event(&mut tx, event_id, d, cols).await? {
         tx.rollback().await?;
         return duplicate(pool, d.webhook_id).await;
     }
-    sqlx::query("UPDATE webhook_events SET effect = $2 WHERE id = $1")
-        .bind(event_id)
-        .bind(problem)
-        .execute(&mut *tx)
-        .await?;
     let order_label = increment_id_hint
         .map(|i| format!(" for order {i}"))
         .unwrap_or_default();
@@ -156,6 +146,7 @@ struct EventColumns<'a> {
     increment_id: Option<&'a str>,
     magento_entity_id: Option<i64>,
     outcome: &'a str,
+    effect: &'a str,
 }
 
 /// Inserts the event; `false` when its `webhook-id` is already stored. A concurrent insert of
@@ -170,7 +161,7 @@ async fn insert_event(
         r#"
         INSERT INTO webhook_events (id, webhook_id, envelope, event_type, increment_id, magento_entity_id,
                                     outcome, effect, webhook_timestamp, headers, body)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, '', $8, $9, $10)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
         ON CONFLICT (webhook_id) DO NOTHING
         "#,
     )
@@ -181,6 +172,7 @@ async fn insert_event(
     .bind(c.increment_id)
     .bind(c.magento_entity_id)
     .bind(c.outcome)
+    .bind(c.effect)
     .bind(d.webhook_timestamp)
     .bind(&d.headers)
     .bind(d.body)
@@ -224,75 +216,99 @@ async fn lock_order(
     .transpose()
 }
 
-async fn apply_decision(
+/// Creates the order row with everything the decision says; no row when a concurrent
+/// transaction created it first.
+const INSERT_ORDER: &str = r#"
+    INSERT INTO orders (increment_id, status, magento_entity_id, canonical, customer_email, currency,
+                        grand_total, magento_created_at, cancel_requested_at)
+    VALUES ($1, COALESCE($2, 'queued'), $3, $4, $5, $6, $7, $8, CASE WHEN $9 THEN now() END)
+    ON CONFLICT (increment_id) DO NOTHING
+"#;
+
+/// Applies a decision to an existing (locked) order.
+const UPDATE_ORDER: &str = r#"
+    UPDATE orders SET
+        status              = COALESCE($2, status),
+        magento_entity_id   = COALESCE(magento_entity_id, $3),
+        canonical           = COALESCE($4, canonical),
+        customer_email      = COALESCE($5, customer_email),
+        currency            = COALESCE($6, currency),
+        grand_total         = COALESCE($7, grand_total),
+        magento_created_at  = COALESCE($8, magento_created_at),
+        cancel_requested_at = CASE WHEN $9 THEN COALESCE(cancel_requested_at, now()) ELSE cancel_requested_at END,
+        updated_at          = now()
+    WHERE increment_id = $1
+"#;
+
+async fn create_order(
     conn: &mut PgConnection,
-    event_id: Uuid,
+    event: &OrderEvent,
+    d: &Decision,
+) -> Result<bool, StoreError> {
+    Ok(write_order(conn, INSERT_ORDER, event, d).await? == 1)
+}
+
+async fn update_order(
+    conn: &mut PgConnection,
     event: &OrderEvent,
     d: &Decision,
 ) -> Result<(), StoreError> {
-    let id = event.increment_id.as_str();
-    if d.store_order {
-        let order = event
-            .order
-            .as_ref()
-            .expect("decision stores an order only when the event has one");
-        sqlx::query(
-            r#"
-            UPDATE orders SET canonical = $2, magento_entity_id = $3, customer_email = $4, currency = $5,
-                              grand_total = $6, magento_created_at = $7, updated_at = now()
-             WHERE increment_id = $1
-            "#,
-        )
-        .bind(id)
-        .bind(serde_json::to_value(order).expect("serialisable"))
-        .bind(order.magento_entity_id)
-        .bind(&order.customer.email)
-        .bind(order.currency.as_str())
-        .bind(order.totals.grand_total)
-        .bind(order.created_at)
+    let nothing_to_write = !d.store_order
+        && d.status.is_none()
+        && !d.request_cancel
+        && event.magento_entity_id.is_none();
+    if !nothing_to_write {
+        write_order(conn, UPDATE_ORDER, event, d).await?;
+    }
+    Ok(())
+}
+
+/// Runs [`INSERT_ORDER`] or [`UPDATE_ORDER`], which take the same parameters, in one round trip.
+async fn write_order(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    event: &OrderEvent,
+    d: &Decision,
+) -> Result<u64, StoreError> {
+    let order = event.order.as_ref().filter(|_| d.store_order);
+    let rows = sqlx::query(sql)
+        .bind(event.increment_id.as_str())
+        .bind(d.status.map(OrderStatus::as_str))
+        .bind(event.magento_entity_id)
+        .bind(order.map(|o| serde_json::to_value(o).expect("serialisable")))
+        .bind(order.map(|o| o.customer.email.as_str()))
+        .bind(order.map(|o| o.currency.as_str()))
+        .bind(order.map(|o| o.totals.grand_total))
+        .bind(order.map(|o| o.created_at))
+        .bind(d.request_cancel)
         .execute(&mut *conn)
-        .await?;
-    } else if let Some(entity_id) = event.magento_entity_id {
-        sqlx::query("UPDATE orders SET magento_entity_id = COALESCE(magento_entity_id, $2) WHERE increment_id = $1")
-            .bind(id)
-            .bind(entity_id)
-            .execute(&mut *conn)
-            .await?;
-    }
-    if let Some(status) = d.status {
-        sqlx::query("UPDATE orders SET status = $2, updated_at = now() WHERE increment_id = $1")
-            .bind(id)
-            .bind(status.as_str())
-            .execute(&mut *conn)
-            .await?;
-    }
-    if d.request_cancel {
-        sqlx::query(
-            "UPDATE orders SET cancel_requested_at = COALESCE(cancel_requested_at, now()), updated_at = now()
-              WHERE increment_id = $1",
-        )
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    }
-    if let Some(kind) = d.enqueue {
-        sqlx::query(
-            r#"
+        .await?
+        .rows_affected();
+    Ok(rows)
+}
+
+/// Adds the job and notifies the workers (delivered on commit) in one statement.
+async fn enqueue(
+    conn: &mut PgConnection,
+    increment_id: &str,
+    kind: JobKind,
+    event_id: Uuid,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        r#"
+        WITH job AS (
             INSERT INTO outbox (increment_id, kind, event_id) VALUES ($1, $2, $3)
             ON CONFLICT (increment_id, kind) WHERE status IN ('pending', 'running', 'parked') DO NOTHING
-            "#,
+            RETURNING increment_id
         )
-        .bind(id)
-        .bind(kind.as_str())
-        .bind(event_id)
-        .execute(&mut *conn)
-        .await?;
-        // Delivered on commit: workers wake at once instead of waiting for their poll.
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(OUTBOX_CHANNEL)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-    }
+        SELECT pg_notify($4, increment_id) FROM job
+        "#,
+    )
+    .bind(increment_id)
+    .bind(kind.as_str())
+    .bind(event_id)
+    .bind(OUTBOX_CHANNEL)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }

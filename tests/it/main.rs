@@ -7,5 +7,6 @@ mod api_mappings;
 mod api_orders;
 mod intake;
 mod openapi;
+mod sap_sim;
 mod support;
 mod worker;
