@@ -3,5 +3,6 @@ mod intake;
 mod openapi;
 mod sap_client;
 mod sap_sim;
+mod sap_tls;
 mod support;
 mod worker;
