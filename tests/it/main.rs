@@ -9,5 +9,6 @@ mod intake;
 mod openapi;
 mod sap_client;
 mod sap_sim;
+mod sap_tls;
 mod support;
 mod worker;
