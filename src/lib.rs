@@ -18,3 +18,4 @@ pub mod domain;
 pub mod http;
 pub mod store;
 pub mod telemetry;
+pub mod worker;

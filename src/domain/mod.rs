@@ -1,5 +1,6 @@
 //! The business core: what an order is, what money is, which problems exist and who owns
 //! them. Nothing in here performs I/O, so every rule can be tested with plain values.
+pub mod aimd;
 pub mod event;
 pub mod exception;
 pub mod ids;
@@ -9,6 +10,7 @@ pub mod mappings;
 pub mod money;
 pub mod order;
 pub mod order_flow;
+pub mod retry;
 pub mod sales_order;
 pub mod settings;
 pub mod validation;

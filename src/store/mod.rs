@@ -2,6 +2,7 @@
 //! `&mut PgConnection` from the caller's transaction.
 pub mod exceptions;
 pub mod intake;
+pub mod outbox;
 
 use secrecy::ExposeSecret;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -2,3 +2,4 @@
 mod intake;
 mod openapi;
 mod support;
+mod worker;

@@ -1,0 +1,79 @@
+//! Waking idle workers: LISTEN on the outbox channel, so a new job starts at once; when the
+//! listener is down the pool still polls, so a lost notification only costs latency.
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::store::intake::OUTBOX_CHANNEL;
+
+/// Starts listening. The pool does this before its first claim, so nothing notified between
+/// that claim and the LISTEN can be missed.
+pub(super) async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(OUTBOX_CHANNEL).await?;
+    Ok(listener)
+}
+
+/// Turns notifications into wake-ups until `stop`. Reconnects with a growing pause when the
+/// listener fails, and wakes the pool after every reconnection, because notifications sent
+/// while it was away are lost.
+pub(super) async fn forward_notifications(
+    pool: PgPool,
+    mut listener: Option<PgListener>,
+    wake: Arc<Notify>,
+    stop: CancellationToken,
+) {
+    const MAX_PAUSE: Duration = Duration::from_secs(30);
+    let mut pause = Duration::from_millis(500);
+    loop {
+        let mut current = match listener.take() {
+            Some(l) => l,
+            None => match listen(&pool).await {
+                Ok(l) => {
+                    tracing::info!("listening for new jobs again");
+                    wake.notify_one();
+                    l
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot LISTEN for new jobs; polling meanwhile");
+                    if pause_or_stop(pause, &stop).await {
+                        return;
+                    }
+                    pause = (pause * 2).min(MAX_PAUSE);
+                    continue;
+                }
+            },
+        };
+        pause = Duration::from_millis(500);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                received = current.try_recv() => match received {
+                    Ok(Some(_)) => wake.notify_one(),
+                    Ok(None) => {
+                        tracing::warn!("listener connection was lost and re-established");
+                        wake.notify_one();
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "listener failed; polling until it is back");
+                        break;
+                    }
+                },
+            }
+        }
+        if pause_or_stop(pause, &stop).await {
+            return;
+        }
+    }
+}
+
+/// Sleeps for `pause`; `true` if `stop` came first.
+async fn pause_or_stop(pause: Duration, stop: &CancellationToken) -> bool {
+    tokio::select! {
+        _ = stop.cancelled() => true,
+        _ = tokio::time::sleep(pause) => false,
+    }
+}
