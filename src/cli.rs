@@ -2,9 +2,12 @@
 //! values are hidden from `--help` and wrapped before anything can print them.
 use clap::{Args, Parser, Subcommand};
 use secrecy::SecretString;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::config::{self, ConfigError, DatabaseSettings, ServeSettings, WebhookSettings};
+use crate::config::{
+    self, ConfigError, DatabaseSettings, SapSettings, ServeSettings, WebhookSettings,
+};
 
 #[derive(Parser)]
 #[command(
@@ -36,6 +39,44 @@ pub struct DatabaseArgs {
     /// Postgres URL.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = secret)]
     pub database_url: Option<SecretString>,
+}
+
+/// SAP B1 Service Layer connection options, to be flattened into the commands that talk to
+/// SAP. Values stay raw here so that `SapSettings::from_raw` reports errors by variable name.
+#[derive(Args, Clone)]
+pub struct SapArgs {
+    /// Service Layer root, e.g. https://sap:50000/b1s/v1.
+    #[arg(long, env = "SAP_B1_URL")]
+    pub sap_url: Option<String>,
+    /// SAP company database.
+    #[arg(long, env = "SAP_B1_COMPANY_DB")]
+    pub sap_company_db: Option<String>,
+    /// Service Layer user.
+    #[arg(long, env = "SAP_B1_USERNAME")]
+    pub sap_username: Option<String>,
+    /// Service Layer password.
+    #[arg(long, env = "SAP_B1_PASSWORD", hide_env_values = true, value_parser = secret)]
+    pub sap_password: Option<SecretString>,
+    /// PEM file of an extra root CA to trust; TLS verification is never switched off.
+    #[arg(long, env = "SAP_B1_CA_CERT")]
+    pub sap_ca_cert: Option<PathBuf>,
+    /// Upper bound of parallel Service Layer requests (default 4).
+    #[arg(long, env = "SAP_B1_MAX_CONCURRENCY")]
+    pub sap_max_concurrency: Option<String>,
+}
+
+impl SapArgs {
+    /// Validates the options into settings.
+    pub fn settings(&self) -> Result<SapSettings, ConfigError> {
+        SapSettings::from_raw(
+            self.sap_url.as_deref(),
+            self.sap_company_db.as_deref(),
+            self.sap_username.as_deref(),
+            self.sap_password.as_ref(),
+            self.sap_ca_cert.as_deref(),
+            self.sap_max_concurrency.as_deref(),
+        )
+    }
 }
 
 #[derive(Args, Clone)]

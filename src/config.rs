@@ -3,6 +3,7 @@
 use base64::Engine;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// A start-up configuration problem. The message names the variable and what is wrong with
@@ -152,6 +153,142 @@ pub struct ServeSettings {
     pub migrate: bool,
 }
 
+/// SAP B1 Service Layer connection settings (contract §1, `SAP_B1_*`).
+pub struct SapSettings {
+    /// The Service Layer root, normalised to end in `/` (e.g. `https://sap:50000/b1s/v1/`).
+    pub url: url::Url,
+    pub company_db: String,
+    pub username: String,
+    pub password: SecretString,
+    /// An extra PEM root CA to trust; TLS verification itself is never switched off.
+    pub ca_cert: Option<PathBuf>,
+    /// Upper bound of parallel Service Layer requests, login included.
+    pub max_concurrency: usize,
+    /// Whole-request timeout. Not in the contract; long enough for an order with many lines.
+    pub request_timeout: Duration,
+    /// Rows per page asked for with `Prefer: odata.maxpagesize` (SAP's default is 20).
+    pub page_size: u32,
+}
+
+impl SapSettings {
+    pub const DEFAULT_MAX_CONCURRENCY: usize = 4;
+    /// SAP measured its throughput limit at about 40 concurrent requests; more than this is
+    /// a typo, not a tuning choice.
+    pub const MAX_CONCURRENCY_LIMIT: usize = 64;
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+    pub const DEFAULT_PAGE_SIZE: u32 = 100;
+
+    /// Validates the raw `SAP_B1_*` values. `max_concurrency` is the raw text so that a typo
+    /// is reported with the variable's name.
+    pub fn from_raw(
+        url: Option<&str>,
+        company_db: Option<&str>,
+        username: Option<&str>,
+        password: Option<&SecretString>,
+        ca_cert: Option<&Path>,
+        max_concurrency: Option<&str>,
+    ) -> Result<Self, ConfigError> {
+        let url = parse_sap_url(required(
+            "SAP_B1_URL",
+            url,
+            " (e.g. https://sap:50000/b1s/v1)",
+        )?)?;
+        let company_db = required("SAP_B1_COMPANY_DB", company_db, " (e.g. SBODEMOGB)")?;
+        let username = required("SAP_B1_USERNAME", username, "")?;
+        let password = password
+            .filter(|p| !p.expose_secret().is_empty())
+            .cloned()
+            .ok_or(ConfigError::Missing {
+                variable: "SAP_B1_PASSWORD",
+                hint: "",
+            })?;
+        let ca_cert = ca_cert
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf);
+        let max_concurrency = match max_concurrency.map(str::trim).filter(|s| !s.is_empty()) {
+            None => Self::DEFAULT_MAX_CONCURRENCY,
+            Some(raw) => raw
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=Self::MAX_CONCURRENCY_LIMIT).contains(n))
+                .ok_or_else(|| ConfigError::Malformed {
+                    variable: "SAP_B1_MAX_CONCURRENCY",
+                    problem: format!(
+                        "'{raw}' is not a whole number from 1 to {}",
+                        Self::MAX_CONCURRENCY_LIMIT
+                    ),
+                })?,
+        };
+        Ok(Self {
+            url,
+            company_db: company_db.to_owned(),
+            username: username.to_owned(),
+            password,
+            ca_cert,
+            max_concurrency,
+            request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
+            page_size: Self::DEFAULT_PAGE_SIZE,
+        })
+    }
+}
+
+impl std::fmt::Debug for SapSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SapSettings")
+            .field("url", &self.url.as_str())
+            .field("company_db", &self.company_db)
+            .field("username", &self.username)
+            .field("password", &"[REDACTED]")
+            .field("ca_cert", &self.ca_cert)
+            .field("max_concurrency", &self.max_concurrency)
+            .field("request_timeout", &self.request_timeout)
+            .field("page_size", &self.page_size)
+            .finish()
+    }
+}
+
+fn required<'a>(
+    variable: &'static str,
+    raw: Option<&'a str>,
+    hint: &'static str,
+) -> Result<&'a str, ConfigError> {
+    raw.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or(ConfigError::Missing { variable, hint })
+}
+
+/// The Service Layer root must be http(s), carry no credentials, query or fragment, and end
+/// in `/` so that entity paths join beneath it rather than replacing its last segment.
+fn parse_sap_url(raw: &str) -> Result<url::Url, ConfigError> {
+    let malformed = |problem: String| ConfigError::Malformed {
+        variable: "SAP_B1_URL",
+        problem,
+    };
+    let mut url = url::Url::parse(raw).map_err(|e| malformed(format!("'{raw}': {e}")))?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(malformed(format!(
+            "scheme must be https:// (or http:// for a local simulator), not {}://",
+            url.scheme()
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(malformed(
+            "must not contain credentials; use SAP_B1_USERNAME and SAP_B1_PASSWORD".into(),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(malformed(format!(
+            "'{}' must not have a query or fragment",
+            url.path()
+        )));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
 /// Parses a listen address, naming the variable on error.
 pub fn parse_listen(raw: &str) -> Result<SocketAddr, ConfigError> {
     raw.trim().parse().map_err(|_| ConfigError::Malformed {
@@ -174,6 +311,76 @@ mod tests {
         assert_eq!(w.keys[0].bytes().len(), 24);
         // Unpadded: 22 chars of base64 for 16 bytes.
         assert!(WebhookKey::parse("whsec_AAAAAAAAAAAAAAAAAAAAAA").is_ok());
+    }
+
+    fn sap(
+        url: &str,
+        password: &str,
+        concurrency: Option<&str>,
+    ) -> Result<SapSettings, ConfigError> {
+        SapSettings::from_raw(
+            Some(url),
+            Some("SBODEMOGB"),
+            Some("manager"),
+            Some(&SecretString::from(password.to_owned())),
+            None,
+            concurrency,
+        )
+    }
+
+    #[test]
+    fn sap_settings_normalise_the_root_and_default_the_concurrency() {
+        let s = sap("https://sap:50000/b1s/v1", "1234", None).unwrap();
+        assert_eq!(s.url.as_str(), "https://sap:50000/b1s/v1/");
+        assert_eq!(s.max_concurrency, SapSettings::DEFAULT_MAX_CONCURRENCY);
+        assert_eq!(s.url.join("Orders").unwrap().path(), "/b1s/v1/Orders");
+        let s = sap("http://127.0.0.1:5000/b1s/v1/", "1234", Some(" 3 ")).unwrap();
+        assert_eq!(s.url.as_str(), "http://127.0.0.1:5000/b1s/v1/");
+        assert_eq!(s.max_concurrency, 3);
+        assert!(!format!("{s:?}").contains("1234"));
+    }
+
+    #[test]
+    fn sap_settings_errors_name_the_variable_and_never_the_password() {
+        let secret = "hunter2-secret";
+        let cases = [
+            (sap("ftp://sap/b1s/v1", secret, None), "SAP_B1_URL"),
+            (
+                sap("https://manager:hunter2-secret@sap/b1s/v1", secret, None),
+                "SAP_B1_URL",
+            ),
+            (
+                sap("https://sap/b1s/v1", secret, Some("0")),
+                "SAP_B1_MAX_CONCURRENCY",
+            ),
+            (
+                sap("https://sap/b1s/v1", secret, Some("four")),
+                "SAP_B1_MAX_CONCURRENCY",
+            ),
+            (sap("https://sap/b1s/v1", "", None), "SAP_B1_PASSWORD"),
+        ];
+        for (result, variable) in cases {
+            let e = result.expect_err(variable).to_string();
+            assert!(e.contains(variable), "{e}");
+            assert!(!e.contains(secret), "{e}");
+        }
+        let e = SapSettings::from_raw(None, None, None, None, None, None)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("SAP_B1_URL is required"), "{e}");
+        let e = SapSettings::from_raw(
+            Some("https://sap/b1s/v1"),
+            Some(" "),
+            None,
+            None,
+            None,
+            None,
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(e.contains("SAP_B1_COMPANY_DB is required"), "{e}");
     }
 
     #[test]

@@ -1,0 +1,87 @@
+//! Items with their warehouse stock, warehouses and tax codes (reference §5).
+use serde::de::DeserializeOwned;
+
+use super::client::SapClient;
+use super::error::SapError;
+use super::odata::{collection_url, key_is_path_safe, string_key_segment, Filter, Page, Query};
+use super::types::{Item, SalesTaxCode, Warehouse, ITEM_FIELDS};
+use crate::domain::ids::ItemCode;
+
+impl SapClient {
+    /// Reads an item with its per-warehouse stock; `None` if SAP has no such item.
+    pub async fn get_item(&self, item_code: &ItemCode) -> Result<Option<Item>, SapError> {
+        self.get_by_string_key("Items", "ItemCode", item_code.as_str(), ITEM_FIELDS)
+            .await
+    }
+
+    /// The first page of items matching `filter` (all items without one), ordered by code so
+    /// that `$skip` paging is stable; follow with [`SapClient::next_page`] or
+    /// [`SapClient::collect_pages`].
+    pub async fn list_items(&self, filter: Option<&Filter>) -> Result<Page<Item>, SapError> {
+        let url = collection_url(
+            self.root(),
+            "Items",
+            &Query {
+                filter,
+                select: ITEM_FIELDS,
+                order_by: Some("ItemCode"),
+            },
+        );
+        self.first_page(url, false).await
+    }
+
+    /// Every warehouse.
+    pub async fn list_warehouses(&self) -> Result<Vec<Warehouse>, SapError> {
+        let url = collection_url(
+            self.root(),
+            "Warehouses",
+            &Query {
+                select: &["WarehouseCode", "WarehouseName", "Inactive"],
+                ..Query::default()
+            },
+        );
+        let first = self.first_page(url, false).await?;
+        self.collect_pages(first).await
+    }
+
+    /// Every sales tax code (read without `$select`, since its fields are not documented).
+    pub async fn list_tax_codes(&self) -> Result<Vec<SalesTaxCode>, SapError> {
+        let url = collection_url(self.root(), "SalesTaxCodes", &Query::default());
+        let first = self.first_page(url, false).await?;
+        self.collect_pages(first).await
+    }
+
+    /// Reads `Entity('key')`, or filters on `key_field` when the key holds characters a path
+    /// cannot carry safely; `None` when nothing matches.
+    pub(crate) async fn get_by_string_key<T: DeserializeOwned>(
+        &self,
+        entity_set: &str,
+        key_field: &'static str,
+        key: &str,
+        select: &[&'static str],
+    ) -> Result<Option<T>, SapError> {
+        if key_is_path_safe(key) {
+            let url = collection_url(
+                self.root(),
+                &string_key_segment(entity_set, key),
+                &Query {
+                    select,
+                    ..Query::default()
+                },
+            );
+            return self.get_optional(url).await;
+        }
+        let filter = Filter::equals(key_field, key);
+        let url = collection_url(
+            self.root(),
+            entity_set,
+            &Query {
+                filter: Some(&filter),
+                select,
+                order_by: None,
+            },
+        );
+        let first = self.first_page(url, false).await?;
+        Ok(self.collect_pages(first).await?.into_iter().next())
+    }
+}

@@ -1,0 +1,16 @@
+//! Typed Service Layer payloads: requests are exact (`Decimal` as JSON numbers, absent
+//! options omitted); responses are read tolerantly (see [`lenient`]).
+mod document;
+mod item;
+pub(crate) mod lenient;
+mod partner;
+
+pub(crate) use document::DOCUMENT_FIELDS;
+pub use document::{
+    AddressExtension, DeliveryNote, DocEntry, Document, DocumentLine, DocumentStatus, Invoice,
+    NewAdditionalExpense, NewDocumentLine, NewSalesOrder, SalesOrder, OBJECT_TYPE_ORDER,
+};
+pub(crate) use item::ITEM_FIELDS;
+pub use item::{Item, ItemWarehouseInfo, SalesTaxCode, Warehouse};
+pub(crate) use partner::BUSINESS_PARTNER_FIELDS;
+pub use partner::{AddressType, BusinessPartner, CardType, NewBpAddress, NewBusinessPartner};
