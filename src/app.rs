@@ -46,6 +46,10 @@ impl Application {
         let ctx = ApiContext {
             pool: pool.clone(),
             webhook: Arc::new(settings.webhook),
+            api_tokens: Arc::new(settings.api_tokens),
+            // The SAP client implements the check once it is wired in; until SAP is
+            // configured, admin changes are stored without it.
+            master_data: None,
         };
         Ok(Self {
             listener,

@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use crate::config::{
     self, ConfigError, DatabaseSettings, SapSettings, ServeSettings, WebhookSettings,
 };
+use crate::domain::access::{self, Role};
+use crate::store::tokens;
 
 #[derive(Parser)]
 #[command(
@@ -28,6 +30,41 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Print the OpenAPI document (the same bytes as `openapi/openapi.json`).
     Openapi,
+    /// Operators' API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Mint a token and print its secret once; only a hash of it is stored.
+    Create(TokenCreateArgs),
+    /// Revoke a minted token by name; requests with it get 401 from then on.
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Args)]
+pub struct TokenCreateArgs {
+    /// Who or what uses the token; the audit log names it.
+    #[arg(long)]
+    pub name: String,
+    /// viewer (read), operator (exception and order actions) or admin (mappings, settings).
+    #[arg(long, value_parser = parse_role)]
+    pub role: Role,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+}
+
+#[derive(Args)]
+pub struct TokenRevokeArgs {
+    #[arg(long)]
+    pub name: String,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("'{s}' is not viewer, operator or admin"))
 }
 
 fn secret(s: &str) -> Result<SecretString, std::convert::Infallible> {
@@ -92,6 +129,9 @@ pub struct ServeArgs {
     /// Accepted clock skew of `webhook-timestamp`, both directions, in seconds.
     #[arg(long, env = "B1BRIDGE_WEBHOOK_TOLERANCE_SECS", default_value_t = 300)]
     pub webhook_tolerance_secs: u64,
+    /// Bootstrap API tokens `name:role:secret,…` (roles: viewer, operator, admin).
+    #[arg(long, env = "B1BRIDGE_API_TOKENS", hide_env_values = true, value_parser = secret)]
+    pub api_tokens: Option<SecretString>,
     /// Serve HTTP only, without the worker pool.
     #[arg(long)]
     pub no_workers: bool,
@@ -111,6 +151,7 @@ impl ServeArgs {
                 self.webhook_secrets.as_ref(),
                 self.webhook_tolerance_secs,
             )?,
+            api_tokens: config::parse_api_tokens(self.api_tokens.as_ref())?,
             migrate: !self.no_migrate,
         })
     }
@@ -152,6 +193,16 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
+        Command::Token(TokenCommand::Create(args)) => create_token(args).await,
+        Command::Token(TokenCommand::Revoke(args)) => {
+            let pool = token_db(&args.db).await?;
+            let mut conn = pool.acquire().await?;
+            if !tokens::revoke(&mut conn, &args.name, "cli").await? {
+                anyhow::bail!("no active token named '{}'", args.name);
+            }
+            eprintln!("token '{}' revoked", args.name);
+            Ok(())
+        }
         Command::Serve(args) => {
             crate::telemetry::init();
             let settings = args.settings()?;
@@ -161,4 +212,39 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn token_db(db: &DatabaseArgs) -> anyhow::Result<sqlx::PgPool> {
+    let settings = DatabaseSettings::from_raw(db.database_url.as_ref())?;
+    Ok(crate::store::connect(&settings).await?)
+}
+
+/// Mints a token: the secret goes to stdout (alone, for scripts), the advice to stderr.
+async fn create_token(args: TokenCreateArgs) -> anyhow::Result<()> {
+    if !access::valid_token_name(&args.name) {
+        anyhow::bail!("--name must be 1-64 of A-Z a-z 0-9 . _ - @");
+    }
+    let pool = token_db(&args.db).await?;
+    let secret = access::new_secret(&mut rand::rngs::OsRng);
+    let mut tx = pool.begin().await?;
+    let created = tokens::create(
+        &mut tx,
+        &args.name,
+        args.role,
+        &access::secret_hash(&secret),
+        "cli",
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e} (has the database been migrated? run `b1bridge migrate`)"))?;
+    if created == tokens::Created::NameTaken {
+        anyhow::bail!("a token named '{}' exists already", args.name);
+    }
+    tx.commit().await?;
+    println!("{secret}");
+    eprintln!(
+        "token '{}' ({}) created; the secret above is shown only this once",
+        args.name,
+        args.role.as_str()
+    );
+    Ok(())
 }

@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::domain::access::{self, Role};
+
 /// A start-up configuration problem. The message names the variable and what is wrong with
 /// it, and never echoes a secret.
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +152,8 @@ pub struct ServeSettings {
     pub listen: SocketAddr,
     pub database: DatabaseSettings,
     pub webhook: WebhookSettings,
+    /// From `B1BRIDGE_API_TOKENS`; minted tokens live in the database.
+    pub api_tokens: Vec<BootstrapToken>,
     pub migrate: bool,
 }
 
@@ -289,6 +293,72 @@ fn parse_sap_url(raw: &str) -> Result<url::Url, ConfigError> {
     Ok(url)
 }
 
+/// A token configured in `B1BRIDGE_API_TOKENS`, so a fresh deployment (or a script) has
+/// access before anyone ran `b1bridge token create`. Held hashed, like minted tokens.
+#[derive(Clone)]
+pub struct BootstrapToken {
+    pub name: String,
+    pub role: Role,
+    pub secret_sha256: String,
+}
+
+impl std::fmt::Debug for BootstrapToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "BootstrapToken({}, {})", self.name, self.role.as_str())
+    }
+}
+
+/// Parses `name:role:secret,…` (the secret may itself contain `:`). Entries are named by
+/// position in errors, because an entry without separators might be a bare secret.
+pub fn parse_api_tokens(raw: Option<&SecretString>) -> Result<Vec<BootstrapToken>, ConfigError> {
+    const VAR: &str = "B1BRIDGE_API_TOKENS";
+    let malformed = |problem: String| ConfigError::Malformed {
+        variable: VAR,
+        problem,
+    };
+    let Some(raw) = raw
+        .map(|s| s.expose_secret().trim())
+        .filter(|s| !s.is_empty())
+    else {
+        return Ok(vec![]);
+    };
+    let mut tokens: Vec<BootstrapToken> = vec![];
+    for (i, entry) in raw.split(',').map(str::trim).enumerate() {
+        let n = i + 1;
+        let mut parts = entry.splitn(3, ':');
+        let (Some(name), Some(role), Some(secret)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(malformed(format!("entry {n} is not name:role:secret")));
+        };
+        if !access::valid_token_name(name) {
+            return Err(malformed(format!(
+                "entry {n}: the name must be 1-64 of A-Z a-z 0-9 . _ - @"
+            )));
+        }
+        let role = Role::parse(role).ok_or_else(|| {
+            malformed(format!(
+                "entry {n} ({name}): role '{role}' is not viewer, operator or admin"
+            ))
+        })?;
+        if secret.len() < 16 {
+            return Err(malformed(format!(
+                "entry {n} ({name}): the secret must be at least 16 characters"
+            )));
+        }
+        if tokens.iter().any(|t| t.name == name) {
+            return Err(malformed(format!(
+                "entry {n}: the name {name} is used twice"
+            )));
+        }
+        tokens.push(BootstrapToken {
+            name: name.to_owned(),
+            role,
+            secret_sha256: access::secret_hash(secret),
+        });
+    }
+    Ok(tokens)
+}
+
 /// Parses a listen address, naming the variable on error.
 pub fn parse_listen(raw: &str) -> Result<SocketAddr, ConfigError> {
     raw.trim().parse().map_err(|_| ConfigError::Malformed {
@@ -405,5 +475,45 @@ mod tests {
             WebhookKey::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap()
         )
         .contains("REDACTED"));
+    }
+
+    #[test]
+    fn api_tokens_parse_with_colons_in_secrets_and_are_held_hashed() {
+        let raw = SecretString::from(
+            "ci:admin:s3cret:with:colons-0123456789, anna:viewer:abcdefghijklmnop",
+        );
+        let t = parse_api_tokens(Some(&raw)).unwrap();
+        assert_eq!(t.len(), 2);
+        assert_eq!((t[0].name.as_str(), t[0].role), ("ci", Role::Admin));
+        assert_eq!(
+            t[0].secret_sha256,
+            access::secret_hash("s3cret:with:colons-0123456789")
+        );
+        assert_eq!((t[1].name.as_str(), t[1].role), ("anna", Role::Viewer));
+        assert!(!format!("{t:?}").contains("abcdefghijklmnop"));
+        assert!(parse_api_tokens(None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn api_token_errors_name_the_variable_and_never_the_secret() {
+        for (raw, expected) in [
+            ("topsecretvalue-12345", "entry 1 is not name:role:secret"),
+            ("a:root:topsecretvalue-12345", "role 'root'"),
+            ("a:viewer:short", "at least 16"),
+            ("a b:viewer:topsecretvalue-12345", "entry 1: the name"),
+            (
+                "a:viewer:topsecretvalue-12345,a:admin:topsecretvalue-12345",
+                "used twice",
+            ),
+        ] {
+            let e = parse_api_tokens(Some(&SecretString::from(raw)))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("B1BRIDGE_API_TOKENS") && e.contains(expected),
+                "{e}"
+            );
+            assert!(!e.contains("topsecret") && !e.contains("short"), "{e}");
+        }
     }
 }

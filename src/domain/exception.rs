@@ -109,6 +109,18 @@ impl Category {
 }
 
 impl OwnerTeam {
+    pub const ALL: [OwnerTeam; 5] = [
+        OwnerTeam::Merchandising,
+        OwnerTeam::CustomerService,
+        OwnerTeam::Operations,
+        OwnerTeam::Finance,
+        OwnerTeam::Integration,
+    ];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             OwnerTeam::Merchandising => "merchandising",
@@ -121,6 +133,18 @@ impl OwnerTeam {
 }
 
 impl Impact {
+    pub const ALL: [Impact; 5] = [
+        Impact::BlocksFulfilment,
+        Impact::CustomerFacing,
+        Impact::StockAccuracy,
+        Impact::Financial,
+        Impact::Informational,
+    ];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|i| i.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Impact::BlocksFulfilment => "blocks_fulfilment",
@@ -193,6 +217,8 @@ mod tests {
         for (cat, team, impact) in table {
             let c = Category::parse(cat).expect(cat);
             assert_eq!(c.owner_team().as_str(), team, "{cat}");
+            assert_eq!(OwnerTeam::parse(team), Some(c.owner_team()));
+            assert_eq!(Impact::parse(impact), Some(c.impact()));
             assert_eq!(c.impact().as_str(), impact, "{cat}");
             assert_eq!(serde_json::to_value(c).unwrap(), cat);
         }

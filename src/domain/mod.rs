@@ -1,12 +1,15 @@
 //! The business core: what an order is, what money is, which problems exist and who owns
 //! them. Nothing in here performs I/O, so every rule can be tested with plain values.
+pub mod access;
 pub mod aimd;
 pub mod event;
 pub mod exception;
+pub mod exception_flow;
 pub mod ids;
 pub mod magento_order;
 pub mod mapping;
 pub mod mappings;
+pub mod master_data;
 pub mod money;
 pub mod order;
 pub mod order_flow;

@@ -151,6 +151,16 @@ pub fn apply_event(known: Option<KnownOrder>, event: &OrderEvent) -> Decision {
     }
 }
 
+/// The status of a parked order whose jobs an operator re-queued: a requested cancellation
+/// wins, so the list shows what the next job will do.
+pub fn status_after_requeue(cancel_requested: bool) -> OrderStatus {
+    if cancel_requested {
+        OrderStatus::CancelQueued
+    } else {
+        OrderStatus::Queued
+    }
+}
+
 impl Decision {
     fn nothing(effect: &'static str) -> Self {
         Decision {
@@ -219,6 +229,12 @@ mod tests {
             ..known
         };
         assert_eq!(apply_event(Some(known), &cancel()).enqueue, None);
+    }
+
+    #[test]
+    fn a_requeued_order_shows_its_pending_cancellation() {
+        assert_eq!(status_after_requeue(false), OrderStatus::Queued);
+        assert_eq!(status_after_requeue(true), OrderStatus::CancelQueued);
     }
 
     #[test]

@@ -5,7 +5,16 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::access::Role;
 use crate::store::StoreError;
+
+fn names(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
 
 /// An RFC 9457 problem document.
 #[derive(Debug, Serialize, ToSchema)]
@@ -33,12 +42,7 @@ pub struct Problem {
     pub event_id: Option<uuid::Uuid>,
 }
 
-/// One invalid field.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
+pub use crate::domain::validation::FieldError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -55,6 +59,20 @@ pub enum ApiError {
     },
     #[error("{0}")]
     NotFound(String),
+    /// Missing, unknown or revoked bearer token.
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("this needs the {} role; the token has {}", required.as_str(), actual.as_str())]
+    Forbidden { required: Role, actual: Role },
+    /// The current state does not allow the action; `code` says which rule.
+    #[error("{detail}")]
+    Conflict { code: &'static str, detail: String },
+    /// A body that parses but holds invalid values.
+    #[error("the request body has invalid fields")]
+    Validation(Vec<FieldError>),
+    /// Invalid query parameters (filters, paging).
+    #[error("invalid query parameters: {}", names(.0))]
+    InvalidParams(Vec<FieldError>),
     #[error("the database is unavailable; retry later")]
     Unavailable,
     #[error("internal error")]
@@ -83,6 +101,27 @@ impl ApiError {
                 "Event is not a usable order event",
             ),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+            ApiError::Unauthorized(_) => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Authentication required",
+            ),
+            ApiError::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden", "Role too low"),
+            ApiError::Conflict { code, .. } => (
+                StatusCode::CONFLICT,
+                code,
+                "Not allowed in the current state",
+            ),
+            ApiError::Validation(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "Invalid fields",
+            ),
+            ApiError::InvalidParams(_) => (
+                StatusCode::BAD_REQUEST,
+                "invalid_parameter",
+                "Invalid query parameter",
+            ),
             ApiError::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "database_unavailable",
@@ -102,6 +141,10 @@ impl ApiError {
             ApiError::Unprocessable { event_id, .. } => *event_id,
             _ => None,
         };
+        let errors = match self {
+            ApiError::Validation(errors) | ApiError::InvalidParams(errors) => errors.clone(),
+            _ => vec![],
+        };
         Problem {
             type_uri: format!("urn:b1bridge:problem:{code}"),
             title: title.to_owned(),
@@ -109,7 +152,7 @@ impl ApiError {
             // Internal details go to the log, not to the caller.
             detail: self.to_string(),
             code: code.to_owned(),
-            errors: vec![],
+            errors,
             event_id,
         }
     }
@@ -139,6 +182,10 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if matches!(self, ApiError::Unauthorized(_)) {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));

@@ -1,29 +1,36 @@
 //! The HTTP edge: routes, the shared request context and the OpenAPI document. Handlers
 //! parse, call the domain and storage, and map the result; nothing else.
+pub mod api;
+pub mod docs;
 pub mod error;
 pub mod health;
+pub mod metrics;
 pub mod signature;
 pub mod webhook;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
 use axum::Router;
 use sqlx::PgPool;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use error::ApiError;
 
-use crate::config::WebhookSettings;
+use crate::config::{BootstrapToken, WebhookSettings};
 
 /// State shared by every handler.
 #[derive(Clone)]
 pub struct ApiContext {
     pub pool: PgPool,
     pub webhook: Arc<WebhookSettings>,
+    /// Tokens from `B1BRIDGE_API_TOKENS` (hashed); minted tokens are in the database.
+    pub api_tokens: Arc<Vec<BootstrapToken>>,
+    /// Checks admin changes against SAP B1 master data; `None` without SAP configured.
+    pub master_data: Option<Arc<dyn api::master_data::MasterDataCheck>>,
 }
 
 #[derive(OpenApi)]
@@ -36,36 +43,84 @@ pub struct ApiContext {
     ),
     tags(
         (name = "webhooks", description = "Signed Magento order events (Standard Webhooks v1)"),
-        (name = "health", description = "Liveness and readiness")
-    )
+        (name = "exceptions", description = "The exception queue and its actions (operator)"),
+        (name = "orders", description = "Orders in the flow, their timeline and retry (operator)"),
+        (name = "mappings", description = "Magento → SAP B1 mapping tables (admin to change)"),
+        (name = "settings", description = "Business settings (admin to change)"),
+        (name = "health", description = "Liveness, readiness and metrics"),
+        (name = "docs", description = "This document and a browsable page")
+    ),
+    components(responses(
+        api::responses::BadRequest,
+        api::responses::Unauthorized,
+        api::responses::Forbidden,
+        api::responses::NotFound,
+        api::responses::Conflict,
+        api::responses::ValidationFailed,
+        api::responses::Internal,
+        api::responses::Unavailable
+    )),
+    modifiers(&BearerScheme)
 )]
 struct ApiDoc;
 
+/// The `bearer` security scheme that every `/api/v1` operation requires: a token from
+/// `B1BRIDGE_API_TOKENS` or `b1bridge token create`, with a role of viewer < operator < admin.
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut http = Http::new(HttpAuthScheme::Bearer);
+        http.description = Some(
+            "An API token (`Authorization: Bearer <token>`) from B1BRIDGE_API_TOKENS or \
+             `b1bridge token create`. Roles: viewer (read) < operator (exception and order \
+             actions) < admin (mappings, settings)."
+                .into(),
+        );
+        components.add_security_scheme("bearer", SecurityScheme::Http(http));
+    }
+}
+
 fn api_router() -> OpenApiRouter<ApiContext> {
+    use api::{exceptions, mappings, orders, settings};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
+        .routes(routes!(metrics::metrics))
+        .routes(routes!(openapi_document))
+        .routes(routes!(docs::docs_page))
+        .routes(routes!(docs::redoc_js))
         .routes(routes!(webhook::receive))
+        .routes(routes!(exceptions::list_exceptions))
+        .routes(routes!(exceptions::get_exception))
+        .routes(routes!(exceptions::retry_exception))
+        .routes(routes!(exceptions::resolve_exception))
+        .routes(routes!(exceptions::ignore_exception))
+        .routes(routes!(orders::list_orders))
+        .routes(routes!(orders::get_order))
+        .routes(routes!(orders::retry_order))
+        .routes(routes!(mappings::list_mappings))
+        .routes(routes!(mappings::put_mapping, mappings::delete_mapping))
+        .routes(routes!(settings::get_settings, settings::put_settings))
+}
+
+/// This document (the same bytes as `openapi/openapi.json`).
+#[utoipa::path(get, path = "/openapi.json", tag = "docs",
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object, content_type = "application/json")))]
+async fn openapi_document() -> impl axum::response::IntoResponse {
+    static SPEC: OnceLock<String> = OnceLock::new();
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        SPEC.get_or_init(openapi_json).as_str(),
+    )
 }
 
 /// The whole router, with the OpenAPI document served at `/openapi.json`.
 pub fn router(ctx: ApiContext) -> Router {
     let limit = ctx.webhook.max_body_bytes;
-    let (router, api) = api_router().split_for_parts();
-    let spec = Arc::new(render(&api));
+    let (router, _) = api_router().split_for_parts();
     router
-        .route(
-            "/openapi.json",
-            get(move || {
-                let spec = spec.clone();
-                async move {
-                    (
-                        [(axum::http::header::CONTENT_TYPE, "application/json")],
-                        spec.as_str().to_owned(),
-                    )
-                }
-            }),
-        )
         .layer(DefaultBodyLimit::max(limit))
         .layer(TraceLayer::new_for_http())
         .with_state(ctx)

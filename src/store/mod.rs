@@ -1,8 +1,15 @@
 //! Postgres storage. All SQL lives here; functions that must commit together take a
 //! `&mut PgConnection` from the caller's transaction.
+pub mod audit;
 pub mod exceptions;
 pub mod intake;
+pub mod mappings;
+pub mod metrics;
+pub mod orders_view;
 pub mod outbox;
+pub mod retry;
+pub mod settings;
+pub mod tokens;
 
 use secrecy::ExposeSecret;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

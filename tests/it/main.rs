@@ -1,4 +1,9 @@
 //! The integration test binary: one binary, one module per area, real Postgres.
+mod api_auth;
+mod api_common;
+mod api_exceptions;
+mod api_mappings;
+mod api_orders;
 mod intake;
 mod openapi;
 mod support;

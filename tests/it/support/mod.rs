@@ -15,6 +15,10 @@ use tokio::sync::oneshot;
 /// The secret the test sender and the test app share.
 pub const TEST_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
+/// Bootstrap API tokens of the test app: one per role, named after it, secret `<role>-secret-0123456789`.
+pub const TEST_API_TOKENS: &str = "viewer:viewer:viewer-secret-0123456789,\
+operator:operator:operator-secret-0123456789,admin:admin:admin-secret-0123456789";
+
 /// The server every test database lives on: `DATABASE_URL`, else the local trust-auth server.
 pub fn admin_url() -> String {
     std::env::var("DATABASE_URL")
@@ -70,6 +74,8 @@ pub struct AppOptions {
     pub database_url: Option<String>,
     pub tolerance_secs: u64,
     pub secrets: String,
+    /// `B1BRIDGE_API_TOKENS`.
+    pub api_tokens: String,
 }
 
 impl Default for AppOptions {
@@ -78,6 +84,7 @@ impl Default for AppOptions {
             database_url: None,
             tolerance_secs: 300,
             secrets: TEST_SECRET.into(),
+            api_tokens: TEST_API_TOKENS.into(),
         }
     }
 }
@@ -99,6 +106,8 @@ pub async fn spawn_app_with(opts: AppOptions) -> TestApp {
             opts.tolerance_secs,
         )
         .expect("valid webhook settings"),
+        api_tokens: b1bridge::config::parse_api_tokens(Some(&SecretString::from(opts.api_tokens)))
+            .expect("valid API tokens"),
         migrate: true,
     };
     let app = Application::build(settings)
