@@ -24,8 +24,10 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// HTTP API (webhook intake, operators' API) and, later, the worker pool, in one process.
+    /// HTTP API (webhook intake, operators' API) and the worker pool, in one process.
     Serve(ServeArgs),
+    /// The worker pool alone (no HTTP): drains the outbox until SIGTERM.
+    Worker(DatabaseArgs),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
     /// Print the OpenAPI document (the same bytes as `openapi/openapi.json`).
@@ -208,7 +210,49 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             let settings = args.settings()?;
             let app = crate::app::Application::build(settings).await?;
             tracing::info!(address = %app.address(), "b1bridge serving");
-            app.run_until_stopped(crate::app::shutdown_signal()).await?;
+            let stop = tokio_util::sync::CancellationToken::new();
+            tokio::spawn({
+                let stop = stop.clone();
+                async move {
+                    crate::app::shutdown_signal().await;
+                    stop.cancel();
+                }
+            });
+            // The workers get their own connections: the HTTP server closes its pool when it
+            // stops, while jobs may still be finishing, and intake must never wait for a
+            // connection that a busy worker holds.
+            let workers = if args.no_workers {
+                None
+            } else {
+                let db = DatabaseSettings::from_raw(args.db.database_url.as_ref())?;
+                let pool = crate::store::connect_lazy(&db)?;
+                Some(tokio::spawn(crate::worker::run(
+                    pool,
+                    job_handlers(),
+                    crate::worker::WorkerConfig::default(),
+                    stop.clone().cancelled_owned(),
+                )))
+            };
+            let served = app.run_until_stopped(stop.clone().cancelled_owned()).await;
+            stop.cancel();
+            if let Some(workers) = workers {
+                workers.await?;
+            }
+            served?;
+            Ok(())
+        }
+        Command::Worker(db) => {
+            crate::telemetry::init();
+            let settings = DatabaseSettings::from_raw(db.database_url.as_ref())?;
+            let pool = crate::store::connect(&settings).await?;
+            crate::worker::run(
+                pool.clone(),
+                job_handlers(),
+                crate::worker::WorkerConfig::default(),
+                crate::app::shutdown_signal(),
+            )
+            .await;
+            pool.close().await;
             Ok(())
         }
     }
@@ -247,4 +291,11 @@ async fn create_token(args: TokenCreateArgs) -> anyhow::Result<()> {
         args.role.as_str()
     );
     Ok(())
+}
+
+/// The job handlers this binary registers. None yet: the SAP post and cancel handlers are not
+/// written, and a pool must never pretend to post, so outbox jobs stay queued (the pool logs
+/// this at start) until they are registered here.
+fn job_handlers() -> crate::worker::Handlers {
+    crate::worker::Handlers::new()
 }

@@ -308,40 +308,70 @@ async fn status_is(pool: &PgPool, id: i64, status: &str) -> bool {
 const POST: &[JobKind] = &[JobKind::PostOrder, JobKind::CancelOrder];
 const LONG: Duration = Duration::from_secs(60);
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_are_locked_when_fetched() {
     let db = TestDb::new().await;
-    let mut ids = HashSet::new();
-    for i in 0..30 {
-        ids.insert(enqueue(&db.pool, &format!("L{i}"), JobKind::PostOrder).await);
+    let mut ids = vec![];
+    for i in 0..40 {
+        ids.push(enqueue(&db.pool, &format!("L{i}"), JobKind::PostOrder).await);
     }
-    let (a, b) = tokio::join!(
-        outbox::claim(&db.pool, "a", POST, 20, LONG),
-        outbox::claim(&db.pool, "b", POST, 20, LONG)
-    );
-    let (a, b) = (a.unwrap(), b.unwrap());
-    let a_ids: HashSet<i64> = a.iter().map(|j| j.id).collect();
-    let b_ids: HashSet<i64> = b.iter().map(|j| j.id).collect();
-    assert!(
-        a_ids.is_disjoint(&b_ids),
-        "a job was handed to two claimers"
-    );
-    assert_eq!(a_ids.len() + b_ids.len(), 30, "every ready job was claimed");
-    for (who, jobs) in [("a", &a), ("b", &b)] {
-        for j in jobs.iter() {
-            assert_eq!(j.attempt, 1);
-            assert_eq!(j.retry_attempt, 1);
-            let (status, attempt, locked_by) = job_row(&db.pool, j.id).await;
-            assert_eq!(
-                (status.as_str(), attempt, locked_by.as_deref()),
-                ("running", 1, Some(who))
+    // Another claimer is in the middle of its transaction, holding ten rows: they are skipped,
+    // not waited for and not handed out twice.
+    let mut other = db.pool.begin().await.unwrap();
+    sqlx::query("SELECT id FROM outbox WHERE id = ANY($1) FOR UPDATE")
+        .bind(&ids[..10])
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let claimed = tokio::time::timeout(
+        Duration::from_secs(3),
+        outbox::claim(&db.pool, "a", POST, 40, LONG),
+    )
+    .await
+    .expect("claim skips locked rows instead of waiting")
+    .unwrap();
+    let claimed: Vec<i64> = claimed.iter().map(|j| j.id).collect();
+    assert_eq!(claimed, ids[10..].to_vec());
+    other.rollback().await.unwrap();
+    for &id in &ids[10..] {
+        assert_eq!(
+            job_row(&db.pool, id).await,
+            ("running".into(), 1, Some("a".into()))
+        );
+    }
+
+    // Eight claimers race for 200 more jobs: every job goes to exactly one of them.
+    for i in 0..200 {
+        ids.push(enqueue(&db.pool, &format!("L{}", 100 + i), JobKind::PostOrder).await);
+    }
+    let racers: Vec<_> = (0..8)
+        .map(|n| {
+            let pool = db.pool.clone();
+            tokio::spawn(async move {
+                let me = format!("racer{n}");
+                let mut mine = vec![];
+                loop {
+                    let got = outbox::claim(&pool, &me, POST, 7, LONG).await.unwrap();
+                    if got.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(got.into_iter().map(|j| (j.id, j.attempt)));
+                }
+            })
+        })
+        .collect();
+    let mut seen = HashMap::new();
+    for (n, racer) in racers.into_iter().enumerate() {
+        for (id, attempt) in racer.await.unwrap() {
+            assert_eq!(attempt, 1, "job {id} claimed more than once");
+            assert!(
+                seen.insert(id, n).is_none(),
+                "job {id} handed to two claimers"
             );
         }
     }
-    assert!(outbox::claim(&db.pool, "c", POST, 20, LONG)
-        .await
-        .unwrap()
-        .is_empty());
+    // The ten rows that were held are claimable again now, alongside the 200.
+    assert_eq!(seen.len(), 210);
 }
 
 #[tokio::test]
