@@ -35,6 +35,9 @@ pub enum Command {
     /// Operators' API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Run a simulator of an external system alone (tests, demos, manual exploration).
+    #[command(subcommand)]
+    Sim(SimCommand),
 }
 
 #[derive(Subcommand)]
@@ -67,6 +70,78 @@ pub struct TokenRevokeArgs {
 
 fn parse_role(s: &str) -> Result<Role, String> {
     Role::parse(s).ok_or_else(|| format!("'{s}' is not viewer, operator or admin"))
+}
+
+#[derive(Subcommand)]
+pub enum SimCommand {
+    /// The SAP B1 Service Layer simulator, serving `/b1s/v1` (and `/sim/control`) on `--listen`.
+    #[command(name = "sap-b1")]
+    SapB1(SapB1SimArgs),
+}
+
+#[derive(Args, Clone)]
+pub struct SapB1SimArgs {
+    /// Listen address.
+    #[arg(long, env = "SAP_B1_SIM_LISTEN", default_value = "127.0.0.1:50000")]
+    pub listen: std::net::SocketAddr,
+    /// Company database accepted by `/Login`.
+    #[arg(long, env = "SAP_B1_COMPANY_DB", default_value = "SBODEMOGB")]
+    pub company_db: String,
+    /// User name accepted by `/Login`.
+    #[arg(long, env = "SAP_B1_USERNAME", default_value = "manager")]
+    pub username: String,
+    /// Password accepted by `/Login`.
+    #[arg(long, env = "SAP_B1_PASSWORD", hide_env_values = true, value_parser = secret, default_value = "1234")]
+    pub password: SecretString,
+    /// JSON seed (items, warehouses, business partners, tax and freight codes); default: bundled.
+    #[arg(long, env = "SAP_B1_SIM_SEED")]
+    pub seed: Option<std::path::PathBuf>,
+    /// Idle seconds before a session is refused (sliding).
+    #[arg(long, env = "SAP_B1_SIM_SESSION_TIMEOUT_SECS", default_value_t = 1800)]
+    pub session_timeout_secs: u64,
+    /// Rows per collection page; 0 disables paging.
+    #[arg(long, env = "SAP_B1_SIM_PAGE_SIZE", default_value_t = 20)]
+    pub page_size: usize,
+    /// Share of writes answered with -2039 and not applied (0..1).
+    #[arg(long, env = "SAP_B1_SIM_LOCK_ERROR_RATE", default_value_t = 0.0)]
+    pub lock_error_rate: f64,
+    /// Share of requests answered 502/503/500 by the "balancer" (0..1).
+    #[arg(long, env = "SAP_B1_SIM_SERVER_ERROR_RATE", default_value_t = 0.0)]
+    pub server_error_rate: f64,
+    /// Milliseconds added to every request.
+    #[arg(long, env = "SAP_B1_SIM_LATENCY_MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Share of successful creates committed whose response is then lost (0..1).
+    #[arg(long, env = "SAP_B1_SIM_LOST_RESPONSE_RATE", default_value_t = 0.0)]
+    pub lost_response_rate: f64,
+    /// Seed of the fault dice: the same seed gives the same faults.
+    #[arg(long, env = "SAP_B1_SIM_FAULT_SEED", default_value_t = 0)]
+    pub fault_seed: u64,
+}
+
+impl SapB1SimArgs {
+    pub fn sim_config(&self) -> anyhow::Result<crate::sim::sap_b1::SapSimConfig> {
+        use crate::sim::sap_b1::{Faults, SapSimConfig, Seed};
+        let seed = match &self.seed {
+            Some(path) => Seed::from_file(path)?,
+            None => Seed::default_seed(),
+        };
+        Ok(SapSimConfig {
+            company_db: self.company_db.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+            session_timeout: std::time::Duration::from_secs(self.session_timeout_secs),
+            seed,
+            faults: Faults {
+                lock_error_rate: self.lock_error_rate,
+                server_error_rate: self.server_error_rate,
+                latency_ms: self.latency_ms,
+                lost_response_rate: self.lost_response_rate,
+                seed: self.fault_seed,
+            },
+            page_size: self.page_size,
+        })
+    }
 }
 
 fn secret(s: &str) -> Result<SecretString, std::convert::Infallible> {
@@ -253,6 +328,19 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             )
             .await;
             pool.close().await;
+            Ok(())
+        }
+        Command::Sim(SimCommand::SapB1(args)) => {
+            use crate::sim::sap_b1::{serve, SapSimState};
+            use anyhow::Context;
+            crate::telemetry::init();
+            let state = SapSimState::new(args.sim_config()?)?;
+            let listener = tokio::net::TcpListener::bind(args.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", args.listen))?;
+            let addr = listener.local_addr()?;
+            println!("SAP B1 Service Layer simulator: http://{addr}/b1s/v1 (control: http://{addr}/sim/control)");
+            serve(listener, state, crate::app::shutdown_signal()).await?;
             Ok(())
         }
     }

@@ -17,6 +17,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod sap;
+pub mod sim;
 pub mod store;
 pub mod telemetry;
 pub mod worker;

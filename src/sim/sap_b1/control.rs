@@ -1,0 +1,115 @@
+//! The simulator's control endpoints under `/sim/control` (not part of SAP, so no session):
+//! faults, statistics, session expiry, and the back-office work a warehouse or accountant
+//! would do in the B1 client (deliveries, invoices, stock counts).
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use rust_decimal::Decimal;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use super::errors::ServiceLayerError;
+use super::faults::Faults;
+use super::state::SapSimState;
+use super::targets::{DeliveryRequest, InvoiceBase};
+
+pub fn router() -> Router<SapSimState> {
+    Router::new()
+        .route("/sim/control/stats", get(stats))
+        .route("/sim/control/faults", get(faults).post(set_faults))
+        .route("/sim/control/expire-sessions", post(expire_sessions))
+        .route("/sim/control/deliveries", post(deliveries))
+        .route("/sim/control/invoices", post(invoices))
+        .route("/sim/control/stock", post(stock))
+}
+
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ServiceLayerError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ServiceLayerError::bad_request(format!("Invalid control request: {e}")))
+}
+
+async fn stats(State(state): State<SapSimState>) -> Response {
+    Json(state.stats()).into_response()
+}
+
+async fn faults(State(state): State<SapSimState>) -> Response {
+    Json(state.faults()).into_response()
+}
+
+/// Body: [`Faults`] as JSON (missing fields are 0). Restarts the dice from `seed`.
+async fn set_faults(
+    State(state): State<SapSimState>,
+    body: Bytes,
+) -> Result<Response, ServiceLayerError> {
+    let faults: Faults = parse(&body)?;
+    state
+        .set_faults(faults.clone())
+        .map_err(|e| ServiceLayerError::bad_request(e.to_string()))?;
+    Ok(Json(faults).into_response())
+}
+
+async fn expire_sessions(State(state): State<SapSimState>) -> StatusCode {
+    state.expire_all_sessions();
+    StatusCode::NO_CONTENT
+}
+
+/// Body: [`DeliveryRequest`]; answers 201 with the `DeliveryNotes` entity.
+async fn deliveries(
+    State(state): State<SapSimState>,
+    body: Bytes,
+) -> Result<Response, ServiceLayerError> {
+    let request: DeliveryRequest = parse(&body)?;
+    let delivery = state.create_delivery(&request)?;
+    Ok((StatusCode::CREATED, Json(delivery.to_object())).into_response())
+}
+
+/// Body: `{"order_doc_entry": n}` or `{"delivery_doc_entry": n}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InvoiceRequest {
+    order_doc_entry: Option<i64>,
+    delivery_doc_entry: Option<i64>,
+}
+
+async fn invoices(
+    State(state): State<SapSimState>,
+    body: Bytes,
+) -> Result<Response, ServiceLayerError> {
+    let request: InvoiceRequest = parse(&body)?;
+    let base = match (request.order_doc_entry, request.delivery_doc_entry) {
+        (Some(order), None) => InvoiceBase::Order(order),
+        (None, Some(delivery)) => InvoiceBase::Delivery(delivery),
+        _ => {
+            return Err(ServiceLayerError::bad_request(
+                "Give exactly one of order_doc_entry and delivery_doc_entry",
+            ))
+        }
+    };
+    let invoice = state.create_invoice(base)?;
+    Ok((StatusCode::CREATED, Json(invoice.to_object())).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StockRequest {
+    item_code: String,
+    warehouse_code: String,
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    in_stock: Decimal,
+}
+
+async fn stock(
+    State(state): State<SapSimState>,
+    body: Bytes,
+) -> Result<StatusCode, ServiceLayerError> {
+    let request: StockRequest = parse(&body)?;
+    state.set_stock(
+        &request.item_code,
+        &request.warehouse_code,
+        request.in_stock,
+    )?;
+    Ok(StatusCode::NO_CONTENT)
+}

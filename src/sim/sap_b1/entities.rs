@@ -1,0 +1,237 @@
+//! Master data as the Service Layer names it (META property names). The same structs are the
+//! seed file format, the stored state and the response body, so the three cannot drift apart.
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+
+use super::enums::{AddressType, CardType, YesNo};
+
+fn yes() -> YesNo {
+    YesNo::Yes
+}
+
+/// `Items` (OITM). `QuantityOnStock` and `QuantityOrderedByCustomers` are the sums over
+/// warehouses, recomputed after every stock movement.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Item {
+    pub item_code: String,
+    pub item_name: String,
+    #[serde(default)]
+    pub foreign_name: Option<String>,
+    #[serde(default)]
+    pub bar_code: Option<String>,
+    #[serde(default = "yes")]
+    pub sales_item: YesNo,
+    #[serde(default = "yes")]
+    pub inventory_item: YesNo,
+    #[serde(default = "yes")]
+    pub purchase_item: YesNo,
+    #[serde(default = "yes")]
+    pub valid: YesNo,
+    #[serde(default)]
+    pub frozen: YesNo,
+    #[serde(default)]
+    pub manage_serial_numbers: YesNo,
+    #[serde(default)]
+    pub manage_batch_numbers: YesNo,
+    #[serde(default)]
+    pub default_warehouse: Option<String>,
+    #[serde(default, with = "rust_decimal::serde::arbitrary_precision")]
+    pub quantity_on_stock: Decimal,
+    #[serde(default, with = "rust_decimal::serde::arbitrary_precision")]
+    pub quantity_ordered_by_customers: Decimal,
+    #[serde(default, with = "rust_decimal::serde::arbitrary_precision")]
+    pub quantity_ordered_from_vendors: Decimal,
+    #[serde(default)]
+    pub update_date: Option<NaiveDate>,
+    #[serde(default)]
+    pub update_time: Option<String>,
+    #[serde(default)]
+    pub item_prices: Vec<ItemPrice>,
+    #[serde(default)]
+    pub item_warehouse_info_collection: Vec<ItemWarehouseInfo>,
+}
+
+/// One row of `ItemPrices`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ItemPrice {
+    pub price_list: i64,
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    pub price: Decimal,
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+/// One row of `ItemWarehouseInfoCollection` (OITW).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ItemWarehouseInfo {
+    pub warehouse_code: String,
+    #[serde(default, with = "rust_decimal::serde::arbitrary_precision")]
+    pub in_stock: Decimal,
+    #[serde(default, with = "rust_decimal::serde::arbitrary_precision")]
+    pub committed: Decimal,
+    #[serde(default, with = "rust_decimal::serde::arbitrary_precision")]
+    pub ordered: Decimal,
+}
+
+impl Item {
+    /// Sales documents may only use an item that is valid, not frozen and a sales item.
+    pub fn is_active(&self) -> bool {
+        self.valid.is_yes() && !self.frozen.is_yes()
+    }
+
+    /// The warehouse row, created empty if the item never had stock there (B1 keeps an OITW
+    /// row per warehouse).
+    pub fn warehouse_mut(&mut self, warehouse: &str) -> &mut ItemWarehouseInfo {
+        let i = match self
+            .item_warehouse_info_collection
+            .iter()
+            .position(|w| w.warehouse_code == warehouse)
+        {
+            Some(i) => i,
+            None => {
+                self.item_warehouse_info_collection.push(ItemWarehouseInfo {
+                    warehouse_code: warehouse.to_owned(),
+                    ..Default::default()
+                });
+                self.item_warehouse_info_collection.len() - 1
+            }
+        };
+        &mut self.item_warehouse_info_collection[i]
+    }
+
+    /// Keeps the item-level totals equal to the sum of the warehouse rows.
+    pub fn recompute_totals(&mut self) {
+        let rows = &self.item_warehouse_info_collection;
+        self.quantity_on_stock = rows.iter().map(|w| w.in_stock).sum();
+        self.quantity_ordered_by_customers = rows.iter().map(|w| w.committed).sum();
+        self.quantity_ordered_from_vendors = rows.iter().map(|w| w.ordered).sum();
+    }
+
+    /// The price of price list 1, used when a document line names no price.
+    pub fn base_price(&self) -> Option<Decimal> {
+        self.item_prices
+            .iter()
+            .find(|p| p.price_list == 1)
+            .map(|p| p.price)
+    }
+}
+
+/// `Warehouses` (OWHS).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Warehouse {
+    pub warehouse_code: String,
+    pub warehouse_name: String,
+    #[serde(default)]
+    pub inactive: YesNo,
+}
+
+/// `BusinessPartners` (OCRD).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BusinessPartner {
+    pub card_code: String,
+    #[serde(default)]
+    pub card_name: Option<String>,
+    #[serde(default)]
+    pub card_type: CardType,
+    #[serde(default = "default_group")]
+    pub group_code: i64,
+    #[serde(default)]
+    pub email_address: Option<String>,
+    #[serde(default)]
+    pub phone1: Option<String>,
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default = "yes")]
+    pub valid: YesNo,
+    #[serde(default)]
+    pub frozen: YesNo,
+    #[serde(default)]
+    pub ship_to_default: Option<String>,
+    /// Sic: B1 spells it `BilltoDefault`.
+    #[serde(default, rename = "BilltoDefault")]
+    pub bill_to_default: Option<String>,
+    #[serde(default)]
+    pub update_date: Option<NaiveDate>,
+    #[serde(default)]
+    pub update_time: Option<String>,
+    #[serde(default, rename = "BPAddresses")]
+    pub bp_addresses: Vec<BpAddress>,
+}
+
+/// Customers group 100, as in the GUIDE's create example (p.22).
+fn default_group() -> i64 {
+    100
+}
+
+impl BusinessPartner {
+    pub fn is_active(&self) -> bool {
+        self.valid.is_yes() && !self.frozen.is_yes()
+    }
+}
+
+/// One row of `BPAddresses` (CRD1).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BpAddress {
+    pub address_name: String,
+    #[serde(default)]
+    pub address_type: AddressType,
+    #[serde(default)]
+    pub street: Option<String>,
+    #[serde(default)]
+    pub block: Option<String>,
+    #[serde(default)]
+    pub city: Option<String>,
+    #[serde(default)]
+    pub zip_code: Option<String>,
+    #[serde(default)]
+    pub county: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default, rename = "BPCode")]
+    pub bp_code: Option<String>,
+    #[serde(default)]
+    pub row_num: Option<i64>,
+}
+
+/// `SalesTaxCodes` (OSTC); `Rate` is a percentage.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SalesTaxCode {
+    pub code: String,
+    pub name: String,
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    pub rate: Decimal,
+}
+
+/// `AdditionalExpenses` (OEXD): freight and similar codes. `ExpensCode` is B1's spelling.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AdditionalExpense {
+    pub expens_code: i64,
+    pub name: String,
+}
+
+/// An entity as its JSON object, the form `$filter`/`$select` work on.
+pub fn to_object<T: Serialize>(entity: &T) -> Map<String, Value> {
+    match serde_json::to_value(entity) {
+        Ok(Value::Object(map)) => map,
+        // Every entity above serialises to an object; anything else is a programming error.
+        other => panic!("entity did not serialise to a JSON object: {other:?}"),
+    }
+}
+
+/// The property names of an entity type, for validating `$select`/`$filter`/`$orderby`.
+pub fn property_names<T: Serialize + Default>() -> BTreeSet<String> {
+    to_object(&T::default()).keys().cloned().collect()
+}

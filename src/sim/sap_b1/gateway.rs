@@ -1,0 +1,61 @@
+//! What stands in front of every `/b1s/v1` request, in the order a real installation applies
+//! it: the Apache balancer (concurrency count, `Expect: 100-continue` failure, injected
+//! latency and 5xx) and then the session check (everything except `/Login`).
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::errors::ServiceLayerError;
+use super::session::session_cookie;
+use super::state::SapSimState;
+use super::stats::bump;
+
+pub async fn gateway(
+    State(state): State<SapSimState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let _in_flight = state
+        .traffic()
+        .begin(request.method().as_str(), request.uri().path());
+    if expects_continue(request.headers()) {
+        return expect_continue_failure();
+    }
+    let roll = state.roll();
+    if !roll.latency.is_zero() {
+        tokio::time::sleep(roll.latency).await;
+    }
+    if let Some(error) = roll.server_error {
+        bump(&state.traffic().server_errors);
+        return error.response();
+    }
+    if request.uri().path() != "/b1s/v1/Login" {
+        let alive = session_cookie(request.headers())
+            .is_some_and(|id| state.with_sessions(|s| s.touch(&id)));
+        if !alive {
+            return ServiceLayerError::invalid_session().into_response();
+        }
+    }
+    request.extensions_mut().insert(roll);
+    next.run(request).await
+}
+
+fn expects_continue(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::EXPECT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("100-continue"))
+}
+
+/// The SL Apache balancer answers `Expect: 100-continue` with an empty 500 and closes the
+/// connection (reference §8), so a client that sends it fails loudly in tests.
+fn expect_continue_failure() -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}

@@ -1,0 +1,50 @@
+//! SAP Business One Service Layer simulator (v1, OData v3), built from
+//! `shared/reference/sap-b1-service-layer.md`: login with the exact `B1SESSION`/`ROUTEID`
+//! cookies and a sliding idle timeout, v1 error bodies, paging with `odata.nextLink`, the OData
+//! query options SAP supports, sales orders validated and totalled like B1, deliveries and
+//! invoices made through control endpoints, and seeded, deterministic fault injection (lock
+//! errors, balancer 5xx, latency, lost responses).
+//!
+//! Tests use [`spawn`]; the CLI (`b1bridge sim sap-b1`) and the demo use [`serve`] or
+//! [`router`]. Where the reference says "not found", the code says what it chose and why.
+mod business_partners;
+mod company;
+mod control;
+mod datetime;
+mod documents;
+mod entities;
+mod enums;
+mod errors;
+mod faults;
+mod filter;
+mod filter_eval;
+mod gateway;
+mod handlers;
+mod json_input;
+mod login;
+mod orders;
+mod paging;
+mod query;
+mod resource_path;
+mod responses;
+mod seed;
+mod server;
+mod session;
+mod state;
+mod stats;
+mod targets;
+mod totals;
+
+pub use documents::{Document, DocumentExpense, DocumentLine};
+pub use entities::{
+    AdditionalExpense, BpAddress, BusinessPartner, Item, ItemPrice, ItemWarehouseInfo,
+    SalesTaxCode, Warehouse,
+};
+pub use enums::{AddressType, CancelStatus, CardType, DocObject, DocStatus, DocType, YesNo};
+pub use errors::ServiceLayerError;
+pub use faults::{Faults, InvalidFaults};
+pub use seed::{Numbering, Seed, SeedError, Series};
+pub use server::{router, serve, spawn, SapSimHandle};
+pub use state::{SapSimConfig, SapSimState};
+pub use stats::{InjectedFaults, SapSimStats};
+pub use targets::{DeliveryLineRequest, DeliveryRequest, InvoiceBase};

@@ -1,0 +1,214 @@
+//! The simulator's shared state and its in-process API (used by tests and the demo through
+//! [`SapSimHandle`](super::SapSimHandle), which dereferences to it).
+use rust_decimal::Decimal;
+use secrecy::{ExposeSecret, SecretString};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use super::company::{Company, Stamp};
+use super::documents::Document;
+use super::entities::{BusinessPartner, Item};
+use super::errors::ServiceLayerError;
+use super::faults::{FaultDice, FaultRoll, Faults, InvalidFaults};
+use super::seed::Seed;
+use super::session::Sessions;
+use super::stats::{SapSimStats, Traffic};
+use super::targets::{self, DeliveryRequest, InvoiceBase};
+
+/// How a simulator starts. `Default` is the contract's login (`SBODEMOGB`/`manager`/`1234`),
+/// the SAP default 30-minute session, the bundled seed, no faults and 20 rows per page.
+#[derive(Debug, Clone)]
+pub struct SapSimConfig {
+    pub company_db: String,
+    pub username: String,
+    pub password: SecretString,
+    /// Idle time after which a session is refused (sliding).
+    pub session_timeout: Duration,
+    pub seed: Seed,
+    pub faults: Faults,
+    /// Rows per collection page (b1s.conf `PageSize`); 0 disables paging.
+    pub page_size: usize,
+}
+
+impl Default for SapSimConfig {
+    fn default() -> Self {
+        Self {
+            company_db: "SBODEMOGB".into(),
+            username: "manager".into(),
+            password: SecretString::from("1234"),
+            session_timeout: Duration::from_secs(30 * 60),
+            seed: Seed::default_seed(),
+            faults: Faults::default(),
+            page_size: 20,
+        }
+    }
+}
+
+/// Shared by every request; cheap to clone.
+#[derive(Clone)]
+pub struct SapSimState {
+    inner: Arc<Shared>,
+}
+
+struct Shared {
+    company_db: String,
+    username: String,
+    password: SecretString,
+    page_size: usize,
+    sessions: Mutex<Sessions>,
+    dice: Mutex<FaultDice>,
+    traffic: Arc<Traffic>,
+    company: Mutex<Company>,
+}
+
+/// A poisoned lock only means a handler panicked; the data is still consistent enough for a
+/// simulator, and refusing every later request would hide the first failure.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl SapSimState {
+    pub fn new(config: SapSimConfig) -> Result<Self, InvalidFaults> {
+        config.faults.validate()?;
+        Ok(Self {
+            inner: Arc::new(Shared {
+                company_db: config.company_db,
+                username: config.username,
+                password: config.password,
+                page_size: config.page_size,
+                sessions: Mutex::new(Sessions::new(config.session_timeout)),
+                dice: Mutex::new(FaultDice::new(config.faults)),
+                traffic: Arc::new(Traffic::default()),
+                company: Mutex::new(Company::from_seed(config.seed, &Stamp::now())),
+            }),
+        })
+    }
+
+    /// Runs `f` on the company data under its lock (never held across an await).
+    pub(super) fn with_company<R>(&self, f: impl FnOnce(&mut Company) -> R) -> R {
+        f(&mut lock(&self.inner.company))
+    }
+
+    pub(super) fn with_sessions<R>(&self, f: impl FnOnce(&mut Sessions) -> R) -> R {
+        f(&mut lock(&self.inner.sessions))
+    }
+
+    pub(super) fn roll(&self) -> FaultRoll {
+        lock(&self.inner.dice).roll()
+    }
+
+    pub(super) fn traffic(&self) -> &Arc<Traffic> {
+        &self.inner.traffic
+    }
+
+    pub(super) fn page_size(&self) -> usize {
+        self.inner.page_size
+    }
+
+    /// Compares all three login values; the password in constant time.
+    pub(super) fn credentials_match(
+        &self,
+        company_db: &str,
+        username: &str,
+        password: &str,
+    ) -> bool {
+        use subtle::ConstantTimeEq;
+        let password_ok: bool = password
+            .as_bytes()
+            .ct_eq(self.inner.password.expose_secret().as_bytes())
+            .into();
+        company_db == self.inner.company_db && username == self.inner.username && password_ok
+    }
+
+    /// Replaces the fault settings and restarts the dice from their seed.
+    pub fn set_faults(&self, faults: Faults) -> Result<(), InvalidFaults> {
+        faults.validate()?;
+        *lock(&self.inner.dice) = FaultDice::new(faults);
+        Ok(())
+    }
+
+    pub fn faults(&self) -> Faults {
+        lock(&self.inner.dice).faults().clone()
+    }
+
+    /// Every session dies, as after a Service Layer restart: the next request gets 401/301.
+    pub fn expire_all_sessions(&self) {
+        self.with_sessions(Sessions::expire_all);
+    }
+
+    pub fn stats(&self) -> SapSimStats {
+        let counts = self.with_company(|c| c.num_at_card_counts());
+        self.inner.traffic.snapshot(counts)
+    }
+
+    /// How many orders carry this `NumAtCard` (the exactly-once check of the pipeline).
+    pub fn orders_by_num_at_card(&self, num_at_card: &str) -> usize {
+        self.with_company(|c| c.orders_with_num_at_card(num_at_card).len())
+    }
+
+    /// Ships (part of) an order, as a warehouse would in the B1 client.
+    pub fn create_delivery(
+        &self,
+        request: &DeliveryRequest,
+    ) -> Result<Document, ServiceLayerError> {
+        let now = Stamp::now();
+        self.with_company(|c| targets::create_delivery(c, request, &now))
+    }
+
+    /// Invoices the open rest of an order or a whole delivery.
+    pub fn create_invoice(&self, base: InvoiceBase) -> Result<Document, ServiceLayerError> {
+        let now = Stamp::now();
+        self.with_company(|c| targets::create_invoice(c, base, &now))
+    }
+
+    /// Sets `InStock` of an item in a warehouse, as a goods receipt or stock count would.
+    /// Like a stock movement in B1, it does not change the item's `UpdateDate`: whether real
+    /// stock movements touch OITM.UpdateDate was not found, and the pessimistic choice makes a
+    /// stock sync that relies on it fail here rather than in production.
+    pub fn set_stock(
+        &self,
+        item_code: &str,
+        warehouse_code: &str,
+        in_stock: Decimal,
+    ) -> Result<(), ServiceLayerError> {
+        self.with_company(|c| {
+            if !c.warehouses.contains_key(warehouse_code) {
+                return Err(ServiceLayerError::business(format!(
+                    "Invalid warehouse code '{warehouse_code}'"
+                )));
+            }
+            let item = c
+                .items
+                .get_mut(item_code)
+                .ok_or_else(ServiceLayerError::not_found)?;
+            item.warehouse_mut(warehouse_code).in_stock = in_stock;
+            item.recompute_totals();
+            Ok(())
+        })
+    }
+
+    pub fn order(&self, doc_entry: i64) -> Option<Document> {
+        self.with_company(|c| c.orders.get(&doc_entry).cloned())
+    }
+
+    /// All orders, by `DocEntry`.
+    pub fn orders(&self) -> Vec<Document> {
+        self.with_company(|c| c.orders.values().cloned().collect())
+    }
+
+    pub fn delivery_notes(&self) -> Vec<Document> {
+        self.with_company(|c| c.delivery_notes.values().cloned().collect())
+    }
+
+    pub fn invoices(&self) -> Vec<Document> {
+        self.with_company(|c| c.invoices.values().cloned().collect())
+    }
+
+    pub fn item(&self, item_code: &str) -> Option<Item> {
+        self.with_company(|c| c.items.get(item_code).cloned())
+    }
+
+    pub fn business_partner(&self, card_code: &str) -> Option<BusinessPartner> {
+        self.with_company(|c| c.business_partners.get(card_code).cloned())
+    }
+}
