@@ -12,7 +12,7 @@ use tokio_util::task::AbortOnDropHandle;
 
 use super::config::WorkerConfig;
 use super::handler::{Completion, JobContext, JobFailure, JobHandler, JobOutcome};
-use super::parking::exception_for;
+use super::parking::exceptions_for;
 use super::pool::Shared;
 use crate::domain::retry::{decide, FailureKind, RetryDecision};
 use crate::store::outbox::{self, ClaimedJob, FinishError};
@@ -133,8 +133,9 @@ async fn on_failure(run: &JobRun, job: &ClaimedJob, failure: JobFailure, ran_for
             }
             RetryDecision::Park(reason) => {
                 outbox::park(&mut tx, job.id, job.attempt, &last_error).await?;
-                let exception = exception_for(job, reason, &failure);
-                exceptions::record(&mut tx, &exception, job.event_id).await?;
+                for exception in exceptions_for(job, reason, &failure) {
+                    exceptions::record(&mut tx, &exception, job.event_id).await?;
+                }
             }
         }
         tx.commit().await.map_err(StoreError::from)?;

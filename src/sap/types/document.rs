@@ -51,6 +51,15 @@ pub struct NewSalesOrder {
     pub doc_total: Option<Decimal>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address_extension: Option<AddressExtension>,
+    /// Bill-to address block as SAP shows it on the document (free text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Ship-to address block (free text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address2: Option<String>,
+    /// SAP payment method code (OPYM).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<String>,
     pub document_lines: Vec<NewDocumentLine>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub document_additional_expenses: Vec<NewAdditionalExpense>,
@@ -94,6 +103,8 @@ pub struct NewAdditionalExpense {
     pub line_total: Decimal,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remarks: Option<String>,
 }
 
 /// The document's ship-to and bill-to address, written as free text rather than as
@@ -306,6 +317,9 @@ mod tests {
                 ship_to_city: Some("Calder".into()),
                 ..Default::default()
             }),
+            address: None,
+            address2: None,
+            payment_method: None,
             document_lines: vec![NewDocumentLine {
                 item_code: ItemCode::parse("MH01-S-Gray").unwrap(),
                 quantity: dec!(2),
@@ -320,6 +334,7 @@ mod tests {
                 expense_code: 1,
                 line_total: dec!(10.00),
                 tax_code: None,
+                remarks: None,
             }],
         };
         let json = serde_json::to_string(&order).unwrap();
