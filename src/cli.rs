@@ -202,6 +202,10 @@ pub struct WorkerArgs {
     /// runs): how long a job of a crashed worker waits before another worker takes it over.
     #[arg(long, env = "B1BRIDGE_WORKER_LEASE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub lease_secs: u64,
+    /// Retry schedules as JSON, e.g. `{"locked":{"base_ms":500,"cap_ms":30000,"max_attempts":100,"max_age_secs":86400}}`;
+    /// a kind left out keeps its default.
+    #[arg(long, env = "B1BRIDGE_RETRY_SCHEDULES")]
+    pub retry_schedules: Option<String>,
 }
 
 impl WorkerArgs {
@@ -214,10 +218,18 @@ impl WorkerArgs {
             )
         })?;
         let client = crate::sap::SapClient::new(&sap)?;
-        let config = crate::worker::pipeline::worker_config(
+        let mut config = crate::worker::pipeline::worker_config(
             sap.max_concurrency,
             std::time::Duration::from_secs(self.lease_secs),
         );
+        if let Some(raw) = self
+            .retry_schedules
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        {
+            config.retry = serde_json::from_str(raw)
+                .map_err(|e| anyhow::anyhow!("B1BRIDGE_RETRY_SCHEDULES is malformed: {e}"))?;
+        }
         Ok((client, config))
     }
 }

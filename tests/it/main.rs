@@ -6,5 +6,6 @@ mod api_mappings;
 mod api_orders;
 mod intake;
 mod openapi;
+mod pipeline;
 mod support;
 mod worker;

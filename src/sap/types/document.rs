@@ -87,6 +87,14 @@ pub struct NewDocumentLine {
     pub line_total: Option<Decimal>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_code: Option<String>,
+    /// The line's tax as the shop charged it (`TaxTotal`, writable per the metadata). Whether
+    /// SAP keeps it or recomputes from the tax code is not in the reference; the total check
+    /// after posting catches a recomputed difference either way.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::arbitrary_precision_option"
+    )]
+    pub tax_total: Option<Decimal>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warehouse_code: Option<WarehouseCode>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,6 +111,12 @@ pub struct NewAdditionalExpense {
     pub line_total: Decimal,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_code: Option<String>,
+    /// The charge's tax as the shop charged it (`TaxSum`), like a line's `TaxTotal`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::arbitrary_precision_option"
+    )]
+    pub tax_sum: Option<Decimal>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remarks: Option<String>,
 }
@@ -327,6 +341,7 @@ mod tests {
                 discount_percent: None,
                 line_total: Some(dec!(0.20)),
                 tax_code: Some("CA".into()),
+                tax_total: None,
                 warehouse_code: None,
                 item_description: None,
             }],
@@ -334,6 +349,7 @@ mod tests {
                 expense_code: 1,
                 line_total: dec!(10.00),
                 tax_code: None,
+                tax_sum: None,
                 remarks: None,
             }],
         };

@@ -47,6 +47,7 @@ impl From<&SalesOrderDraft> for NewSalesOrder {
                     discount_percent: l.discount_percent,
                     line_total: Some(l.line_total),
                     tax_code: Some(l.tax_code.as_str().to_owned()),
+                    tax_total: Some(l.tax_amount),
                     warehouse_code: Some(l.warehouse_code.clone()),
                     item_description: l.description.clone(),
                 })
@@ -58,6 +59,7 @@ impl From<&SalesOrderDraft> for NewSalesOrder {
                     expense_code: e.expense_code.into(),
                     line_total: e.line_total,
                     tax_code: Some(e.tax_code.as_str().to_owned()),
+                    tax_sum: Some(e.tax_amount),
                     remarks: e.remarks.clone(),
                 })
                 .collect(),
@@ -177,6 +179,11 @@ mod tests {
         assert_eq!(line["LineTotal"].to_string(), "8.08");
         assert_eq!(line["DiscountPercent"].to_string(), "20");
         assert_eq!(line["TaxCode"], "US-MI");
+        assert_eq!(
+            line["TaxTotal"].to_string(),
+            "0.67",
+            "Magento's tax is sent"
+        );
         assert_eq!(line["WarehouseCode"], "01");
         assert_eq!(body["AddressExtension"]["ShipToCity"], "Calder");
         assert!(body["AddressExtension"].get("BillToCity").is_none());
