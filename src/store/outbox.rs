@@ -355,8 +355,8 @@ struct ClaimRow {
     attempt: i32,
     event_id: Option<Uuid>,
     created_at: DateTime<Utc>,
-    retry_attempt: Option<i32>,
-    retry_age_ms: Option<i64>,
+    retry_attempt: i32,
+    retry_age_ms: i64,
 }
 
 impl ClaimRow {
@@ -371,8 +371,8 @@ impl ClaimRow {
             attempt: self.attempt,
             event_id: self.event_id,
             created_at: self.created_at,
-            retry_attempt: self.retry_attempt.unwrap_or(self.attempt).max(1) as u32,
-            retry_age: Duration::from_millis(self.retry_age_ms.unwrap_or(0).max(0) as u64),
+            retry_attempt: self.retry_attempt.max(1) as u32,
+            retry_age: Duration::from_millis(self.retry_age_ms.max(0) as u64),
         })
     }
 }

@@ -9,6 +9,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::task::AbortOnDropHandle;
+use tracing::Instrument;
 
 use super::config::WorkerConfig;
 use super::handler::{Completion, JobContext, JobFailure, JobHandler, JobOutcome};
@@ -39,12 +40,10 @@ pub(super) async fn run_job(run: JobRun, job: ClaimedJob) {
 /// The call stage: the handler runs with no transaction open while a companion task keeps the
 /// lease alive. A panic becomes a transient failure, so a bug fails the job, not the worker.
 async fn call(run: &JobRun, job: &ClaimedJob) -> JobOutcome {
-    let _renewer = AbortOnDropHandle::new(tokio::spawn(keep_lease(
-        run.pool.clone(),
-        job.id,
-        job.attempt,
-        run.config.clone(),
-    )));
+    let _renewer = AbortOnDropHandle::new(tokio::spawn(
+        keep_lease(run.pool.clone(), job.id, job.attempt, run.config.clone())
+            .instrument(tracing::Span::current()),
+    ));
     match AssertUnwindSafe(run.handler.handle(job, &run.ctx))
         .catch_unwind()
         .await

@@ -160,6 +160,7 @@ impl WorkerPool {
                         for job in claimed {
                             self.spawn(&mut jobs, job);
                         }
+                        self.shared.in_flight.store(jobs.len(), Ordering::Relaxed);
                         if more_may_be_ready {
                             idle_for = Duration::ZERO;
                         } else if let Ok(Some(due)) = outbox::next_due(&self.pool, &kinds).await {
@@ -173,11 +174,13 @@ impl WorkerPool {
                     }
                 }
             }
-            self.shared.in_flight.store(jobs.len(), Ordering::Relaxed);
             tokio::select! {
                 biased;
                 _ = &mut shutdown => break,
-                Some(joined) = jobs.join_next(), if !jobs.is_empty() => log_join(joined),
+                Some(joined) = jobs.join_next(), if !jobs.is_empty() => {
+                    log_join(joined);
+                    self.shared.in_flight.store(jobs.len(), Ordering::Relaxed);
+                }
                 _ = wake.notified() => {}
                 _ = tokio::time::sleep(idle_for) => {}
             }
