@@ -456,6 +456,55 @@ esShnWd+2q6fP7QUdIohHYQ=
         assert!(!read.to_ascii_lowercase().contains("\r\nexpect:"), "{read}");
     }
 
+    /// Collects everything the fmt subscriber writes.
+    #[derive(Clone, Default)]
+    struct LogBuffer(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for LogBuffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn logs_carry_path_and_status_but_never_the_password_or_session_id() {
+        let logs = LogBuffer::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::TRACE)
+            .with_current_span(true)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let (root, server) = wire_capture(vec![
+            http_response(
+                "200 OK",
+                &["Set-Cookie: B1SESSION=SESSION-ID-XYZ;HttpOnly;"],
+                r#"{"SessionId":"SESSION-ID-XYZ"}"#,
+            ),
+            http_response(
+                "400 Bad Request",
+                &[],
+                r#"{"error":{"code":-10,"message":{"lang":"en-us","value":"Item XYZ is inactive"}}}"#,
+            ),
+        ])
+        .await;
+        let client = SapClient::new(&settings(&root)).unwrap();
+        let e = client.list_warehouses().await.unwrap_err();
+        assert_eq!(e.sap_code(), Some(-10));
+        server.await.unwrap();
+        let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        assert!(text.contains("/b1s/v1/Warehouses"), "{text}");
+        assert!(text.contains(r#""sap_code":-10"#), "{text}");
+        assert!(!text.contains("pw-1234"), "{text}");
+        assert!(!text.contains("SESSION-ID-XYZ"), "{text}");
+    }
+
     #[test]
     fn debug_output_never_shows_the_password() {
         let client = SapClient::new(&settings("https://sap:50000/b1s/v1")).unwrap();

@@ -147,7 +147,13 @@ impl Transport {
                     if let Some(code) = e.sap_code() {
                         span.record("sap_code", code);
                     }
-                    tracing::warn!(kind = e.kind(), error = %e, "SAP request failed");
+                    // Expired sessions are renewed and look-ups that find nothing are
+                    // answers, not incidents; everything else deserves attention.
+                    if matches!(e, SapError::SessionExpired { .. }) || e.is_not_found() {
+                        tracing::info!(kind = e.kind(), error = %e, "SAP request refused");
+                    } else {
+                        tracing::warn!(kind = e.kind(), error = %e, "SAP request failed");
+                    }
                 }
             }
             outcome

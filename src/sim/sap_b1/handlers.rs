@@ -1,6 +1,7 @@
-//! The entity routes of `/b1s/v1`: reads with OData query options, creates, PATCH, bound
-//! actions and DELETE, each answering as the Service Layer does (201 + `Location` + entity,
-//! 204, 404 -2028, 400 -5006), with injected lock errors and lost responses applied here.
+//! The entity routes of `/b1s/v1`: dispatch of reads (see [`reads`](super::reads)), creates,
+//! PATCH, bound actions and DELETE, each answering as the Service Layer does (201 with
+//! `Location` and the entity, 204, 404 -2028, 400 -5006). Injected lock errors and lost
+//! responses are applied here.
 use axum::body::{to_bytes, Body};
 use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{Request, State};
@@ -9,17 +10,17 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use super::business_partners::{create_business_partner, patch_business_partner};
-use super::company::{Company, Stamp};
+use super::company::Stamp;
 use super::entities::to_object;
 use super::errors::ServiceLayerError;
 use super::faults::FaultRoll;
 use super::json_input::parse_object;
 use super::login::base_url;
-use super::orders::{cancel_order, close_order, create_order, patch_order};
-use super::paging;
-use super::query::QueryOptions;
+use super::order_actions::{cancel_order, close_order, patch_order};
+use super::orders::create_order;
+use super::reads::{count, read_collection, read_entity, read_property};
 use super::resource_path::{self, EntitySet, Key, Resource, Tail};
-use super::responses::{sl_json, sl_no_content, sl_text};
+use super::responses::{sl_json, sl_no_content};
 use super::server::ConnectionKill;
 use super::state::SapSimState;
 use super::stats::bump;
@@ -115,6 +116,9 @@ fn dispatch(
         (Method::GET, Some(key), Tail::None) => {
             read_entity(state, set, &key, query, headers).map(Reply::Done)
         }
+        (Method::GET, Some(key), Tail::Segment(property)) => {
+            read_property(state, set, &key, &property, headers).map(Reply::Done)
+        }
         (Method::POST, None, Tail::None) => {
             let object = parse_object(body)?;
             let base = "/b1s/v1";
@@ -172,149 +176,6 @@ fn dispatch(
     }
 }
 
-/// `B1S-CaseInsensitive: true` makes `$filter` string comparisons case-insensitive.
-fn case_insensitive(headers: &HeaderMap) -> bool {
-    headers
-        .get("B1S-CaseInsensitive")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
-}
-
-/// The set's entities as JSON objects, narrowed by an index when the filter allows it.
-fn rows(
-    company: &Company,
-    set: EntitySet,
-    query: &QueryOptions,
-    case_insensitive: bool,
-) -> Vec<Map<String, Value>> {
-    if let Some(kind) = set.document_kind() {
-        let indexed = query
-            .filter
-            .as_ref()
-            .and_then(|f| f.required_equality("NumAtCard"))
-            .filter(|_| set == EntitySet::Orders && !case_insensitive);
-        return match indexed {
-            Some(n) => company
-                .orders_with_num_at_card(n)
-                .into_iter()
-                .map(|d| d.to_object())
-                .collect(),
-            None => company
-                .documents(kind)
-                .values()
-                .map(|d| d.to_object())
-                .collect(),
-        };
-    }
-    match set {
-        EntitySet::Items => company.items.values().map(to_object).collect(),
-        EntitySet::BusinessPartners => company.business_partners.values().map(to_object).collect(),
-        EntitySet::Warehouses => company.warehouses.values().map(to_object).collect(),
-        EntitySet::SalesTaxCodes => company.tax_codes.values().map(to_object).collect(),
-        EntitySet::AdditionalExpenses => company.expense_codes.values().map(to_object).collect(),
-        EntitySet::Orders | EntitySet::DeliveryNotes | EntitySet::Invoices => {
-            unreachable!("handled above")
-        }
-    }
-}
-
-/// Filtered and sorted rows of a collection request.
-fn matching_rows(
-    state: &SapSimState,
-    set: EntitySet,
-    query: &QueryOptions,
-    headers: &HeaderMap,
-) -> Result<Vec<Map<String, Value>>, ServiceLayerError> {
-    query.check_properties(&set.property_names())?;
-    let ci = case_insensitive(headers);
-    // Serialise under the lock, filter and sort outside it.
-    let all = state.with_company(|c| rows(c, set, query, ci));
-    let mut rows = query.filter_rows(all, ci);
-    query.sort_rows(&mut rows);
-    Ok(rows)
-}
-
-fn read_collection(
-    state: &SapSimState,
-    set: EntitySet,
-    raw_query: Option<&str>,
-    headers: &HeaderMap,
-) -> Result<Response, ServiceLayerError> {
-    let query = QueryOptions::parse(raw_query)?;
-    let mut rows = matching_rows(state, set, &query, headers)?;
-    let total = rows.len();
-    let (page_size, applied) = paging::page_size(headers, state.page_size());
-    let page = paging::cut(total, query.skip, query.top, page_size);
-    let value: Vec<Value> = rows
-        .drain(page.start..page.end)
-        .map(|row| Value::Object(query.project(row)))
-        .collect();
-    let mut body = Map::new();
-    body.insert(
-        "odata.metadata".into(),
-        Value::String(format!("{}/$metadata#{}", base_url(headers), set.name())),
-    );
-    if query.inline_count {
-        body.insert("odata.count".into(), Value::String(total.to_string()));
-    }
-    body.insert("value".into(), Value::Array(value));
-    if let Some((skip, top)) = page.next {
-        body.insert(
-            "odata.nextLink".into(),
-            Value::String(paging::next_link(set.name(), &query.passthrough, skip, top)),
-        );
-    }
-    let mut response = sl_json(StatusCode::OK, &Value::Object(body));
-    if let Some(applied) = applied.and_then(|a| HeaderValue::from_str(&a).ok()) {
-        response.headers_mut().insert("Preference-Applied", applied);
-    }
-    Ok(response)
-}
-
-fn count(
-    state: &SapSimState,
-    set: EntitySet,
-    raw_query: Option<&str>,
-    headers: &HeaderMap,
-) -> Result<Response, ServiceLayerError> {
-    let query = QueryOptions::parse(raw_query)?;
-    let rows = matching_rows(state, set, &query, headers)?;
-    Ok(sl_text(rows.len().to_string()))
-}
-
-fn read_entity(
-    state: &SapSimState,
-    set: EntitySet,
-    key: &Key,
-    raw_query: Option<&str>,
-    headers: &HeaderMap,
-) -> Result<Response, ServiceLayerError> {
-    let query = QueryOptions::parse(raw_query)?;
-    query.check_properties(&set.property_names())?;
-    let found = state.with_company(|c| match (set, key) {
-        (EntitySet::Items, Key::Text(k)) => c.items.get(k).map(to_object),
-        (EntitySet::BusinessPartners, Key::Text(k)) => c.business_partners.get(k).map(to_object),
-        (EntitySet::Warehouses, Key::Text(k)) => c.warehouses.get(k).map(to_object),
-        (EntitySet::SalesTaxCodes, Key::Text(k)) => c.tax_codes.get(k).map(to_object),
-        (EntitySet::AdditionalExpenses, Key::Number(n)) => c.expense_codes.get(n).map(to_object),
-        (set, Key::Number(n)) => set
-            .document_kind()
-            .and_then(|kind| c.documents(kind).get(n))
-            .map(|d| d.to_object()),
-        _ => None,
-    });
-    let mut entity = query.project(found.ok_or_else(ServiceLayerError::not_found)?);
-    entity.insert(
-        "odata.metadata".into(),
-        Value::String(format!(
-            "{}/$metadata#{}/@Element",
-            base_url(headers),
-            set.name()
-        )),
-    );
-    Ok(sl_json(StatusCode::OK, &Value::Object(entity)))
-}
-
 /// 201 with `Location` and the entity, or 204 when the client sent `Prefer:
 /// return-no-content` (GUIDE p.26-27).
 fn created(headers: &HeaderMap, location: String, mut entity: Map<String, Value>) -> Response {
@@ -351,8 +212,9 @@ fn created(headers: &HeaderMap, location: String, mut entity: Map<String, Value>
 
 /// The write is committed; now the client must not hear about it. With the simulator's own
 /// listener ([`serve`](super::serve)) the connection is killed before a byte of the response
-/// is written. Served by plain `axum::serve` (no kill switch), the body fails instead, which
-/// aborts the connection after the status line: weaker, but still a transport error.
+/// is written. Served by plain `axum::serve` (no kill switch), the body fails instead and hyper
+/// drops the connection; in practice before the head is flushed, though hyper does not
+/// promise that, so prefer [`serve`](super::serve).
 fn lose_response(kill: Option<ConnectionKill>) -> Response {
     match kill {
         Some(kill) => {

@@ -67,12 +67,12 @@ impl Default for Numbering {
 /// Why a seed file cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
-    #[error("cannot read the seed file {path}: {source}")]
+    #[error("cannot read the seed file {path}")]
     Read {
         path: String,
         source: std::io::Error,
     },
-    #[error("the seed is not valid JSON for the simulator: {0}")]
+    #[error("the seed is not valid JSON for the simulator")]
     Parse(#[from] serde_json::Error),
     #[error("the seed is inconsistent: {0}")]
     Invalid(String),

@@ -17,8 +17,13 @@ impl Sessions {
         }
     }
 
-    /// Opens a session and returns its id (GUID-like, as B1's are).
+    /// Opens a session and returns its id (GUID-like, as B1's are). Dead sessions are
+    /// forgotten here, so a long benchmark that logs in often does not grow the table.
     pub fn open(&mut self) -> String {
+        let now = Instant::now();
+        let timeout = self.timeout;
+        self.last_used
+            .retain(|_, last| now.duration_since(*last) <= timeout);
         let id = uuid::Uuid::new_v4().to_string();
         self.last_used.insert(id.clone(), Instant::now());
         id
@@ -42,6 +47,16 @@ impl Sessions {
 
     pub fn close(&mut self, id: &str) {
         self.last_used.remove(id);
+    }
+
+    /// Sessions that would still be accepted, counted without touching them (so a test can
+    /// wait for an idle session to die without keeping it alive).
+    pub fn live_count(&self) -> usize {
+        let now = Instant::now();
+        self.last_used
+            .values()
+            .filter(|last| now.duration_since(**last) <= self.timeout)
+            .count()
     }
 
     /// Every client must log in again, as after a Service Layer restart.
@@ -79,7 +94,9 @@ mod tests {
         let mut s = Sessions::new(Duration::from_millis(50));
         let id = s.open();
         assert!(s.touch(&id));
+        assert_eq!(s.live_count(), 1);
         std::thread::sleep(Duration::from_millis(80));
+        assert_eq!(s.live_count(), 0);
         assert!(!s.touch(&id));
         assert!(!s.touch("unknown"));
         let id = s.open();

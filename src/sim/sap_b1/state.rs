@@ -138,7 +138,8 @@ impl SapSimState {
 
     pub fn stats(&self) -> SapSimStats {
         let counts = self.with_company(|c| c.num_at_card_counts());
-        self.inner.traffic.snapshot(counts)
+        let live = self.with_sessions(|s| s.live_count());
+        self.inner.traffic.snapshot(live, counts)
     }
 
     /// How many orders carry this `NumAtCard` (the exactly-once check of the pipeline).
@@ -171,6 +172,9 @@ impl SapSimState {
         warehouse_code: &str,
         in_stock: Decimal,
     ) -> Result<(), ServiceLayerError> {
+        if in_stock < Decimal::ZERO {
+            return Err(ServiceLayerError::bad_request("Stock cannot be negative"));
+        }
         self.with_company(|c| {
             if !c.warehouses.contains_key(warehouse_code) {
                 return Err(ServiceLayerError::business(format!(

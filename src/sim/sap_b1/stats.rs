@@ -13,6 +13,8 @@ pub struct SapSimStats {
     /// The most `/b1s/v1` requests ever in progress at the same time.
     pub max_concurrent_requests: u64,
     pub in_flight: u64,
+    /// Sessions that have not yet timed out.
+    pub live_sessions: usize,
     /// All `/b1s/v1` requests.
     pub requests: u64,
     /// Requests per `"METHOD /b1s/v1/Path"` (no query string).
@@ -65,11 +67,16 @@ impl Traffic {
         InFlight(self.clone())
     }
 
-    pub fn snapshot(&self, orders_by_num_at_card: BTreeMap<String, usize>) -> SapSimStats {
+    pub fn snapshot(
+        &self,
+        live_sessions: usize,
+        orders_by_num_at_card: BTreeMap<String, usize>,
+    ) -> SapSimStats {
         SapSimStats {
             logins: self.logins.load(Ordering::SeqCst),
             max_concurrent_requests: self.max_concurrent.load(Ordering::SeqCst),
             in_flight: self.in_flight.load(Ordering::SeqCst),
+            live_sessions,
             requests: self.requests.load(Ordering::SeqCst),
             requests_by_path: self.by_path.lock().expect("stats lock poisoned").clone(),
             orders_by_num_at_card,
@@ -96,13 +103,13 @@ mod tests {
         let a = t.begin("GET", "/b1s/v1/Items");
         let b = t.begin("GET", "/b1s/v1/Items");
         drop(a);
-        let s = t.snapshot(BTreeMap::new());
+        let s = t.snapshot(0, BTreeMap::new());
         assert_eq!(
             (s.in_flight, s.max_concurrent_requests, s.requests),
             (1, 2, 2)
         );
         assert_eq!(s.requests_by_path["GET /b1s/v1/Items"], 2);
         drop(b);
-        assert_eq!(t.snapshot(BTreeMap::new()).in_flight, 0);
+        assert_eq!(t.snapshot(0, BTreeMap::new()).in_flight, 0);
     }
 }

@@ -6,14 +6,14 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::company::{Company, Stamp};
 use super::documents::{DocKind, Document, DocumentLine};
 use super::entities::SalesTaxCode;
 use super::enums::{CancelStatus, DocStatus, YesNo};
 use super::errors::ServiceLayerError;
-use super::orders::change_committed;
+use super::order_actions::change_committed;
 use super::totals::{self, ExpenseInput, LineInput, TotalsInput};
 
 /// What a warehouse ships: some or all open lines of an order.
@@ -166,6 +166,9 @@ fn copy_from_order(
             "Document must contain at least one row [DocumentLines]",
         ));
     }
+    // Quantities add up when a line or an item appears more than once.
+    let mut per_line: HashMap<i64, Decimal> = HashMap::new();
+    let mut per_stock: HashMap<(&str, &str), Decimal> = HashMap::new();
     for (row, (line_num, quantity)) in picks.iter().enumerate() {
         let line = order
             .document_lines
@@ -177,7 +180,9 @@ fn copy_from_order(
                     order.doc_num
                 ))
             })?;
-        if *quantity <= Decimal::ZERO || *quantity > line.remaining_open_quantity {
+        let line_total = per_line.entry(*line_num).or_default();
+        *line_total += *quantity;
+        if *quantity <= Decimal::ZERO || *line_total > line.remaining_open_quantity {
             return Err(ServiceLayerError::business(format!(
                 "Quantity {quantity} of base line {line_num} exceeds its open quantity {} [DocumentLines.Quantity][line: {}]",
                 line.remaining_open_quantity,
@@ -195,7 +200,11 @@ fn copy_from_order(
                 .find(|w| w.warehouse_code == line.warehouse_code)
                 .map(|w| w.in_stock)
                 .unwrap_or_default();
-            if in_stock < *quantity {
+            let needed = per_stock
+                .entry((&line.item_code, &line.warehouse_code))
+                .or_default();
+            *needed += *quantity;
+            if in_stock < *needed {
                 // The Service Layer form of the text (reference §5, §8).
                 return Err(ServiceLayerError::business(format!(
                     "Quantity falls into negative inventory [DocumentLines.ItemCode][line: {}]",
