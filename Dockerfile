@@ -5,6 +5,7 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY migrations ./migrations
+COPY assets ./assets
 RUN cargo build --release --locked && strip target/release/b1bridge
 
 # Runtime stage: a small Debian with CA certificates, running as an unprivileged user.

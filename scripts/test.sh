@@ -5,3 +5,5 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/ensure-postgres.sh
 source scripts/ensure-postgres.sh
 cargo test --locked "$@"
+# A client generated from openapi/openapi.json drives a running server.
+tests/generated_client/run.sh

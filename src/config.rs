@@ -323,7 +323,8 @@ pub fn parse_api_tokens(raw: Option<&SecretString>) -> Result<Vec<BootstrapToken
         return Ok(vec![]);
     };
     let mut tokens: Vec<BootstrapToken> = vec![];
-    for (i, entry) in raw.split(',').map(str::trim).enumerate() {
+    let entries = raw.split(',').map(str::trim).filter(|e| !e.is_empty());
+    for (i, entry) in entries.enumerate() {
         let n = i + 1;
         let mut parts = entry.splitn(3, ':');
         let (Some(name), Some(role), Some(secret)) = (parts.next(), parts.next(), parts.next())
@@ -480,7 +481,7 @@ mod tests {
     #[test]
     fn api_tokens_parse_with_colons_in_secrets_and_are_held_hashed() {
         let raw = SecretString::from(
-            "ci:admin:s3cret:with:colons-0123456789, anna:viewer:abcdefghijklmnop",
+            "ci:admin:s3cret:with:colons-0123456789, anna:viewer:abcdefghijklmnop,",
         );
         let t = parse_api_tokens(Some(&raw)).unwrap();
         assert_eq!(t.len(), 2);

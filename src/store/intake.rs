@@ -216,78 +216,75 @@ async fn lock_order(
     .transpose()
 }
 
-/// Creates the order row with everything the decision says, in one statement; `false` when a
-/// concurrent transaction created it first.
+/// Creates the order row with everything the decision says; no row when a concurrent
+/// transaction created it first.
+const INSERT_ORDER: &str = r#"
+    INSERT INTO orders (increment_id, status, magento_entity_id, canonical, customer_email, currency,
+                        grand_total, magento_created_at, cancel_requested_at)
+    VALUES ($1, COALESCE($2, 'queued'), $3, $4, $5, $6, $7, $8, CASE WHEN $9 THEN now() END)
+    ON CONFLICT (increment_id) DO NOTHING
+"#;
+
+/// Applies a decision to an existing (locked) order.
+const UPDATE_ORDER: &str = r#"
+    UPDATE orders SET
+        status              = COALESCE($2, status),
+        magento_entity_id   = COALESCE(magento_entity_id, $3),
+        canonical           = COALESCE($4, canonical),
+        customer_email      = COALESCE($5, customer_email),
+        currency            = COALESCE($6, currency),
+        grand_total         = COALESCE($7, grand_total),
+        magento_created_at  = COALESCE($8, magento_created_at),
+        cancel_requested_at = CASE WHEN $9 THEN COALESCE(cancel_requested_at, now()) ELSE cancel_requested_at END,
+        updated_at          = now()
+    WHERE increment_id = $1
+"#;
+
 async fn create_order(
     conn: &mut PgConnection,
     event: &OrderEvent,
     d: &Decision,
 ) -> Result<bool, StoreError> {
-    let order = event.order.as_ref().filter(|_| d.store_order);
-    let rows = sqlx::query(
-        r#"
-        INSERT INTO orders (increment_id, status, magento_entity_id, canonical, customer_email, currency,
-                            grand_total, magento_created_at, cancel_requested_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $9 THEN now() END)
-        ON CONFLICT (increment_id) DO NOTHING
-        "#,
-    )
-    .bind(event.increment_id.as_str())
-    .bind(d.status.unwrap_or(OrderStatus::Queued).as_str())
-    .bind(event.magento_entity_id)
-    .bind(order.map(|o| serde_json::to_value(o).expect("serialisable")))
-    .bind(order.map(|o| o.customer.email.as_str()))
-    .bind(order.map(|o| o.currency.as_str()))
-    .bind(order.map(|o| o.totals.grand_total))
-    .bind(order.map(|o| o.created_at))
-    .bind(d.request_cancel)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    Ok(rows == 1)
+    Ok(write_order(conn, INSERT_ORDER, event, d).await? == 1)
 }
 
-/// Applies a decision to an existing (locked) order in one statement.
 async fn update_order(
     conn: &mut PgConnection,
     event: &OrderEvent,
     d: &Decision,
 ) -> Result<(), StoreError> {
-    let order = event.order.as_ref().filter(|_| d.store_order);
-    if order.is_none()
+    let nothing_to_write = !d.store_order
         && d.status.is_none()
         && !d.request_cancel
-        && event.magento_entity_id.is_none()
-    {
-        return Ok(());
+        && event.magento_entity_id.is_none();
+    if !nothing_to_write {
+        write_order(conn, UPDATE_ORDER, event, d).await?;
     }
-    sqlx::query(
-        r#"
-        UPDATE orders SET
-            status              = COALESCE($2, status),
-            magento_entity_id   = COALESCE(magento_entity_id, $3),
-            canonical           = COALESCE($4, canonical),
-            customer_email      = COALESCE($5, customer_email),
-            currency            = COALESCE($6, currency),
-            grand_total         = COALESCE($7, grand_total),
-            magento_created_at  = COALESCE($8, magento_created_at),
-            cancel_requested_at = CASE WHEN $9 THEN COALESCE(cancel_requested_at, now()) ELSE cancel_requested_at END,
-            updated_at          = now()
-        WHERE increment_id = $1
-        "#,
-    )
-    .bind(event.increment_id.as_str())
-    .bind(d.status.map(OrderStatus::as_str))
-    .bind(event.magento_entity_id)
-    .bind(order.map(|o| serde_json::to_value(o).expect("serialisable")))
-    .bind(order.map(|o| o.customer.email.as_str()))
-    .bind(order.map(|o| o.currency.as_str()))
-    .bind(order.map(|o| o.totals.grand_total))
-    .bind(order.map(|o| o.created_at))
-    .bind(d.request_cancel)
-    .execute(&mut *conn)
-    .await?;
     Ok(())
+}
+
+/// Runs [`INSERT_ORDER`] or [`UPDATE_ORDER`], which take the same parameters, in one round trip.
+async fn write_order(
+    conn: &mut PgConnection,
+    sql: &'static str,
+    event: &OrderEvent,
+    d: &Decision,
+) -> Result<u64, StoreError> {
+    let order = event.order.as_ref().filter(|_| d.store_order);
+    let rows = sqlx::query(sql)
+        .bind(event.increment_id.as_str())
+        .bind(d.status.map(OrderStatus::as_str))
+        .bind(event.magento_entity_id)
+        .bind(order.map(|o| serde_json::to_value(o).expect("serialisable")))
+        .bind(order.map(|o| o.customer.email.as_str()))
+        .bind(order.map(|o| o.currency.as_str()))
+        .bind(order.map(|o| o.totals.grand_total))
+        .bind(order.map(|o| o.created_at))
+        .bind(d.request_cancel)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(rows)
 }
 
 /// Adds the job and notifies the workers (delivered on commit) in one statement.

@@ -15,6 +15,7 @@ use super::config::WorkerConfig;
 use super::handler::{Completion, JobContext, JobFailure, JobHandler, JobOutcome};
 use super::parking::exceptions_for;
 use super::pool::Shared;
+use crate::domain::exception_flow::fixed_by_success;
 use crate::domain::retry::{decide, FailureKind, RetryDecision};
 use crate::store::outbox::{self, ClaimedJob, FinishError};
 use crate::store::{exceptions, StoreError};
@@ -91,6 +92,12 @@ async fn on_success(run: &JobRun, job: &ClaimedJob, completion: Box<dyn Completi
         let mut tx = run.pool.begin().await.map_err(StoreError::from)?;
         outbox::complete(&mut tx, job.id, job.attempt).await?;
         completion.record(&mut tx).await?;
+        exceptions::resolve_for_order(
+            &mut tx,
+            job.increment_id.as_str(),
+            fixed_by_success(job.kind),
+        )
+        .await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }

@@ -519,3 +519,45 @@ async fn with_postgres_unreachable_the_webhook_answers_503_and_recovers() {
     assert_eq!(events().await, 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn shutdown_lets_an_in_flight_delivery_finish_and_commit() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut app = spawn_app().await;
+    let body = envelope(
+        "order.placed",
+        &sample_order("rest-order-guest-configurable.json"),
+    );
+    let key = b1bridge::config::WebhookKey::parse(TEST_SECRET).unwrap();
+    let ts = chrono::Utc::now().timestamp();
+    let sig = b1bridge::http::signature::sign(key.bytes(), "msg_inflight", ts, &body);
+    let mut conn = tokio::net::TcpStream::connect(app.address).await.unwrap();
+    let head = format!(
+        "POST /webhooks/magento HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\nexpect: 100-continue\r\nwebhook-id: msg_inflight\r\n\
+         webhook-timestamp: {ts}\r\nwebhook-signature: {sig}\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    // `100 Continue` arrives once the handler asks for the body: the request is now in flight.
+    let mut buf = vec![0u8; 1024];
+    let n = conn.read(&mut buf).await.unwrap();
+    assert!(
+        String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 100"),
+        "{}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+
+    app.begin_shutdown();
+    conn.write_all(&body).await.unwrap();
+    let mut response = Vec::new();
+    conn.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.1 202"), "{response}");
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM webhook_events").await,
+        1,
+        "committed before the answer"
+    );
+    app.stop().await;
+}

@@ -1,6 +1,7 @@
 //! The integration test binary: one binary, one module per area, real Postgres.
 mod api_auth;
 mod api_common;
+mod api_docs;
 mod api_exceptions;
 mod api_mappings;
 mod api_orders;

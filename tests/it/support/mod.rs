@@ -162,11 +162,16 @@ impl TestApp {
             .expect("request reaches the app")
     }
 
-    /// Stops the server gracefully and waits for it.
-    pub async fn stop(mut self) {
+    /// Signals a graceful shutdown without waiting for it (as SIGTERM would).
+    pub fn begin_shutdown(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        self.begin_shutdown();
         if let Some(task) = self.task.take() {
             task.await.expect("server task ends cleanly");
         }
