@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{TimeZone, Utc};
 use serde::Serialize;
+use tracing::Instrument;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -88,18 +89,26 @@ pub async fn receive(
     })?;
     let webhook_id = signed.id.expect("verified deliveries have an id");
     let span = tracing::info_span!("webhook", event = %webhook_id, order = tracing::field::Empty);
-    let _guard = span.enter();
-
     let delivery = Delivery {
         webhook_id,
         webhook_timestamp: Utc.timestamp_opt(ts, 0).single().unwrap_or_else(Utc::now),
         headers: kept_headers(&headers),
         body: &body,
     };
-    let outcome = match parse_event(&body) {
+    store(&ctx, &delivery, &span).instrument(span.clone()).await
+}
+
+/// Parses and commits a verified delivery. Runs inside the `webhook` span, so every log line
+/// carries the delivery's id and, once known, the order's increment id.
+async fn store(
+    ctx: &ApiContext,
+    delivery: &Delivery<'_>,
+    span: &tracing::Span,
+) -> Result<(StatusCode, Json<WebhookAck>), ApiError> {
+    let outcome = match parse_event(delivery.body) {
         Ok(event) => {
             span.record("order", event.increment_id.as_str());
-            intake::record_order_event(&ctx.pool, &delivery, &event).await?
+            intake::record_order_event(&ctx.pool, delivery, &event).await?
         }
         Err((error, hint)) => {
             if let Some(order) = &hint {
@@ -107,7 +116,7 @@ pub async fn receive(
             }
             let outcome = intake::record_invalid_event(
                 &ctx.pool,
-                &delivery,
+                delivery,
                 &error.to_string(),
                 hint.as_deref(),
             )
