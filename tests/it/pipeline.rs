@@ -758,3 +758,213 @@ async fn a_total_mismatch_is_filed_for_finance_naming_both_figures() {
     assert!(open[0].sap_error.is_some());
     p.stop().await;
 }
+
+// ---- chaos -----------------------------------------------------------------------------------
+
+/// A `b1bridge worker` process against the test database and the simulator, logging to a
+/// file that a failing test prints.
+struct WorkerProcess {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+}
+
+impl WorkerProcess {
+    fn spawn(db_url: &str, sap_url: &str, name: &str) -> Self {
+        let log = std::env::temp_dir().join(format!(
+            "b1bridge-{name}-{}.log",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let out = std::fs::File::create(&log).expect("log file");
+        let retries = serde_json::to_string(&fast_retries()).unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_b1bridge"))
+            .arg("worker")
+            .env("DATABASE_URL", db_url)
+            .env("SAP_B1_URL", sap_url)
+            .env("SAP_B1_COMPANY_DB", "SBODEMOGB")
+            .env("SAP_B1_USERNAME", "manager")
+            .env("SAP_B1_PASSWORD", "1234")
+            .env("SAP_B1_MAX_CONCURRENCY", "4")
+            .env("B1BRIDGE_WORKER_LEASE_SECS", "2")
+            .env("B1BRIDGE_RETRY_SCHEDULES", retries)
+            .env("RUST_LOG", "warn")
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("the worker binary starts");
+        Self { child, log }
+    }
+
+    /// SIGKILL: no shutdown, no logout, leases left behind.
+    fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+
+    /// SIGTERM, then waits for a graceful exit.
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+        self.child.wait().expect("exits")
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+async fn count_where(pool: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_faults_a_killed_worker_and_expired_sessions_every_order_lands_once_or_waits_as_an_exception(
+) {
+    const ORDERS: usize = 300;
+    let p = Pipeline::new(SapSimConfig {
+        faults: Faults {
+            lock_error_rate: 0.3,
+            server_error_rate: 0.1,
+            lost_response_rate: 0.05,
+            latency_ms: 5,
+            seed: 20_261_127,
+        },
+        ..SapSimConfig::default()
+    })
+    .await;
+    let templates = LIVE_SAMPLES.map(sample_order);
+    // Every 30th order has a SKU SAP does not know: it must end as an open exception.
+    let unknown = |n: usize| n % 30 == 7;
+    let id = |n: usize| format!("X{n:05}");
+    for n in 0..ORDERS {
+        let mut order = if unknown(n) {
+            with_sku(
+                sample_order(GUEST_CONFIGURABLE),
+                "WP13-28-Blue",
+                "WP13-28-Teal",
+            )
+        } else {
+            templates[n % templates.len()].clone()
+        };
+        order["increment_id"] = json!(id(n));
+        order["entity_id"] = json!(10_000 + n);
+        p.place(&order).await;
+    }
+    let good = (0..ORDERS).filter(|n| !unknown(*n)).count() as i64;
+    let posted = || {
+        count_where(
+            p.pool(),
+            "SELECT count(*) FROM orders WHERE status = 'posted'",
+        )
+    };
+
+    let mut first = WorkerProcess::spawn(&p.db.url, &p.sim.base_url(), "first");
+    assert!(
+        wait_until(Duration::from_secs(60), || async {
+            posted().await >= good / 4
+        })
+        .await,
+        "the first worker posts: {}",
+        first.log()
+    );
+    p.sim.expire_all_sessions();
+    assert!(
+        wait_until(Duration::from_secs(60), || async {
+            posted().await >= good / 2
+        })
+        .await,
+        "the first worker goes on after its session expired: {}",
+        first.log()
+    );
+    first.kill();
+    let at_kill = posted().await;
+    assert!(
+        at_kill < good,
+        "killed mid-run ({at_kill} of {good} posted)"
+    );
+
+    let mut second = WorkerProcess::spawn(&p.db.url, &p.sim.base_url(), "second");
+    let settled = wait_until(Duration::from_secs(90), || async {
+        count_where(
+            p.pool(),
+            "SELECT count(*) FROM outbox WHERE status IN ('pending', 'running')",
+        )
+        .await
+            == 0
+    })
+    .await;
+    assert!(settled, "the restarted worker finishes: {}", second.log());
+    assert!(
+        second.terminate().success(),
+        "graceful stop: {}",
+        second.log()
+    );
+
+    let mut lost = Vec::new();
+    for n in 0..ORDERS {
+        let id = id(n);
+        let in_sap = p.sim.orders_by_num_at_card(&id);
+        assert!(in_sap <= 1, "order {id} is in SAP {in_sap} times");
+        let (status, entry, _) = p.order(&id).await;
+        let open = p.open_exceptions(&id).await;
+        if in_sap == 1 {
+            assert_eq!(status, "posted", "{id}");
+            let doc = p
+                .sim
+                .orders()
+                .into_iter()
+                .find(|o| o.num_at_card.as_deref() == Some(&id));
+            assert_eq!(
+                entry.map(i64::from),
+                doc.map(|d| d.doc_entry),
+                "{id}: DocEntry"
+            );
+        } else {
+            assert!(
+                !open.is_empty(),
+                "order {id} is neither in SAP nor an open exception"
+            );
+        }
+        if unknown(n) {
+            assert_eq!(in_sap, 0, "{id}");
+            assert_eq!(open[0].category, Category::UnknownSku, "{id}");
+        } else if in_sap == 0 {
+            lost.push((id, open[0].title.clone()));
+        }
+    }
+    assert!(lost.is_empty(), "good orders not posted: {lost:?}");
+
+    let stats = p.sim.stats();
+    assert!(stats.injected.lock_errors > 0, "{:?}", stats.injected);
+    assert!(stats.injected.server_errors > 0, "{:?}", stats.injected);
+    assert!(stats.injected.lost_responses > 0, "{:?}", stats.injected);
+    assert!(
+        stats.logins >= 3,
+        "a login per process plus one after expiry: {}",
+        stats.logins
+    );
+    assert!(
+        stats.max_concurrent_requests <= 4,
+        "{}",
+        stats.max_concurrent_requests
+    );
+    assert!(
+        stats
+            .requests_by_path
+            .get("POST /b1s/v1/Logout")
+            .copied()
+            .unwrap_or(0)
+            >= 1,
+        "a graceful stop logs out"
+    );
+}
