@@ -73,15 +73,12 @@ pub fn refusal_exception(
 ) -> NewException {
     let id = order.increment_id.as_str();
     let said = format!("SAP B1 refused the Sales Order: {}", sap_error.message);
-    let skus_of = |code: &Option<String>| -> Vec<String> {
-        let mut skus: Vec<String> = lines
-            .iter()
-            .filter(|l| code.as_deref() == Some(l.item_code.as_str()))
-            .map(|l| l.line.sku.to_string())
-            .collect();
-        skus.sort();
-        skus.dedup();
-        skus
+    let skus_of = |code: &Option<String>| {
+        sorted_unique(
+            lines
+                .iter()
+                .filter(|l| code.as_deref() == Some(l.item_code.as_str())),
+        )
     };
     let (category, skus, title, todo) = match refusal {
         OrderRefusal::ItemNotSellable { item_code } => {
@@ -113,13 +110,11 @@ pub fn refusal_exception(
             (Category::UnknownSku, skus, title, todo)
         }
         OrderRefusal::SerialBatchRequired => {
-            let mut skus: Vec<String> = lines
-                .iter()
-                .filter(|l| l.facts.serial_managed || l.facts.batch_managed)
-                .map(|l| l.line.sku.to_string())
-                .collect();
-            skus.sort();
-            skus.dedup();
+            let skus = sorted_unique(
+                lines
+                    .iter()
+                    .filter(|l| l.facts.serial_managed || l.facts.batch_managed),
+            );
             let title = if skus.is_empty() {
                 format!("Order {id} needs serial or batch numbers in SAP B1")
             } else {
@@ -138,12 +133,7 @@ pub fn refusal_exception(
         }
         OrderRefusal::CustomerRefused { card_code: refused } => {
             let code = refused.as_deref().unwrap_or(card_code.as_str());
-            let key = order
-                .customer
-                .magento_customer_id
-                .filter(|_| !order.customer.is_guest)
-                .map(|c| c.to_string())
-                .unwrap_or_else(|| order.customer.email.trim().to_lowercase());
+            let key = customer_mapping_key(order);
             let title =
                 format!("Order {id}: SAP B1 refused Business Partner '{code}' for the customer");
             let todo = format!(
@@ -165,11 +155,13 @@ pub fn refusal_exception(
             (Category::TotalMismatch, vec![], title, todo)
         }
     };
-    let context = json!({
-        "card_code": card_code.as_str(),
-        "magento_grand_total": order.totals.grand_total.normalize().to_string(),
-        "refusal": format!("{refusal:?}"),
-    });
+    let item_code = match refusal {
+        OrderRefusal::ItemNotSellable { item_code } | OrderRefusal::UnknownItem { item_code } => {
+            item_code.as_deref()
+        }
+        _ => None,
+    };
+    let context = json!({ "card_code": card_code.as_str(), "item_code": item_code });
     NewException {
         category,
         dedup_key: NewException::dedup_key_for(category, Some(id), &skus),
@@ -195,12 +187,7 @@ pub fn inactive_business_partner(
         .map(|c| format!("'{c}'"))
         .collect::<Vec<_>>()
         .join(", ");
-    let key = order
-        .customer
-        .magento_customer_id
-        .filter(|_| !order.customer.is_guest)
-        .map(|c| c.to_string())
-        .unwrap_or_else(|| email.to_owned());
+    let key = customer_mapping_key(order);
     NewException {
         category: Category::CustomerUnmapped,
         dedup_key: NewException::dedup_key_for(Category::CustomerUnmapped, Some(id), &[]),
@@ -288,6 +275,24 @@ pub fn nothing_to_post(increment_id: &str) -> NewException {
         sap_error: None,
         context: json!({}),
     }
+}
+
+/// The customers-mapping key of the order's customer, as `customer_plan` looks it up first:
+/// the Magento customer id of a registered customer, else the (lower-case) e-mail.
+pub fn customer_mapping_key(order: &Order) -> String {
+    let c = &order.customer;
+    c.magento_customer_id
+        .filter(|_| !c.is_guest)
+        .map(|id| id.to_string())
+        .unwrap_or_else(|| c.email.trim().to_lowercase())
+}
+
+/// The lines' SKUs, sorted and without repeats, as exceptions list them.
+fn sorted_unique<'a>(lines: impl Iterator<Item = &'a ResolvedLine>) -> Vec<String> {
+    let mut skus: Vec<String> = lines.map(|l| l.line.sku.to_string()).collect();
+    skus.sort();
+    skus.dedup();
+    skus
 }
 
 /// `SKU 'A'`, `SKUs 'A', 'B'`, or the ItemCode when no line matched it.

@@ -24,8 +24,7 @@ use crate::sap::{SapClient, SapError};
 use crate::store;
 use crate::store::outbox::ClaimedJob;
 
-/// Cancels orders in SAP. Cheap to clone.
-#[derive(Clone)]
+/// Cancels orders in SAP through the process's shared SAP client.
 pub struct CancelOrder {
     sap: SapClient,
 }

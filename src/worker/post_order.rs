@@ -37,8 +37,7 @@ use crate::sap::SapClient;
 use crate::store::outbox::ClaimedJob;
 use crate::store::{self, StoreError};
 
-/// Posts orders. Cheap to clone; every clone shares the SAP client and the item cache.
-#[derive(Clone)]
+/// Posts orders, sharing the process's SAP client (one session, one limiter) and item cache.
 pub struct PostOrder {
     sap: SapClient,
     items: ItemCache,
@@ -273,14 +272,8 @@ impl PostOrder {
             }
             None => self.create_business_partner(&plan.order, create).await?,
         };
-        let order_customer = &plan.order.customer;
-        let raw_key = order_customer
-            .magento_customer_id
-            .filter(|_| !order_customer.is_guest)
-            .map(|id| id.to_string())
-            .unwrap_or_else(|| email.clone());
         let mapping = MappingKind::Customers
-            .normalise_key(&raw_key)
+            .normalise_key(&posting::customer_mapping_key(&plan.order))
             .ok()
             .map(|key| (key, card_code.clone()));
         Ok((card_code, mapping))

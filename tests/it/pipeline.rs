@@ -800,12 +800,12 @@ impl WorkerProcess {
         self.child.wait().expect("reaped");
     }
 
-    /// SIGTERM, then waits for a graceful exit.
+    /// SIGTERM (the shell's `kill` builtin: no procps needed), then waits for a graceful exit.
     fn terminate(&mut self) -> std::process::ExitStatus {
-        let sent = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+        let sent = std::process::Command::new("sh")
+            .args(["-c", &format!("kill -TERM {}", self.child.id())])
             .status()
-            .expect("kill runs");
+            .expect("sh runs");
         assert!(sent.success());
         self.child.wait().expect("exits")
     }
