@@ -117,14 +117,29 @@ pub struct SapB1SimArgs {
     /// Seed of the fault dice: the same seed gives the same faults.
     #[arg(long, env = "SAP_B1_SIM_FAULT_SEED", default_value_t = 0)]
     pub fault_seed: u64,
+    /// PEM certificate chain (server certificate first): serve HTTPS, like a real Service Layer.
+    #[arg(long, env = "SAP_B1_SIM_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "SAP_B1_SIM_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 impl SapB1SimArgs {
     pub fn sim_config(&self) -> anyhow::Result<crate::sim::sap_b1::SapSimConfig> {
-        use crate::sim::sap_b1::{Faults, SapSimConfig, Seed};
+        use crate::sim::sap_b1::{Faults, SapSimConfig, Seed, TlsIdentity};
+        use anyhow::Context;
         let seed = match &self.seed {
             Some(path) => Seed::from_file(path)?,
             None => Seed::default_seed(),
+        };
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(
+                TlsIdentity::from_pem_files(cert, key)
+                    .context("--tls-cert/--tls-key (SAP_B1_SIM_TLS_CERT/SAP_B1_SIM_TLS_KEY)")?,
+            ),
+            // clap requires both or neither.
+            _ => None,
         };
         Ok(SapSimConfig {
             company_db: self.company_db.clone(),
@@ -140,6 +155,7 @@ impl SapB1SimArgs {
                 seed: self.fault_seed,
             },
             page_size: self.page_size,
+            tls,
         })
     }
 }
@@ -386,11 +402,12 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             use anyhow::Context;
             crate::telemetry::init();
             let state = SapSimState::new(args.sim_config()?)?;
+            let scheme = state.scheme();
             let listener = tokio::net::TcpListener::bind(args.listen)
                 .await
                 .with_context(|| format!("cannot listen on {}", args.listen))?;
             let addr = listener.local_addr()?;
-            println!("SAP B1 Service Layer simulator: http://{addr}/b1s/v1 (control: http://{addr}/sim/control)");
+            println!("SAP B1 Service Layer simulator: {scheme}://{addr}/b1s/v1 (control: {scheme}://{addr}/sim/control)");
             serve(listener, state, crate::app::shutdown_signal()).await?;
             Ok(())
         }

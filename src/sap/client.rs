@@ -481,6 +481,9 @@ esShnWd+2q6fP7QUdIohHYQ=
             .with_writer(move || writer.clone())
             .finish();
         let _guard = tracing::subscriber::set_default(subscriber);
+        // Other tests running in parallel threads without a subscriber may already have cached
+        // "never interested" for the client's callsites; make them ask again.
+        tracing::callsite::rebuild_interest_cache();
         let (root, server) = wire_capture(vec![
             http_response(
                 "200 OK",

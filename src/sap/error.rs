@@ -30,7 +30,8 @@ pub enum SapError {
     /// The Service Layer refused the configured login (company, user or password).
     #[error("SAP login refused{}: {message}", code_suffix(*code))]
     Auth { code: Option<i64>, message: String },
-    /// The client cannot be built from its settings (CA file, URL).
+    /// The settings do not fit this Service Layer (CA file, URL, a TLS certificate they do
+    /// not let the client trust): retrying will not help until a setting changes.
     #[error("SAP client configuration: {0}")]
     Config(String),
 }

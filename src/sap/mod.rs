@@ -6,6 +6,7 @@
 //! - [`SapError`]: every failure classified as session-expired, locked, transient, permanent,
 //!   ambiguous (may have been applied), auth or config.
 //! - [`types`]: request and response payloads; [`odata`]: filters, literals and paging.
+mod certificate;
 mod client;
 mod documents;
 mod error;

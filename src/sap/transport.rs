@@ -10,6 +10,7 @@ use tokio::sync::Semaphore;
 use tracing::Instrument;
 use url::Url;
 
+use super::certificate::refused_certificate;
 use super::error::{classify_response, classify_transport, Effect, SapError, TransportFailure};
 use super::odata::ReadOptions;
 use super::session::SessionCookies;
@@ -235,6 +236,9 @@ fn load_ca_certificates(path: &std::path::Path) -> Result<Vec<reqwest::Certifica
 }
 
 fn transport_error(e: &reqwest::Error, effect: Effect) -> SapError {
+    if let Some(refused) = refused_certificate(e) {
+        return refused;
+    }
     let failure = if e.is_connect() {
         TransportFailure::Connect
     } else if e.is_timeout() {

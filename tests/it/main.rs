@@ -10,5 +10,6 @@ mod openapi;
 mod pipeline;
 mod sap_client;
 mod sap_sim;
+mod sap_tls;
 mod support;
 mod worker;

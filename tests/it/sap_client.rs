@@ -45,7 +45,7 @@ fn item(code: &str) -> ItemCode {
     ItemCode::parse(code).unwrap()
 }
 
-fn new_order(num_at_card: &str, item_code: &str) -> NewSalesOrder {
+pub(super) fn new_order(num_at_card: &str, item_code: &str) -> NewSalesOrder {
     let day = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
     NewSalesOrder {
         card_code: CardCode::parse("C20000").unwrap(),

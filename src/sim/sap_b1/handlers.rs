@@ -84,7 +84,7 @@ pub async fn service_layer(State(state): State<SapSimState>, request: Request) -
                 bump(&state.traffic().lost_responses);
                 return lose_response(kill);
             }
-            created(&parts.headers, location, entity)
+            created(&state, &parts.headers, location, entity)
         }
     }
 }
@@ -178,7 +178,12 @@ fn dispatch(
 
 /// 201 with `Location` and the entity, or 204 when the client sent `Prefer:
 /// return-no-content` (GUIDE p.26-27).
-fn created(headers: &HeaderMap, location: String, mut entity: Map<String, Value>) -> Response {
+fn created(
+    state: &SapSimState,
+    headers: &HeaderMap,
+    location: String,
+    mut entity: Map<String, Value>,
+) -> Response {
     let no_content = headers
         .get_all("Prefer")
         .iter()
@@ -200,7 +205,10 @@ fn created(headers: &HeaderMap, location: String, mut entity: Map<String, Value>
             .to_owned();
         entity.insert(
             "odata.metadata".into(),
-            Value::String(format!("{}/$metadata#{set}/@Element", base_url(headers))),
+            Value::String(format!(
+                "{}/$metadata#{set}/@Element",
+                base_url(state, headers)
+            )),
         );
         sl_json(StatusCode::CREATED, &Value::Object(entity))
     };

@@ -44,7 +44,7 @@ fn open_session(
     let (session_id, minutes) = state.with_sessions(|s| (s.open(), s.timeout_minutes()));
     bump(&state.traffic().logins);
     let body = json!({
-        "odata.metadata": format!("{}/$metadata#B1Sessions/@Element", base_url(headers)),
+        "odata.metadata": format!("{}/$metadata#B1Sessions/@Element", base_url(state, headers)),
         "SessionId": session_id,
         "Version": SL_VERSION,
         "SessionTimeout": minutes,
@@ -70,11 +70,11 @@ pub async fn logout(State(state): State<SapSimState>, headers: HeaderMap) -> Res
     sl_no_content()
 }
 
-/// `http://<Host>/b1s/v1`, for `odata.metadata`.
-pub fn base_url(headers: &HeaderMap) -> String {
+/// `http(s)://<Host>/b1s/v1`, for `odata.metadata`.
+pub fn base_url(state: &SapSimState, headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost");
-    format!("http://{host}/b1s/v1")
+    format!("{}://{host}/b1s/v1", state.scheme())
 }

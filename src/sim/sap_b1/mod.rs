@@ -2,8 +2,8 @@
 //! `shared/reference/sap-b1-service-layer.md`: login with the exact `B1SESSION`/`ROUTEID`
 //! cookies and a sliding idle timeout, v1 error bodies, paging with `odata.nextLink`, the OData
 //! query options SAP supports, sales orders validated and totalled like B1, deliveries and
-//! invoices made through control endpoints, and seeded, deterministic fault injection (lock
-//! errors, balancer 5xx, latency, lost responses).
+//! invoices made through control endpoints, optional HTTPS with a given certificate, and
+//! seeded, deterministic fault injection (lock errors, balancer 5xx, latency, lost responses).
 //!
 //! Tests use [`spawn`]; the CLI (`b1bridge sim sap-b1`) and the demo use [`serve`] or
 //! [`router`]. Where the reference says "not found", the code says what it chose and why.
@@ -35,6 +35,7 @@ mod session;
 mod state;
 mod stats;
 mod targets;
+mod tls;
 mod totals;
 
 pub use documents::{Document, DocumentExpense, DocumentLine};
@@ -50,3 +51,4 @@ pub use server::{router, serve, spawn, SapSimHandle};
 pub use state::{SapSimConfig, SapSimState};
 pub use stats::{InjectedFaults, SapSimStats};
 pub use targets::{DeliveryLineRequest, DeliveryRequest, InvoiceBase};
+pub use tls::{InvalidTlsIdentity, TlsIdentity};

@@ -94,7 +94,11 @@ pub fn read_collection(
     let mut body = Map::new();
     body.insert(
         "odata.metadata".into(),
-        Value::String(format!("{}/$metadata#{}", base_url(headers), set.name())),
+        Value::String(format!(
+            "{}/$metadata#{}",
+            base_url(state, headers),
+            set.name()
+        )),
     );
     if query.inline_count {
         body.insert("odata.count".into(), Value::String(total.to_string()));
@@ -155,7 +159,7 @@ pub fn read_entity(
         "odata.metadata".into(),
         Value::String(format!(
             "{}/$metadata#{}/@Element",
-            base_url(headers),
+            base_url(state, headers),
             set.name()
         )),
     );
@@ -185,7 +189,7 @@ pub fn read_property(
         }
     };
     let body = serde_json::json!({
-        "odata.metadata": format!("{}/$metadata#{}/{property}", base_url(headers), set.name()),
+        "odata.metadata": format!("{}/$metadata#{}/{property}", base_url(state, headers), set.name()),
         "value": value,
     });
     Ok(sl_json(StatusCode::OK, &body))

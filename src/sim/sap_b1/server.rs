@@ -1,6 +1,6 @@
 //! Serving the simulator: the router, a listener whose connections can be killed from a
-//! handler (how a "lost response" drops the connection before any byte is written), and
-//! [`spawn`] for tests.
+//! handler (how a "lost response" drops the connection before any byte is written), over
+//! plain HTTP or TLS, and [`spawn`] for tests.
 use axum::extract::connect_info::Connected;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{any, post};
@@ -14,9 +14,13 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_rustls::server::TlsStream;
+use tokio_rustls::TlsAcceptor;
+use tokio_util::either::Either;
 use tokio_util::sync::CancellationToken;
 
 use super::control;
@@ -24,6 +28,9 @@ use super::gateway::gateway;
 use super::handlers::service_layer;
 use super::login::{login, logout};
 use super::state::{SapSimConfig, SapSimState};
+
+/// A client that opens a connection and never finishes the TLS handshake is dropped after this.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The whole simulator: `/b1s/v1/…` behind the gateway, plus `/sim/control/…`.
 pub fn router(state: SapSimState) -> Router {
@@ -35,14 +42,20 @@ pub fn router(state: SapSimState) -> Router {
     service_layer.merge(control::router()).with_state(state)
 }
 
-/// Serves the simulator on `listener` until `shutdown` resolves.
+/// Serves the simulator on `listener` until `shutdown` resolves; over HTTPS when the
+/// configuration had a [`TlsIdentity`](super::TlsIdentity).
 pub async fn serve(
     listener: TcpListener,
     state: SapSimState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    let listener = KillableListener {
+        tcp: listener,
+        tls: state.tls().map(|identity| identity.acceptor()),
+        handshakes: JoinSet::new(),
+    };
     let app = router(state).into_make_service_with_connect_info::<ConnectionKill>();
-    axum::serve(KillableListener(listener), app)
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -76,14 +89,15 @@ pub struct SapSimHandle {
 }
 
 impl SapSimHandle {
-    /// The Service Layer root, e.g. `http://127.0.0.1:41234/b1s/v1` (what `SAP_B1_URL` holds).
+    /// The Service Layer root, e.g. `http://127.0.0.1:41234/b1s/v1` (what `SAP_B1_URL` holds);
+    /// `https://…` when the simulator serves TLS.
     pub fn base_url(&self) -> String {
-        format!("http://{}/b1s/v1", self.addr)
+        format!("{}/b1s/v1", self.root_url())
     }
 
-    /// `http://127.0.0.1:PORT`, for the `/sim/control/…` endpoints.
+    /// `http(s)://127.0.0.1:PORT`, for the `/sim/control/…` endpoints.
     pub fn root_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.state.scheme(), self.addr)
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -138,8 +152,13 @@ impl Connected<IncomingStream<'_, KillableListener>> for ConnectionKill {
     }
 }
 
-/// A TCP listener whose connections carry a [`ConnectionKill`].
-pub struct KillableListener(TcpListener);
+/// A TCP listener whose connections carry a [`ConnectionKill`]. With TLS, handshakes run
+/// concurrently in `handshakes`, so one slow client cannot hold up the others.
+pub struct KillableListener {
+    tcp: TcpListener,
+    tls: Option<TlsAcceptor>,
+    handshakes: JoinSet<Option<(TlsStream<TcpStream>, SocketAddr)>>,
+}
 
 impl Listener for KillableListener {
     type Io = KillableStream;
@@ -147,32 +166,70 @@ impl Listener for KillableListener {
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
-            match self.0.accept().await {
-                Ok((stream, addr)) => {
-                    let _ = stream.set_nodelay(true);
-                    let io = KillableStream {
-                        inner: stream,
-                        kill: ConnectionKill::default(),
-                    };
-                    return (io, addr);
-                }
-                // Out of file descriptors and the like: wait a little rather than spin.
-                Err(e) => {
-                    tracing::warn!(error = %e, "SAP B1 simulator: accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            tokio::select! {
+                accepted = self.tcp.accept() => match accepted {
+                    Ok((stream, addr)) => {
+                        let _ = stream.set_nodelay(true);
+                        match &self.tls {
+                            None => return (KillableStream::new(Either::Left(stream)), addr),
+                            Some(acceptor) => {
+                                self.handshakes.spawn(handshake(acceptor.clone(), stream, addr));
+                            }
+                        }
+                    }
+                    // Out of file descriptors and the like: wait a little rather than spin.
+                    Err(e) => {
+                        tracing::warn!(error = %e, "SAP B1 simulator: accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+                Some(done) = self.handshakes.join_next() => {
+                    if let Ok(Some((stream, addr))) = done {
+                        return (KillableStream::new(Either::Right(stream)), addr);
+                    }
                 }
             }
         }
     }
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.0.local_addr()
+        self.tcp.local_addr()
     }
 }
 
+/// A failed handshake (a client that does not trust the certificate, say) only ends that
+/// connection.
+async fn handshake(
+    acceptor: TlsAcceptor,
+    stream: TcpStream,
+    addr: SocketAddr,
+) -> Option<(TlsStream<TcpStream>, SocketAddr)> {
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => Some((tls, addr)),
+        Ok(Err(e)) => {
+            tracing::info!(%addr, error = %e, "SAP B1 simulator: TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::info!(%addr, "SAP B1 simulator: TLS handshake timed out");
+            None
+        }
+    }
+}
+
+/// One accepted connection, plain or TLS; once killed, every read and write fails.
 pub struct KillableStream {
-    inner: TcpStream,
+    inner: Either<TcpStream, TlsStream<TcpStream>>,
     kill: ConnectionKill,
+}
+
+impl KillableStream {
+    fn new(inner: Either<TcpStream, TlsStream<TcpStream>>) -> Self {
+        Self {
+            inner,
+            kill: ConnectionKill::default(),
+        }
+    }
 }
 
 fn killed() -> io::Error {

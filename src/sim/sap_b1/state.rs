@@ -14,9 +14,11 @@ use super::seed::Seed;
 use super::session::Sessions;
 use super::stats::{SapSimStats, Traffic};
 use super::targets::{self, DeliveryRequest, InvoiceBase};
+use super::tls::TlsIdentity;
 
 /// How a simulator starts. `Default` is the contract's login (`SBODEMOGB`/`manager`/`1234`),
-/// the SAP default 30-minute session, the bundled seed, no faults and 20 rows per page.
+/// the SAP default 30-minute session, the bundled seed, no faults, 20 rows per page and plain
+/// HTTP.
 #[derive(Debug, Clone)]
 pub struct SapSimConfig {
     pub company_db: String,
@@ -28,6 +30,9 @@ pub struct SapSimConfig {
     pub faults: Faults,
     /// Rows per collection page (b1s.conf `PageSize`); 0 disables paging.
     pub page_size: usize,
+    /// Serve HTTPS with this certificate, as a real Service Layer does ([`serve`](super::serve)
+    /// and [`spawn`](super::spawn); [`router`](super::router) alone stays plain HTTP).
+    pub tls: Option<TlsIdentity>,
 }
 
 impl Default for SapSimConfig {
@@ -40,6 +45,7 @@ impl Default for SapSimConfig {
             seed: Seed::default_seed(),
             faults: Faults::default(),
             page_size: 20,
+            tls: None,
         }
     }
 }
@@ -55,6 +61,7 @@ struct Shared {
     username: String,
     password: SecretString,
     page_size: usize,
+    tls: Option<TlsIdentity>,
     sessions: Mutex<Sessions>,
     dice: Mutex<FaultDice>,
     traffic: Arc<Traffic>,
@@ -76,6 +83,7 @@ impl SapSimState {
                 username: config.username,
                 password: config.password,
                 page_size: config.page_size,
+                tls: config.tls,
                 sessions: Mutex::new(Sessions::new(config.session_timeout)),
                 dice: Mutex::new(FaultDice::new(config.faults)),
                 traffic: Arc::new(Traffic::default()),
@@ -103,6 +111,20 @@ impl SapSimState {
 
     pub(super) fn page_size(&self) -> usize {
         self.inner.page_size
+    }
+
+    /// The identity to serve HTTPS with; `None` serves plain HTTP.
+    pub(super) fn tls(&self) -> Option<&TlsIdentity> {
+        self.inner.tls.as_ref()
+    }
+
+    /// `https` when served with a TLS identity, else `http`: how clients reach this simulator.
+    pub fn scheme(&self) -> &'static str {
+        if self.inner.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
     }
 
     /// Compares all three login values; the password in constant time.
