@@ -968,3 +968,26 @@ async fn under_faults_a_killed_worker_and_expired_sessions_every_order_lands_onc
         "a graceful stop logs out"
     );
 }
+
+#[tokio::test]
+async fn workers_refuse_to_start_without_sap_settings_and_name_the_variable() {
+    let db = TestDb::new().await;
+    for args in [&["worker"][..], &["serve", "--listen", "127.0.0.1:0"][..]] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_b1bridge"))
+            .args(args)
+            .env("DATABASE_URL", &db.url)
+            .env("B1BRIDGE_WEBHOOK_SECRETS", crate::support::TEST_SECRET)
+            .env("SAP_B1_URL", "http://127.0.0.1:9/b1s/v1")
+            .env("SAP_B1_COMPANY_DB", "SBODEMOGB")
+            .env("SAP_B1_USERNAME", "manager")
+            .env_remove("SAP_B1_PASSWORD")
+            .output()
+            .expect("the binary runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} must not start");
+        assert!(
+            stderr.contains("SAP_B1_PASSWORD is required"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
