@@ -1,9 +1,48 @@
 #!/usr/bin/env bash
-# Runs b1bridge locally: Postgres (started here when none is reachable), then `b1bridge serve`
-# on 127.0.0.1:8080 with a development webhook secret unless one is configured.
+# Runs b1bridge locally: Postgres (started here when none is reachable), the SAP B1 Service
+# Layer simulator when no real SAP is configured (SAP_B1_URL unset), then `b1bridge serve` on
+# 127.0.0.1:8080 with the worker pool, and a development webhook secret unless one is
+# configured. The simulator is stopped when serve exits (Ctrl-C).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/ensure-postgres.sh
 source scripts/ensure-postgres.sh
 export B1BRIDGE_WEBHOOK_SECRETS="${B1BRIDGE_WEBHOOK_SECRETS:-whsec_ZGV2LXNlY3JldC1kby1ub3QtdXNlLWluLXByb2Q=}"
-exec cargo run --locked --release -- serve "$@"
+cargo build --locked --release
+bin=target/release/b1bridge
+
+if [ -z "${SAP_B1_URL:-}" ]; then
+  # The simulator and the workers must agree on the login; these are the contract's defaults.
+  export SAP_B1_COMPANY_DB="${SAP_B1_COMPANY_DB:-SBODEMOGB}"
+  export SAP_B1_USERNAME="${SAP_B1_USERNAME:-manager}"
+  export SAP_B1_PASSWORD="${SAP_B1_PASSWORD:-1234}"
+  sim_log="$(mktemp "${TMPDIR:-/tmp}/b1bridge-sap-sim.XXXXXX")"
+  # Port 0: the system picks a free port and the simulator prints the address it got. Its own
+  # session keeps Ctrl-C away from it, so it outlives serve's shutdown (which logs out of it)
+  # and is stopped by the EXIT trap. (Without job control the child is no group leader, so
+  # setsid does not fork and $! stays the simulator's pid.)
+  detach=""
+  command -v setsid >/dev/null 2>&1 && detach=setsid
+  $detach "$bin" sim sap-b1 --listen 127.0.0.1:0 >"$sim_log" 2>&1 &
+  sim_pid=$!
+  trap 'kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; rm -f "$sim_log"' EXIT
+  url=""
+  for _ in $(seq 1 100); do
+    url="$(grep -o 'http://[0-9.:]*/b1s/v1' "$sim_log" | head -n 1 || true)"
+    [ -n "$url" ] && break
+    if ! kill -0 "$sim_pid" 2>/dev/null; then
+      echo "run.sh: the SAP B1 simulator did not start:" >&2
+      cat "$sim_log" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+  if [ -z "$url" ]; then
+    echo "run.sh: the SAP B1 simulator did not report its address" >&2
+    exit 1
+  fi
+  export SAP_B1_URL="$url"
+  echo "run.sh: SAP_B1_URL is unset, so orders go to the SAP B1 simulator at $SAP_B1_URL" >&2
+fi
+
+"$bin" serve "$@"

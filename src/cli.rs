@@ -27,7 +27,7 @@ pub enum Command {
     /// HTTP API (webhook intake, operators' API) and the worker pool, in one process.
     Serve(ServeArgs),
     /// The worker pool alone (no HTTP): drains the outbox until SIGTERM.
-    Worker(DatabaseArgs),
+    Worker(WorkerCommandArgs),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
     /// Print the OpenAPI document (the same bytes as `openapi/openapi.json`).
@@ -209,6 +209,55 @@ impl SapArgs {
     }
 }
 
+/// The worker pool's options, shared by `serve` and `worker`.
+#[derive(Args, Clone)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    pub sap: SapArgs,
+    /// Seconds a claimed job is held without renewal (renewed every third of it while it
+    /// runs): how long a job of a crashed worker waits before another worker takes it over.
+    #[arg(long, env = "B1BRIDGE_WORKER_LEASE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub lease_secs: u64,
+    /// Retry schedules as JSON, e.g. `{"locked":{"base_ms":500,"cap_ms":30000,"max_attempts":100,"max_age_secs":86400}}`;
+    /// a kind left out keeps its default.
+    #[arg(long, env = "B1BRIDGE_RETRY_SCHEDULES")]
+    pub retry_schedules: Option<String>,
+}
+
+impl WorkerArgs {
+    /// The SAP client and pool settings, checked at start so a missing `SAP_B1_*` variable
+    /// stops the process with its name instead of failing every job later.
+    fn pipeline(&self) -> anyhow::Result<(crate::sap::SapClient, crate::worker::WorkerConfig)> {
+        let sap = self.sap.settings().map_err(|e| {
+            anyhow::anyhow!(
+                "{e}; the workers post orders to SAP B1 (`serve --no-workers` runs without them)"
+            )
+        })?;
+        let client = crate::sap::SapClient::new(&sap)?;
+        let mut config = crate::worker::pipeline::worker_config(
+            sap.max_concurrency,
+            std::time::Duration::from_secs(self.lease_secs),
+        );
+        if let Some(raw) = self
+            .retry_schedules
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        {
+            config.retry = serde_json::from_str(raw)
+                .map_err(|e| anyhow::anyhow!("B1BRIDGE_RETRY_SCHEDULES is malformed: {e}"))?;
+        }
+        Ok((client, config))
+    }
+}
+
+#[derive(Args, Clone)]
+pub struct WorkerCommandArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub workers: WorkerArgs,
+}
+
 #[derive(Args, Clone)]
 pub struct ServeArgs {
     /// HTTP listen address.
@@ -231,6 +280,8 @@ pub struct ServeArgs {
     /// Do not apply pending migrations at start-up.
     #[arg(long)]
     pub no_migrate: bool,
+    #[command(flatten)]
+    pub workers: WorkerArgs,
 }
 
 impl ServeArgs {
@@ -299,6 +350,9 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Serve(args) => {
             crate::telemetry::init();
             let settings = args.settings()?;
+            let pipeline = (!args.no_workers)
+                .then(|| args.workers.pipeline())
+                .transpose()?;
             let app = crate::app::Application::build(settings).await?;
             tracing::info!(address = %app.address(), "b1bridge serving");
             let stop = tokio_util::sync::CancellationToken::new();
@@ -312,17 +366,18 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             // The workers get their own connections: the HTTP server closes its pool when it
             // stops, while jobs may still be finishing, and intake must never wait for a
             // connection that a busy worker holds.
-            let workers = if args.no_workers {
-                None
-            } else {
-                let db = DatabaseSettings::from_raw(args.db.database_url.as_ref())?;
-                let pool = crate::store::connect_lazy(&db)?;
-                Some(tokio::spawn(crate::worker::run(
-                    pool,
-                    job_handlers(),
-                    crate::worker::WorkerConfig::default(),
-                    stop.clone().cancelled_owned(),
-                )))
+            let workers = match pipeline {
+                None => None,
+                Some((sap, config)) => {
+                    let db = DatabaseSettings::from_raw(args.db.database_url.as_ref())?;
+                    let pool = crate::store::connect_lazy(&db)?;
+                    Some(tokio::spawn(crate::worker::pipeline::run(
+                        pool,
+                        sap,
+                        config,
+                        stop.clone().cancelled_owned(),
+                    )))
+                }
             };
             let served = app.run_until_stopped(stop.clone().cancelled_owned()).await;
             stop.cancel();
@@ -332,17 +387,13 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             served?;
             Ok(())
         }
-        Command::Worker(db) => {
+        Command::Worker(args) => {
             crate::telemetry::init();
-            let settings = DatabaseSettings::from_raw(db.database_url.as_ref())?;
+            let settings = DatabaseSettings::from_raw(args.db.database_url.as_ref())?;
+            let (sap, config) = args.workers.pipeline()?;
             let pool = crate::store::connect(&settings).await?;
-            crate::worker::run(
-                pool.clone(),
-                job_handlers(),
-                crate::worker::WorkerConfig::default(),
-                crate::app::shutdown_signal(),
-            )
-            .await;
+            crate::worker::pipeline::run(pool.clone(), sap, config, crate::app::shutdown_signal())
+                .await;
             pool.close().await;
             Ok(())
         }
@@ -396,11 +447,4 @@ async fn create_token(args: TokenCreateArgs) -> anyhow::Result<()> {
         args.role.as_str()
     );
     Ok(())
-}
-
-/// The job handlers this binary registers. None yet: the SAP post and cancel handlers are not
-/// written, and a pool must never pretend to post, so outbox jobs stay queued (the pool logs
-/// this at start) until they are registered here.
-fn job_handlers() -> crate::worker::Handlers {
-    crate::worker::Handlers::new()
 }

@@ -13,6 +13,7 @@ pub mod master_data;
 pub mod money;
 pub mod order;
 pub mod order_flow;
+pub mod posting;
 pub mod retry;
 pub mod sales_order;
 pub mod settings;

@@ -7,6 +7,10 @@ use super::odata::{collection_url, key_is_path_safe, string_key_segment, Filter,
 use super::types::{Item, SalesTaxCode, Warehouse, ITEM_FIELDS};
 use crate::domain::ids::ItemCode;
 
+/// Codes per batched item read: keeps the URL well under common proxy limits (8 KiB) even
+/// with 50-character codes percent-encoded.
+pub const ITEMS_PER_REQUEST: usize = 20;
+
 impl SapClient {
     /// Reads an item with its per-warehouse stock; `None` if SAP has no such item.
     pub async fn get_item(&self, item_code: &ItemCode) -> Result<Option<Item>, SapError> {
@@ -28,6 +32,23 @@ impl SapClient {
             },
         );
         self.first_page(url, false).await
+    }
+
+    /// The items among `codes` that SAP knows, read with one `$filter` of `or`ed equalities per
+    /// [`ITEMS_PER_REQUEST`] codes (so an order's lines cost one request, not one each). A
+    /// code SAP does not know is simply absent from the answer.
+    pub async fn items_by_code(&self, codes: &[ItemCode]) -> Result<Vec<Item>, SapError> {
+        let mut items = Vec::with_capacity(codes.len());
+        for chunk in codes.chunks(ITEMS_PER_REQUEST) {
+            let filter = chunk
+                .iter()
+                .map(|c| Filter::equals("ItemCode", c.as_str()))
+                .reduce(Filter::or)
+                .expect("chunks are never empty");
+            let first = self.list_items(Some(&filter)).await?;
+            items.extend(self.collect_pages(first).await?);
+        }
+        Ok(items)
     }
 
     /// Every warehouse.

@@ -14,6 +14,7 @@ mod items;
 pub mod odata;
 mod orders;
 mod partners;
+pub mod refusal;
 mod session;
 mod transport;
 pub mod types;

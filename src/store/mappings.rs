@@ -4,9 +4,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
-use super::audit::{self, NewAuditEntry, Target};
+use super::audit::{self, NewAuditEntry, Target, SYSTEM_ACTOR};
 use super::StoreError;
-use crate::domain::mappings::{MappingKind, MappingValue, Mappings};
+use crate::domain::mappings::{MappingEntry, MappingKind, MappingValue, Mappings};
 
 /// One stored entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,8 +48,21 @@ pub async fn upsert(
     value: &MappingValue,
     actor: &str,
 ) -> Result<StoredMapping, StoreError> {
-    let kind = value.kind();
     let mut tx = pool.begin().await?;
+    let stored = record(&mut tx, key, value, actor).await?;
+    tx.commit().await?;
+    Ok(stored)
+}
+
+/// [`upsert`] inside the caller's transaction: the worker records a Business Partner it found
+/// or created together with the order it posted on it.
+pub async fn record(
+    conn: &mut PgConnection,
+    key: &str,
+    value: &MappingValue,
+    actor: &str,
+) -> Result<StoredMapping, StoreError> {
+    let kind = value.kind();
     let row: Row = sqlx::query_as(
         "INSERT INTO mappings (kind, key, value, updated_by) VALUES ($1, $2, $3, $4)
          ON CONFLICT (kind, key) DO UPDATE
@@ -60,10 +73,10 @@ pub async fn upsert(
     .bind(key)
     .bind(value.to_json())
     .bind(actor)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await?;
     audit_change(
-        &mut tx,
+        conn,
         kind,
         key,
         "upsert",
@@ -71,8 +84,42 @@ pub async fn upsert(
         Some(&value.to_json().to_string()),
     )
     .await?;
-    tx.commit().await?;
     decode(row)
+}
+
+/// Seeds `entries` (the starter mappings) once per database, and only into an empty mappings
+/// table, so a fresh install posts orders at once and nothing an admin set is ever
+/// overwritten. Safe when several processes start together. Returns how many were inserted.
+pub async fn seed_once(
+    pool: &PgPool,
+    seed_name: &str,
+    entries: &[MappingEntry],
+) -> Result<u64, StoreError> {
+    let mut tx = pool.begin().await?;
+    let first_time =
+        sqlx::query("INSERT INTO one_time_seeds (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
+            .bind(seed_name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+    let empty: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM mappings)")
+        .fetch_one(&mut *tx)
+        .await?;
+    let mut inserted = 0;
+    if first_time && empty {
+        for entry in entries {
+            let key = entry
+                .value
+                .kind()
+                .normalise_key(&entry.key)
+                .map_err(|e| StoreError::Corrupt(format!("seed {seed_name}: {}", e.message)))?;
+            record(&mut tx, &key, &entry.value, SYSTEM_ACTOR).await?;
+            inserted += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(inserted)
 }
 
 /// Deletes an entry; `false` when there was none.

@@ -7,6 +7,7 @@ pub mod mappings;
 pub mod metrics;
 pub mod orders_view;
 pub mod outbox;
+pub mod posting;
 pub mod retry;
 pub mod settings;
 pub mod tokens;

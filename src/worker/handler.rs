@@ -82,9 +82,10 @@ pub struct JobFailure {
     pub error: serde_json::Value,
     /// The SAP error, if SAP answered; copied into the exception when the job is parked.
     pub sap_error: Option<SapErrorInfo>,
-    /// For `Permanent` failures: the exception to file (e.g. `unknown_sku` for a missing item).
-    /// Without one, a `sap_rejected` exception is filed.
-    pub exception: Option<NewException>,
+    /// For `Permanent` failures: the exceptions to file (e.g. `unknown_sku` for a missing item
+    /// and `item_not_sellable` for an inactive one on the same order, each for its own team).
+    /// Without any, a `sap_rejected` exception is filed.
+    pub exceptions: Vec<NewException>,
 }
 
 impl JobFailure {
@@ -93,7 +94,7 @@ impl JobFailure {
             kind,
             error,
             sap_error: None,
-            exception: None,
+            exceptions: Vec::new(),
         }
     }
 
@@ -103,7 +104,7 @@ impl JobFailure {
     }
 
     pub fn with_exception(mut self, exception: NewException) -> Self {
-        self.exception = Some(exception);
+        self.exceptions.push(exception);
         self
     }
 }

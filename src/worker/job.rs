@@ -13,7 +13,7 @@ use tracing::Instrument;
 
 use super::config::WorkerConfig;
 use super::handler::{Completion, JobContext, JobFailure, JobHandler, JobOutcome};
-use super::parking::exception_for;
+use super::parking::exceptions_for;
 use super::pool::Shared;
 use crate::domain::exception_flow::fixed_by_success;
 use crate::domain::retry::{decide, FailureKind, RetryDecision};
@@ -139,8 +139,9 @@ async fn on_failure(run: &JobRun, job: &ClaimedJob, failure: JobFailure, ran_for
             }
             RetryDecision::Park(reason) => {
                 outbox::park(&mut tx, job.id, job.attempt, &last_error).await?;
-                let exception = exception_for(job, reason, &failure);
-                exceptions::record(&mut tx, &exception, job.event_id).await?;
+                for exception in exceptions_for(job, reason, &failure) {
+                    exceptions::record(&mut tx, &exception, job.event_id).await?;
+                }
             }
         }
         tx.commit().await.map_err(StoreError::from)?;

@@ -1,11 +1,18 @@
 //! Background processes that drain the outbox: a pool of workers that claim jobs with a lease,
 //! call SAP through a [`JobHandler`] per job kind, and retry, park or complete each job with
 //! writes fenced on its attempt. See `pool` for the loop and `job` for the stages of one job.
+//! The order pipeline's handlers are `post_order` and `cancel_order`; `pipeline` wires them.
+pub mod cancel_order;
 pub mod config;
 pub mod handler;
+pub mod item_cache;
 mod job;
+mod order_outcome;
 mod parking;
+pub mod pipeline;
 pub mod pool;
+pub mod post_order;
+mod sap_failure;
 mod wake;
 
 pub use config::WorkerConfig;

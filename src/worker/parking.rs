@@ -8,9 +8,20 @@ use crate::domain::order_flow::JobKind;
 use crate::domain::retry::{FailureKind, ParkReason};
 use crate::store::outbox::ClaimedJob;
 
-/// The handler's own exception for a rejection (it knows the business cause), else
+/// The handler's own exceptions for a rejection (it knows the business cause), else
 /// `sap_rejected`; `sap_unavailable` when the retry budget ran out.
-pub fn exception_for(job: &ClaimedJob, reason: ParkReason, failure: &JobFailure) -> NewException {
+pub fn exceptions_for(
+    job: &ClaimedJob,
+    reason: ParkReason,
+    failure: &JobFailure,
+) -> Vec<NewException> {
+    if reason == ParkReason::Rejected && !failure.exceptions.is_empty() {
+        return failure.exceptions.clone();
+    }
+    vec![exception_for(job, reason, failure)]
+}
+
+fn exception_for(job: &ClaimedJob, reason: ParkReason, failure: &JobFailure) -> NewException {
     let order = job.increment_id.as_str();
     let what = match job.kind {
         JobKind::PostOrder => "posted to",
@@ -30,25 +41,20 @@ pub fn exception_for(job: &ClaimedJob, reason: ParkReason, failure: &JobFailure)
         .map(|e| format!("SAP B1 answered {}: {}", e.code, e.message))
         .unwrap_or_else(|| format!("the last error was {}", failure.error));
     match reason {
-        ParkReason::Rejected => {
-            if let Some(exception) = &failure.exception {
-                return exception.clone();
-            }
-            NewException {
-                category: Category::SapRejected,
-                title: format!("SAP B1 refused order {order}: it could not be {what} SAP B1"),
-                detail: format!(
-                    "Order {order} could not be {what} SAP B1 because SAP refused it; {said}. \
+        ParkReason::Rejected => NewException {
+            category: Category::SapRejected,
+            title: format!("SAP B1 refused order {order}: it could not be {what} SAP B1"),
+            detail: format!(
+                "Order {order} could not be {what} SAP B1 because SAP refused it; {said}. \
                      Retrying cannot help until the cause is fixed in SAP B1 or in the \
                      mappings. Fix it, then retry the order."
-                ),
-                order_increment_id: Some(order.to_owned()),
-                skus: vec![],
-                sap_error: failure.sap_error.clone(),
-                dedup_key: NewException::dedup_key_for(Category::SapRejected, Some(order), &[]),
-                context,
-            }
-        }
+            ),
+            order_increment_id: Some(order.to_owned()),
+            skus: vec![],
+            sap_error: failure.sap_error.clone(),
+            dedup_key: NewException::dedup_key_for(Category::SapRejected, Some(order), &[]),
+            context,
+        },
         ParkReason::AttemptsExhausted { .. } | ParkReason::TooOld { .. } => {
             let spent = match reason {
                 ParkReason::TooOld { age } => format!("for {}", human(age)),
@@ -134,8 +140,9 @@ mod tests {
     #[test]
     fn a_rejection_files_the_handlers_exception_or_sap_rejected() {
         let f = JobFailure::new(FailureKind::Permanent, serde_json::json!({"code": -10}));
-        let e = exception_for(&job(), ParkReason::Rejected, &f);
-        assert_eq!(e.category, Category::SapRejected);
+        let e = exceptions_for(&job(), ParkReason::Rejected, &f);
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].category, Category::SapRejected);
         let own = NewException {
             category: Category::UnknownSku,
             title: "t".into(),
@@ -146,7 +153,15 @@ mod tests {
             dedup_key: "k".into(),
             context: serde_json::json!({}),
         };
-        let e = exception_for(&job(), ParkReason::Rejected, &f.with_exception(own.clone()));
-        assert_eq!(e, own);
+        let second = NewException {
+            category: Category::ItemNotSellable,
+            ..own.clone()
+        };
+        let e = exceptions_for(
+            &job(),
+            ParkReason::Rejected,
+            &f.with_exception(own.clone()).with_exception(second.clone()),
+        );
+        assert_eq!(e, [own, second]);
     }
 }

@@ -7,6 +7,7 @@ mod api_mappings;
 mod api_orders;
 mod intake;
 mod openapi;
+mod pipeline;
 mod sap_client;
 mod sap_sim;
 mod sap_tls;

@@ -61,6 +61,9 @@ pub(super) fn new_order(num_at_card: &str, item_code: &str) -> NewSalesOrder {
             ship_to_country: Some("US".into()),
             ..Default::default()
         }),
+        address: None,
+        address2: None,
+        payment_method: None,
         document_lines: vec![NewDocumentLine {
             item_code: item(item_code),
             quantity: dec!(2),
@@ -68,6 +71,7 @@ pub(super) fn new_order(num_at_card: &str, item_code: &str) -> NewSalesOrder {
             discount_percent: None,
             line_total: None,
             tax_code: Some("EX".into()),
+            tax_total: None,
             warehouse_code: None,
             item_description: None,
         }],

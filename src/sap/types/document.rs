@@ -51,6 +51,15 @@ pub struct NewSalesOrder {
     pub doc_total: Option<Decimal>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address_extension: Option<AddressExtension>,
+    /// Bill-to address block as SAP shows it on the document (free text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Ship-to address block (free text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address2: Option<String>,
+    /// SAP payment method code (OPYM).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<String>,
     pub document_lines: Vec<NewDocumentLine>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub document_additional_expenses: Vec<NewAdditionalExpense>,
@@ -78,6 +87,14 @@ pub struct NewDocumentLine {
     pub line_total: Option<Decimal>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_code: Option<String>,
+    /// The line's tax as the shop charged it (`TaxTotal`, writable per the metadata). Whether
+    /// SAP keeps it or recomputes from the tax code is not in the reference; the total check
+    /// after posting catches a recomputed difference either way.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::arbitrary_precision_option"
+    )]
+    pub tax_total: Option<Decimal>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warehouse_code: Option<WarehouseCode>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,6 +111,14 @@ pub struct NewAdditionalExpense {
     pub line_total: Decimal,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_code: Option<String>,
+    /// The charge's tax as the shop charged it (`TaxSum`), like a line's `TaxTotal`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::arbitrary_precision_option"
+    )]
+    pub tax_sum: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remarks: Option<String>,
 }
 
 /// The document's ship-to and bill-to address, written as free text rather than as
@@ -306,6 +331,9 @@ mod tests {
                 ship_to_city: Some("Calder".into()),
                 ..Default::default()
             }),
+            address: None,
+            address2: None,
+            payment_method: None,
             document_lines: vec![NewDocumentLine {
                 item_code: ItemCode::parse("MH01-S-Gray").unwrap(),
                 quantity: dec!(2),
@@ -313,6 +341,7 @@ mod tests {
                 discount_percent: None,
                 line_total: Some(dec!(0.20)),
                 tax_code: Some("CA".into()),
+                tax_total: None,
                 warehouse_code: None,
                 item_description: None,
             }],
@@ -320,6 +349,8 @@ mod tests {
                 expense_code: 1,
                 line_total: dec!(10.00),
                 tax_code: None,
+                tax_sum: None,
+                remarks: None,
             }],
         };
         let json = serde_json::to_string(&order).unwrap();

@@ -1,6 +1,7 @@
 //! Typed Service Layer payloads: requests are exact (`Decimal` as JSON numbers, absent
 //! options omitted); responses are read tolerantly (see [`lenient`]).
 mod document;
+mod from_domain;
 mod item;
 pub(crate) mod lenient;
 mod partner;

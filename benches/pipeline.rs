@@ -1,0 +1,293 @@
+//! Order pipeline benchmark (`./scripts/bench-pipeline.sh`): how many orders per second the
+//! worker pool posts to SAP from a pre-filled outbox, against the SAP B1 simulator answering
+//! every request after a latency L, with at most C Service Layer requests at once
+//! (`SAP_B1_MAX_CONCURRENCY`).
+//!
+//! SAP's latency bounds throughput at C / (requests per order × L): the table shows the
+//! measured rate next to that ideal and their ratio, the SAP requests per order and the most
+//! requests the simulator ever saw at once (must be ≤ C). A last run adds 20 % lock errors
+//! and checks that every order is still in SAP exactly once.
+//!
+//! Each run uses a fresh database and simulator. A warm-up posts one order of each sample
+//! first (item master cached, customers mapped), then the timed orders are queued with no
+//! worker running and the clock runs from the pool's start until the outbox is empty.
+use b1bridge::config::SapSettings;
+use b1bridge::domain::event::parse_event;
+use b1bridge::sap::SapClient;
+use b1bridge::sim::sap_b1::{self, Faults, SapSimConfig, SapSimHandle};
+use b1bridge::store::intake::{self, Delivery};
+use b1bridge::worker::{pipeline, Handlers, WorkerPool};
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+const SAMPLES: [&str; 6] = [
+    "rest-order-guest-configurable.json",
+    "rest-order-guest-coupon-full-discount.json",
+    "rest-order-registered-bundle-configurable-downloadable.json",
+    "rest-order-registered-configurable-multiitem-tax.json",
+    "rest-order-registered-discount-multiitem-tax-histories.json",
+    "rest-orders-search-guest-discount-tax.json",
+];
+
+struct Args {
+    latency_ms: u64,
+    concurrency: Vec<usize>,
+    seconds: f64,
+    lock_rate: f64,
+    admin_url: String,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        latency_ms: 20,
+        concurrency: vec![1, 4, 8],
+        seconds: 5.0,
+        lock_rate: 0.2,
+        admin_url: std::env::var("DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--latency-ms" => a.latency_ms = value().parse().expect("--latency-ms N"),
+            "--concurrency" => {
+                a.concurrency = value()
+                    .split(',')
+                    .map(|c| c.trim().parse().expect("--concurrency 1,4,8"))
+                    .collect()
+            }
+            "--seconds" => a.seconds = value().parse().expect("--seconds N"),
+            "--lock-rate" => a.lock_rate = value().parse().expect("--lock-rate 0.2"),
+            "--bench" => {}
+            other => panic!(
+                "unknown argument {other}; use --latency-ms N --concurrency 1,4,8 --seconds N --lock-rate R"
+            ),
+        }
+    }
+    a
+}
+
+/// One measured run.
+struct Run {
+    concurrency: usize,
+    lock_rate: f64,
+    orders: usize,
+    elapsed: Duration,
+    requests_per_order: f64,
+    max_concurrent: u64,
+    exactly_once: bool,
+    lock_errors: u64,
+}
+
+fn sample(file: &str) -> Value {
+    let path = format!(
+        "{}/tests/fixtures/magento/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).unwrap();
+    if v.get("total_count").is_some() {
+        v["items"][0].clone()
+    } else {
+        v
+    }
+}
+
+async fn place(pool: &PgPool, template: &Value, increment_id: &str) {
+    let mut order = template.clone();
+    order["increment_id"] = json!(increment_id);
+    let body =
+        serde_json::to_vec(&json!({"type": "order.placed", "data": {"order": order}})).unwrap();
+    let event = parse_event(&body).expect("usable event");
+    let webhook_id = format!("bench_{increment_id}");
+    let delivery = Delivery {
+        webhook_id: &webhook_id,
+        webhook_timestamp: chrono::Utc::now(),
+        headers: json!({}),
+        body: &body,
+    };
+    intake::record_order_event(pool, &delivery, &event)
+        .await
+        .expect("intake");
+}
+
+async fn busy_jobs(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status IN ('pending', 'running')")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+/// Runs a pool with `handlers` until the outbox is empty; returns how long that took.
+async fn drain(pool: &PgPool, handlers: &Handlers, concurrency: usize) -> Duration {
+    let config = pipeline::worker_config(concurrency, Duration::from_secs(60));
+    let worker = WorkerPool::new(pool.clone(), handlers.clone(), config);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let started = Instant::now();
+    let task = tokio::spawn(worker.run(async {
+        let _ = stopped.await;
+    }));
+    while busy_jobs(pool).await > 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let elapsed = started.elapsed();
+    let _ = stop.send(());
+    task.await.expect("pool stops");
+    elapsed
+}
+
+fn requests(sim: &SapSimHandle) -> u64 {
+    sim.stats()
+        .requests_by_path
+        .iter()
+        .filter(|(path, _)| !path.ends_with("/Login") && !path.ends_with("/Logout"))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+async fn run(args: &Args, concurrency: usize, lock_rate: f64, orders: usize) -> Run {
+    let name = format!("b1b_bench_{}", uuid::Uuid::new_v4().simple());
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&args.admin_url)
+        .await
+        .expect("Postgres reachable (DATABASE_URL)");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&args.admin_url).unwrap();
+    url.set_path(&format!("/{name}"));
+    let pool = PgPoolOptions::new()
+        .max_connections(concurrency as u32 * 2 + 4)
+        .connect(url.as_str())
+        .await
+        .unwrap();
+    b1bridge::store::migrate(&pool).await.unwrap();
+    pipeline::seed_starter_mappings(&pool).await.unwrap();
+
+    let sim = sap_b1::spawn(SapSimConfig {
+        faults: Faults {
+            latency_ms: args.latency_ms,
+            lock_error_rate: lock_rate,
+            seed: 7,
+            ..Faults::default()
+        },
+        ..SapSimConfig::default()
+    })
+    .await
+    .unwrap();
+    let settings = SapSettings::from_raw(
+        Some(&sim.base_url()),
+        Some("SBODEMOGB"),
+        Some("manager"),
+        Some(&SecretString::from("1234")),
+        None,
+        Some(&concurrency.to_string()),
+    )
+    .unwrap();
+    let sap = SapClient::new(&settings).unwrap();
+    let handlers = pipeline::order_handlers(sap.clone());
+    let templates: Vec<Value> = SAMPLES.iter().map(|f| sample(f)).collect();
+
+    for (n, t) in templates.iter().enumerate() {
+        place(&pool, t, &format!("WARM{n:04}")).await;
+    }
+    drain(&pool, &handlers, concurrency).await;
+
+    for n in 0..orders {
+        place(&pool, &templates[n % templates.len()], &format!("B{n:08}")).await;
+    }
+    let before = requests(&sim);
+    let elapsed = drain(&pool, &handlers, concurrency).await;
+    let stats = sim.stats();
+    let timed = requests(&sim) - before;
+    let exactly_once = (0..orders).all(|n| sim.orders_by_num_at_card(&format!("B{n:08}")) == 1);
+
+    let _ = sap.logout().await;
+    drop(sim);
+    pool.close().await;
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    Run {
+        concurrency,
+        lock_rate,
+        orders,
+        elapsed,
+        requests_per_order: timed as f64 / orders as f64,
+        max_concurrent: stats.max_concurrent_requests,
+        exactly_once,
+        lock_errors: stats.injected.lock_errors,
+    }
+}
+
+/// Orders for about `seconds` at the ideal rate of 2 requests per order, at least 50.
+fn order_count(args: &Args, concurrency: usize) -> usize {
+    let ideal = concurrency as f64 / (2.0 * args.latency_ms as f64 / 1000.0);
+    ((ideal * args.seconds) as usize).max(50)
+}
+
+#[tokio::main]
+async fn main() {
+    let args = args();
+    let latency = args.latency_ms as f64 / 1000.0;
+    let mut runs = Vec::new();
+    for &c in &args.concurrency {
+        runs.push(run(&args, c, 0.0, order_count(&args, c)).await);
+    }
+    if args.lock_rate > 0.0 {
+        let c = args
+            .concurrency
+            .iter()
+            .copied()
+            .find(|&c| c == 4)
+            .unwrap_or(args.concurrency[0]);
+        runs.push(run(&args, c, args.lock_rate, order_count(&args, c)).await);
+    }
+    println!(
+        "\nOrder pipeline against the SAP B1 simulator, latency L = {} ms per request\n",
+        args.latency_ms
+    );
+    println!(
+        "| C | lock errors | orders | seconds | orders/s | SAP requests/order | ideal C/(req·L) | ratio | max concurrent SAP requests | every order once |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for r in &runs {
+        let rate = r.orders as f64 / r.elapsed.as_secs_f64();
+        let ideal = r.concurrency as f64 / (r.requests_per_order * latency);
+        println!(
+            "| {} | {:.0} % ({} injected) | {} | {:.2} | {:.1} | {:.2} | {:.1} | {:.0} % | {} | {} |",
+            r.concurrency,
+            r.lock_rate * 100.0,
+            r.lock_errors,
+            r.orders,
+            r.elapsed.as_secs_f64(),
+            rate,
+            r.requests_per_order,
+            ideal,
+            100.0 * rate / ideal,
+            r.max_concurrent,
+            if r.exactly_once { "yes" } else { "NO" },
+        );
+    }
+    println!(
+        "\nideal = C / (SAP requests per order × L): SAP's latency is the bound. With lock errors \
+         the extra requests count in 'requests/order' and retries back off, so the ratio there \
+         shows the cost of the locks, not of b1bridge."
+    );
+    assert!(
+        runs.iter().all(|r| r.exactly_once),
+        "an order was not posted exactly once"
+    );
+    assert!(
+        runs.iter()
+            .all(|r| r.max_concurrent <= r.concurrency as u64),
+        "more SAP requests at once than SAP_B1_MAX_CONCURRENCY"
+    );
+}

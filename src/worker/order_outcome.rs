@@ -1,0 +1,69 @@
+//! The "on success" stage of the order jobs: what a post or a cancellation records, in the
+//! transaction that marks its job done (so a worker that lost its lease records nothing).
+use futures::future::BoxFuture;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::handler::Completion;
+use crate::domain::exception::NewException;
+use crate::domain::ids::CardCode;
+use crate::domain::mappings::{CustomerMapping, MappingValue};
+use crate::domain::posting::{SapDocument, FIXED_BY_CANCELLING, FIXED_BY_POSTING};
+use crate::store::audit::SYSTEM_ACTOR;
+use crate::store::{exceptions, mappings, posting, StoreError};
+
+/// The order is a Sales Order in SAP.
+pub struct Posted {
+    pub increment_id: String,
+    pub document: SapDocument,
+    /// A customers-mapping entry (normalised key → the partner found or created), so the
+    /// customer's next order skips the look-up.
+    pub customer_mapping: Option<(String, CardCode)>,
+    /// `total_mismatch` when SAP's totals differ from Magento's; the order stays posted.
+    pub mismatch: Option<NewException>,
+    pub event_id: Option<Uuid>,
+}
+
+impl Completion for Posted {
+    fn record<'c>(
+        self: Box<Self>,
+        conn: &'c mut PgConnection,
+    ) -> BoxFuture<'c, Result<(), StoreError>> {
+        Box::pin(async move {
+            let id = self.increment_id.as_str();
+            posting::record_posted(conn, id, self.document).await?;
+            if let Some((key, card_code)) = &self.customer_mapping {
+                let value = MappingValue::Customer(CustomerMapping {
+                    card_code: card_code.clone(),
+                });
+                mappings::record(conn, key, &value, SYSTEM_ACTOR).await?;
+            }
+            exceptions::resolve_for_order(conn, id, &FIXED_BY_POSTING).await?;
+            if let Some(mismatch) = &self.mismatch {
+                exceptions::record(conn, mismatch, self.event_id).await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The order is cancelled: in SAP, or before it ever got there.
+pub struct Cancelled {
+    pub increment_id: String,
+    /// The SAP document that was cancelled, if the order row did not know it yet.
+    pub document: Option<SapDocument>,
+}
+
+impl Completion for Cancelled {
+    fn record<'c>(
+        self: Box<Self>,
+        conn: &'c mut PgConnection,
+    ) -> BoxFuture<'c, Result<(), StoreError>> {
+        Box::pin(async move {
+            let id = self.increment_id.as_str();
+            posting::record_cancelled(conn, id, self.document).await?;
+            exceptions::resolve_for_order(conn, id, &FIXED_BY_CANCELLING).await?;
+            Ok(())
+        })
+    }
+}

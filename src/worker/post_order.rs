@@ -1,0 +1,369 @@
+//! The `post_order` job: a stored Magento order becomes an SAP B1 Sales Order, exactly once.
+//!
+//! Stages: **prepare** (Postgres only: the order, the settings and a mappings snapshot; the
+//! customer plan from the domain rules) → **call SAP** (look the order up by `NumAtCard`; if
+//! absent, check the lines against the item master, build the draft, find or create the
+//! Business Partner, create the order) → **on success** record DocEntry/DocNum, the learned
+//! customer mapping and any total mismatch with the job's fenced completion → **on failure**
+//! classify the error for the retry policy, naming the business cause when SAP's text shows it.
+//!
+//! Exactly once: every attempt looks the order up by `NumAtCard` before creating it, so an
+//! attempt after a lost answer, a lost lease or a killed process finds the order instead of
+//! creating a second one.
+use futures::future::BoxFuture;
+use serde_json::json;
+use sqlx::PgPool;
+use std::time::Duration;
+
+use super::handler::{Completion, JobContext, JobFailure, JobHandler, JobOutcome};
+use super::item_cache::ItemCache;
+use super::order_outcome::{Cancelled, Posted};
+use super::sap_failure::failure;
+use crate::domain::exception::NewException;
+use crate::domain::ids::CardCode;
+use crate::domain::mapping::{
+    build_draft, check_totals, customer_plan, item_codes_for, resolve_lines, CustomerPlan,
+    ResolvedLine,
+};
+use crate::domain::mappings::{MappingKind, Mappings};
+use crate::domain::order::Order;
+use crate::domain::posting::{self, refusal_exception, SapDocument};
+use crate::domain::retry::FailureKind;
+use crate::domain::sales_order::{NewBusinessPartner, SalesOrderDraft};
+use crate::domain::settings::Settings;
+use crate::sap::refusal::{is_duplicate_card_code, order_refusal};
+use crate::sap::types::{self as wire, CardType, NewSalesOrder, SalesOrder};
+use crate::sap::SapClient;
+use crate::store::outbox::ClaimedJob;
+use crate::store::{self, StoreError};
+
+/// Posts orders, sharing the process's SAP client (one session, one limiter) and item cache.
+pub struct PostOrder {
+    sap: SapClient,
+    items: ItemCache,
+}
+
+impl PostOrder {
+    pub fn new(sap: SapClient, items: ItemCache) -> Self {
+        Self { sap, items }
+    }
+}
+
+impl JobHandler for PostOrder {
+    fn handle<'a>(&'a self, job: &'a ClaimedJob, ctx: &'a JobContext) -> BoxFuture<'a, JobOutcome> {
+        Box::pin(async move {
+            match self.run(job, &ctx.pool).await {
+                Ok(completion) => JobOutcome::Done(completion),
+                Err(failure) => JobOutcome::failed(failure),
+            }
+        })
+    }
+}
+
+/// What the prepare stage decided.
+enum Prepared {
+    /// Nothing to send to SAP; the completion says why.
+    Finished(Box<dyn Completion>),
+    Post(Box<Plan>),
+}
+
+/// Everything the SAP stage works from, read in one go so a job maps the order against one
+/// consistent picture of settings and mappings.
+struct Plan {
+    order: Order,
+    settings: Settings,
+    mappings: Mappings,
+    customer: CustomerPlan,
+}
+
+/// An order ready to create, with the lines behind it (their item facts name SKUs in
+/// refusal exceptions).
+struct Ready {
+    draft: SalesOrderDraft,
+    lines: Vec<ResolvedLine>,
+}
+
+async fn prepare(pool: &PgPool, job: &ClaimedJob) -> Result<Prepared, JobFailure> {
+    let id = job.increment_id.as_str();
+    let row = store::posting::load(pool, id)
+        .await
+        .map_err(store_failure)?;
+    let Some(row) = row else {
+        return Err(nothing_to_post(id));
+    };
+    if row.cancel_requested {
+        tracing::info!("order cancelled before it was posted; it will not be posted");
+        return Ok(Prepared::Finished(Box::new(Cancelled {
+            increment_id: id.to_owned(),
+            document: None,
+        })));
+    }
+    if let Some(doc) = row.sap_document {
+        tracing::info!(
+            doc_entry = doc.doc_entry,
+            "order already posted; nothing to do"
+        );
+        return Ok(Prepared::Finished(Box::new(super::NothingToRecord)));
+    }
+    let Some(order) = row.order else {
+        return Err(nothing_to_post(id));
+    };
+    let settings = store::settings::current(pool)
+        .await
+        .map_err(store_failure)?
+        .settings;
+    let mappings = store::mappings::snapshot(pool)
+        .await
+        .map_err(store_failure)?;
+    let customer = customer_plan(&order, &mappings, &settings);
+    Ok(Prepared::Post(Box::new(Plan {
+        order,
+        settings,
+        mappings,
+        customer,
+    })))
+}
+
+impl PostOrder {
+    async fn run(
+        &self,
+        job: &ClaimedJob,
+        pool: &PgPool,
+    ) -> Result<Box<dyn Completion>, JobFailure> {
+        let plan = match prepare(pool, job).await? {
+            Prepared::Finished(completion) => return Ok(completion),
+            Prepared::Post(plan) => plan,
+        };
+        let id = job.increment_id.as_str();
+        let existing = self
+            .sap
+            .find_orders_by_num_at_card(id)
+            .await
+            .map_err(|e| failure("GET Orders by NumAtCard", &e))?;
+        if let Some(doc) = existing.first() {
+            tracing::warn!(
+                doc_entry = doc.doc_entry.0,
+                doc_num = doc.doc_num,
+                "order already in SAP B1 (an earlier attempt's answer was lost); recording it"
+            );
+            return self.posted(job, &plan.order, doc, None).await;
+        }
+        let Ready { mut draft, lines } = self.ready(job, &plan).await?;
+        let (card_code, customer_mapping) = self.business_partner(&plan).await?;
+        draft.card_code = card_code;
+        let created = match self.sap.create_order(&NewSalesOrder::from(&draft)).await {
+            Ok(created) => created,
+            Err(e) => {
+                let mut f = failure("POST Orders", &e);
+                if let (Some(refusal), Some(sap_error)) = (order_refusal(&e), f.sap_error.clone()) {
+                    f = f.with_exception(refusal_exception(
+                        &plan.order,
+                        &lines,
+                        &draft.card_code,
+                        &refusal,
+                        sap_error,
+                    ));
+                }
+                return Err(f);
+            }
+        };
+        tracing::info!(
+            doc_entry = created.doc_entry.0,
+            doc_num = created.doc_num,
+            "order posted to SAP B1"
+        );
+        self.posted(job, &plan.order, &created, customer_mapping)
+            .await
+    }
+
+    /// Checks the lines against the item master and builds the draft, collecting every
+    /// problem (customer, items, tax, address) so the owning teams can fix them in one pass.
+    async fn ready(&self, job: &ClaimedJob, plan: &Plan) -> Result<Ready, JobFailure> {
+        let Plan {
+            order,
+            settings,
+            mappings,
+            customer,
+        } = plan;
+        // An operator's retry (a fresh round after earlier attempts) re-reads the items, so a
+        // fix made in SAP counts at once instead of after the cache's TTL.
+        let refresh = job.retry_attempt == 1 && job.attempt > 1;
+        let codes = item_codes_for(order, mappings);
+        let facts = self
+            .items
+            .facts(
+                &self.sap,
+                &codes,
+                Duration::from_secs(settings.item_cache_ttl_secs),
+                refresh,
+            )
+            .await
+            .map_err(|e| failure("GET Items", &e))?;
+        let mut held: Vec<NewException> = Vec::new();
+        let tentative_card = match customer {
+            CustomerPlan::Use(card) => Some(card.clone()),
+            CustomerPlan::FindByEmail { create, .. } => Some(create.card_code.clone()),
+            CustomerPlan::Hold(exception) => {
+                held.push(exception.clone());
+                None
+            }
+        };
+        let lines = match resolve_lines(order, mappings, settings, |c| facts.get(c).copied()) {
+            Ok(lines) => lines,
+            Err(problems) => {
+                held.extend(problems);
+                Vec::new()
+            }
+        };
+        if held.is_empty() {
+            let card = tentative_card.expect("no hold, so a card code is planned");
+            match build_draft(order, card, &lines, mappings, settings) {
+                Ok(draft) => return Ok(Ready { draft, lines }),
+                Err(problem) => held.push(problem),
+            }
+        }
+        let categories: Vec<&str> = held.iter().map(|e| e.category.as_str()).collect();
+        tracing::warn!(exceptions = ?categories, "order held: it cannot be posted as it is");
+        let mut f = JobFailure::new(FailureKind::Permanent, json!({ "held": categories }));
+        for exception in held {
+            f = f.with_exception(exception);
+        }
+        Err(f)
+    }
+
+    /// The CardCode to post on, and the customers-mapping entry to remember when it had to
+    /// be found or created.
+    async fn business_partner(
+        &self,
+        plan: &Plan,
+    ) -> Result<(CardCode, Option<(String, CardCode)>), JobFailure> {
+        let (email, create) = match &plan.customer {
+            CustomerPlan::Use(card) => return Ok((card.clone(), None)),
+            CustomerPlan::FindByEmail { email, create } => (email, create),
+            CustomerPlan::Hold(_) => unreachable!("held orders stop in `ready`"),
+        };
+        let found = self
+            .sap
+            .find_business_partners_by_email(email)
+            .await
+            .map_err(|e| failure("GET BusinessPartners by e-mail", &e))?;
+        let customers: Vec<&wire::BusinessPartner> = found
+            .iter()
+            .filter(|bp| matches!(bp.card_type, None | Some(CardType::Customer)))
+            .collect();
+        let card_code = match customers.iter().find(|bp| bp.is_active()) {
+            Some(bp) => CardCode::parse(&bp.card_code).map_err(|e| {
+                JobFailure::new(
+                    FailureKind::Permanent,
+                    json!({ "card_code": bp.card_code, "invalid": e.to_string() }),
+                )
+            })?,
+            None if !customers.is_empty() => {
+                let codes: Vec<String> = customers.iter().map(|bp| bp.card_code.clone()).collect();
+                return Err(JobFailure::new(
+                    FailureKind::Permanent,
+                    json!({ "inactive_business_partners": codes }),
+                )
+                .with_exception(posting::inactive_business_partner(
+                    &plan.order,
+                    email,
+                    &codes,
+                )));
+            }
+            None => self.create_business_partner(&plan.order, create).await?,
+        };
+        let mapping = MappingKind::Customers
+            .normalise_key(&posting::customer_mapping_key(&plan.order))
+            .ok()
+            .map(|key| (key, card_code.clone()));
+        Ok((card_code, mapping))
+    }
+
+    /// Creates the customer's partner. When its CardCode exists already (a concurrent order
+    /// of the same new customer created it a moment ago), that partner is used if it carries
+    /// the same e-mail.
+    async fn create_business_partner(
+        &self,
+        order: &Order,
+        create: &NewBusinessPartner,
+    ) -> Result<CardCode, JobFailure> {
+        match self
+            .sap
+            .create_business_partner(&wire::NewBusinessPartner::from(create))
+            .await
+        {
+            Ok(_) => {
+                tracing::info!(card_code = %create.card_code, "Business Partner created");
+                Ok(create.card_code.clone())
+            }
+            Err(e) if is_duplicate_card_code(&e) => {
+                let existing = self
+                    .sap
+                    .get_business_partner(&create.card_code)
+                    .await
+                    .map_err(|e| failure("GET BusinessPartners", &e))?;
+                let same_customer = existing.as_ref().is_some_and(|bp| {
+                    bp.email_address
+                        .as_deref()
+                        .is_some_and(|m| m.trim().eq_ignore_ascii_case(&create.email))
+                });
+                if same_customer {
+                    Ok(create.card_code.clone())
+                } else {
+                    Err(failure("POST BusinessPartners", &e).with_exception(
+                        posting::card_code_taken(order, &create.card_code, &create.email),
+                    ))
+                }
+            }
+            Err(e) => Err(failure("POST BusinessPartners", &e)),
+        }
+    }
+
+    /// The success stage's record, with SAP's totals checked against Magento's. The create
+    /// answer carries them; only an answer without `VatSum` costs a read.
+    async fn posted(
+        &self,
+        job: &ClaimedJob,
+        order: &Order,
+        doc: &SalesOrder,
+        customer_mapping: Option<(String, CardCode)>,
+    ) -> Result<Box<dyn Completion>, JobFailure> {
+        let vat_sum = match doc.vat_sum {
+            Some(v) => v,
+            None => self
+                .sap
+                .get_order(doc.doc_entry)
+                .await
+                .map_err(|e| failure("GET Orders", &e))?
+                .and_then(|d| d.vat_sum)
+                .unwrap_or_default(),
+        };
+        let mismatch = check_totals(order, doc.doc_total, vat_sum);
+        if let Some(m) = &mismatch {
+            tracing::warn!(title = %m.title, "SAP totals differ from Magento's");
+        }
+        Ok(Box::new(Posted {
+            increment_id: job.increment_id.to_string(),
+            document: SapDocument {
+                doc_entry: doc.doc_entry.0,
+                doc_num: doc.doc_num,
+            },
+            customer_mapping,
+            mismatch,
+            event_id: job.event_id,
+        }))
+    }
+}
+
+/// Postgres failed while preparing: nothing was sent to SAP, so the job simply runs again.
+fn store_failure(e: StoreError) -> JobFailure {
+    JobFailure::new(FailureKind::Transient, json!({ "store": e.to_string() }))
+}
+
+fn nothing_to_post(increment_id: &str) -> JobFailure {
+    JobFailure::new(
+        FailureKind::Permanent,
+        json!({ "order": increment_id, "problem": "no stored order content" }),
+    )
+    .with_exception(posting::nothing_to_post(increment_id))
+}
