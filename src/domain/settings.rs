@@ -63,17 +63,14 @@ pub struct Settings {
     /// SAP tax code for lines and shipping on which Magento charged no tax and named no rate.
     #[schema(value_type = String, example = "EX")]
     pub tax_exempt_code: TaxCode,
-    /// Quantity held back from every stock figure sent to Magento (stock sync).
+    /// Quantity held back from every stock figure sent to Magento. Read by the stock sync,
+    /// which is not built yet; stored now so the contract's settings are complete.
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     #[schema(value_type = f64, example = 0)]
     pub safety_stock: Decimal,
     /// How long the SAP item-master facts (active, frozen, sales item, serial/batch) are
     /// trusted before being read again.
     pub item_cache_ttl_secs: u64,
-    /// An order job is retried at most this many times before it becomes `sap_unavailable` …
-    pub max_attempts: u32,
-    /// … or for at most this long since its first attempt, whichever comes first.
-    pub max_age_secs: u64,
 }
 
 impl Default for Settings {
@@ -88,8 +85,6 @@ impl Default for Settings {
             tax_exempt_code: TaxCode::parse("EX").expect("valid literal"),
             safety_stock: Decimal::ZERO,
             item_cache_ttl_secs: 300,
-            max_attempts: 12,
-            max_age_secs: 24 * 60 * 60,
         }
     }
 }
@@ -124,18 +119,6 @@ impl Settings {
             errors.push(FieldError::new(
                 "item_cache_ttl_secs",
                 "must be between 10 and 86400 seconds",
-            ));
-        }
-        if !(1..=1000).contains(&self.max_attempts) {
-            errors.push(FieldError::new(
-                "max_attempts",
-                "must be between 1 and 1000",
-            ));
-        }
-        if !(60..=30 * 86_400).contains(&self.max_age_secs) {
-            errors.push(FieldError::new(
-                "max_age_secs",
-                "must be between 60 seconds and 30 days",
             ));
         }
         if errors.is_empty() {
@@ -229,7 +212,7 @@ mod tests {
             serde_json::from_str(r#"{"guest_policy":"per_email","safety_stock":"2.5"}"#).unwrap();
         assert_eq!(s.guest_policy, GuestPolicy::PerEmail);
         assert_eq!(s.safety_stock, dec!(2.5));
-        assert_eq!(s.max_attempts, 12);
+        assert_eq!(s.item_cache_ttl_secs, 300);
         assert!(serde_json::from_str::<Settings>(r#"{"guest_card_code":""}"#).is_err());
         assert!(serde_json::from_str::<Settings>(r#"{"guest_policy":"nobody"}"#).is_err());
     }
@@ -241,8 +224,6 @@ mod tests {
             default_freight_expense_code: 0,
             safety_stock: dec!(-1),
             item_cache_ttl_secs: 0,
-            max_attempts: 0,
-            max_age_secs: 1,
             ..Settings::default()
         };
         let fields: Vec<_> = s
@@ -257,9 +238,7 @@ mod tests {
                 "card_code_prefix",
                 "default_freight_expense_code",
                 "safety_stock",
-                "item_cache_ttl_secs",
-                "max_attempts",
-                "max_age_secs"
+                "item_cache_ttl_secs"
             ]
         );
         let s = Settings {

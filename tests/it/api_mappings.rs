@@ -266,7 +266,7 @@ async fn settings_default_until_replaced_and_are_validated_field_by_field() {
 
     let mut bad = defaults.clone();
     bad["card_code_prefix"] = json!("TOOLONG");
-    bad["max_attempts"] = json!(0);
+    bad["item_cache_ttl_secs"] = json!(0);
     let res = put(&app, "/api/v1/settings", ADMIN, bad).await;
     let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     let fields: Vec<&str> = p["errors"]
@@ -275,7 +275,7 @@ async fn settings_default_until_replaced_and_are_validated_field_by_field() {
         .iter()
         .map(|e| e["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, ["card_code_prefix", "max_attempts"]);
+    assert_eq!(fields, ["card_code_prefix", "item_cache_ttl_secs"]);
     let res = put(
         &app,
         "/api/v1/settings",
