@@ -47,6 +47,7 @@ pub struct ApiContext {
         (name = "orders", description = "Orders in the flow, their timeline and retry (operator)"),
         (name = "mappings", description = "Magento → SAP B1 mapping tables (admin to change)"),
         (name = "settings", description = "Business settings (admin to change)"),
+        (name = "reports", description = "The daily check: order flow, queue, exceptions, stock sync, health"),
         (name = "health", description = "Liveness, readiness and metrics"),
         (name = "docs", description = "This document and a browsable page")
     ),
@@ -83,7 +84,7 @@ impl Modify for BearerScheme {
 }
 
 fn api_router() -> OpenApiRouter<ApiContext> {
-    use api::{exceptions, mappings, orders, settings};
+    use api::{exceptions, mappings, orders, reports, settings};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
@@ -103,6 +104,7 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(mappings::list_mappings))
         .routes(routes!(mappings::put_mapping, mappings::delete_mapping))
         .routes(routes!(settings::get_settings, settings::put_settings))
+        .routes(routes!(reports::daily_report))
 }
 
 /// This document (the same bytes as `openapi/openapi.json`).

@@ -1,5 +1,7 @@
-//! Counts for `/metrics`: cheap aggregate queries, read at scrape time.
-use sqlx::PgPool;
+//! Aggregate counts of the current state: what a Prometheus scrape reads, and the "now" half
+//! of the daily report (see [`super::daily_report`]), from the same queries.
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
 
 use super::StoreError;
 
@@ -19,34 +21,122 @@ pub struct Snapshot {
 }
 
 pub async fn snapshot(pool: &PgPool) -> Result<Snapshot, StoreError> {
-    let counts = |sql: &'static str| async move {
-        sqlx::query_as::<_, (String, i64)>(sql)
-            .fetch_all(pool)
-            .await
-    };
+    let mut conn = pool.acquire().await?;
     Ok(Snapshot {
-        jobs_by_status: counts(
-            "SELECT status, count(*) FROM outbox GROUP BY status ORDER BY status",
-        )
-        .await?,
-        open_exceptions_by_category: counts(
-            "SELECT category, count(*) FROM exceptions WHERE status IN ('open', 'retrying')
-              GROUP BY category ORDER BY category",
-        )
-        .await?,
-        events_by_outcome: counts(
+        jobs_by_status: sum_by(jobs_by_kind_and_status(&mut conn).await?, |j| {
+            (j.status, j.count)
+        }),
+        open_exceptions_by_category: sum_by(unresolved_exceptions(&mut conn).await?, |x| {
+            (x.category, x.count)
+        }),
+        events_by_outcome: sqlx::query_as(
             "SELECT outcome, count(*) FROM webhook_events GROUP BY outcome ORDER BY outcome",
         )
+        .fetch_all(&mut *conn)
         .await?,
-        orders_by_status: counts(
-            "SELECT status, count(*) FROM orders GROUP BY status ORDER BY status",
-        )
-        .await?,
-        oldest_pending_job_age_secs: sqlx::query_scalar(
-            "SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8
-               FROM outbox WHERE status = 'pending'",
-        )
-        .fetch_one(pool)
-        .await?,
+        orders_by_status: orders_by_status(&mut conn).await?,
+        oldest_pending_job_age_secs: oldest_pending_job(&mut conn)
+            .await?
+            .map_or(0.0, |j| j.age_secs),
     })
+}
+
+/// Adds up `(label, count)` pairs per label, sorted by label.
+fn sum_by<T>(rows: Vec<T>, pair: impl Fn(T) -> (String, i64)) -> Vec<(String, i64)> {
+    let mut sums = std::collections::BTreeMap::<String, i64>::new();
+    for (label, count) in rows.into_iter().map(pair) {
+        *sums.entry(label).or_default() += count;
+    }
+    sums.into_iter().collect()
+}
+
+/// Orders by status, sorted by status.
+pub async fn orders_by_status(conn: &mut PgConnection) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT status, count(*) FROM orders GROUP BY status ORDER BY status")
+            .fetch_all(&mut *conn)
+            .await?,
+    )
+}
+
+/// Outbox jobs of one kind in one status.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct JobCount {
+    pub kind: String,
+    pub status: String,
+    pub count: i64,
+}
+
+/// Every outbox job counted by kind and status (`done` included).
+pub async fn jobs_by_kind_and_status(conn: &mut PgConnection) -> Result<Vec<JobCount>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT kind, status, count(*) AS count FROM outbox
+          GROUP BY kind, status ORDER BY kind, status",
+    )
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Exceptions that are `open` or `retrying`, counted per category as stored (with the owner
+/// team and impact recorded with them) and status.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ExceptionCount {
+    pub category: String,
+    pub owner_team: String,
+    pub impact: String,
+    pub status: String,
+    pub count: i64,
+}
+
+pub async fn unresolved_exceptions(
+    conn: &mut PgConnection,
+) -> Result<Vec<ExceptionCount>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT category, owner_team, impact, status, count(*) AS count FROM exceptions
+          WHERE status IN ('open', 'retrying')
+          GROUP BY category, owner_team, impact, status
+          ORDER BY category, owner_team, impact, status",
+    )
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The pending job that has waited longest since it was created.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct PendingJob {
+    pub id: i64,
+    pub increment_id: String,
+    pub kind: String,
+    pub created_at: DateTime<Utc>,
+    pub run_after: DateTime<Utc>,
+    pub age_secs: f64,
+}
+
+pub async fn oldest_pending_job(conn: &mut PgConnection) -> Result<Option<PendingJob>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, increment_id, kind, created_at, run_after,
+                EXTRACT(EPOCH FROM now() - created_at)::float8 AS age_secs
+           FROM outbox WHERE status = 'pending'
+          ORDER BY created_at, id LIMIT 1",
+    )
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_add_up_per_label_in_label_order() {
+        let rows = vec![("pending", 2), ("done", 5), ("pending", 1), ("parked", 1)];
+        assert_eq!(
+            sum_by(rows, |(l, n)| (l.to_owned(), n)),
+            [
+                ("done".to_owned(), 5),
+                ("parked".to_owned(), 1),
+                ("pending".to_owned(), 3)
+            ]
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! Postgres storage. All SQL lives here; functions that must commit together take a
 //! `&mut PgConnection` from the caller's transaction.
 pub mod audit;
+pub mod daily_report;
 pub mod exceptions;
 pub mod intake;
 pub mod mappings;

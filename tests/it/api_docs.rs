@@ -43,7 +43,7 @@ fn every_api_operation_documents_bearer_auth_and_its_errors() {
             assert!(op["operationId"].is_string(), "{method} {path}");
         }
     }
-    assert_eq!(operations, 13);
+    assert_eq!(operations, 14);
     for response in doc["components"]["responses"].as_object().unwrap().values() {
         assert!(response["content"]["application/problem+json"]["example"].is_object());
     }

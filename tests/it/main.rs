@@ -5,6 +5,7 @@ mod api_docs;
 mod api_exceptions;
 mod api_mappings;
 mod api_orders;
+mod api_reports;
 mod intake;
 mod openapi;
 mod pipeline;

@@ -5,6 +5,7 @@ pub mod exceptions;
 pub mod mappings;
 pub mod master_data;
 pub mod orders;
+pub mod reports;
 pub mod responses;
 pub mod settings;
 
