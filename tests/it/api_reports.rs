@@ -6,7 +6,8 @@
 //! back with an UPDATE, since waiting a day is not an option.
 use b1bridge::domain::exception::{Category, NewException};
 use b1bridge::domain::order_flow::JobKind;
-use b1bridge::store::{exceptions, outbox};
+use b1bridge::domain::posting::SapDocument;
+use b1bridge::store::{exceptions, outbox, posting};
 use chrono::{NaiveDate, TimeDelta, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -53,23 +54,20 @@ fn exception(category: Category, order: Option<&str>) -> NewException {
 }
 
 /// Finishes the order's post job the way the worker does on SAP's success: the job is
-/// completed (fenced) in the transaction that records the SAP document. The document columns
-/// are written as the order pipeline's `store::posting::record_posted` writes them (that
-/// function is not on this branch). Then the order's arrival is moved `latency` back, so the
+/// completed (fenced) in the transaction that records the SAP document
+/// (`store::posting::record_posted`). Then the order's arrival is moved `latency` back, so the
 /// report's latency is known exactly.
 async fn post_in_sap(app: &TestApp, increment_id: &str, doc_entry: i32, latency_secs: i64) {
     let (job, attempt) = claim_post(app, increment_id).await;
     let mut tx = app.db.pool.begin().await.unwrap();
     outbox::complete(&mut tx, job, attempt).await.unwrap();
-    sqlx::query(
-        "UPDATE orders SET sap_doc_entry = $2, sap_doc_num = $2, status = 'posted'
-          WHERE increment_id = $1",
-    )
-    .bind(increment_id)
-    .bind(doc_entry)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
+    let document = SapDocument {
+        doc_entry: doc_entry.into(),
+        doc_num: doc_entry.into(),
+    };
+    posting::record_posted(&mut tx, increment_id, document)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     sqlx::query(
         "UPDATE orders o SET created_at = j.finished_at - make_interval(secs => $2)
@@ -93,8 +91,7 @@ async fn cancel_webhook(app: &TestApp, increment_id: &str) {
     assert_eq!(res.status(), StatusCode::ACCEPTED, "{increment_id}");
 }
 
-/// Runs the order's cancel job to success, as the worker and the pipeline's
-/// `record_cancelled` do: the order keeps its SAP document, or gets `found_in_sap` (a Sales
+/// Runs the order's cancel job to success, as the worker does (`store::posting::record_cancelled`): the order keeps its SAP document, or gets `found_in_sap` (a Sales
 /// Order the cancel found by NumAtCard). The claim also closes a parked post of the order as
 /// superseded, as every claim does.
 async fn finish_cancel(app: &TestApp, increment_id: &str, found_in_sap: Option<i32>) {
@@ -112,16 +109,13 @@ async fn finish_cancel(app: &TestApp, increment_id: &str, found_in_sap: Option<i
     outbox::complete(&mut tx, jobs[0].id, jobs[0].attempt)
         .await
         .unwrap();
-    sqlx::query(
-        "UPDATE orders SET status = 'cancelled', sap_doc_entry = COALESCE($2, sap_doc_entry),
-                           sap_doc_num = COALESCE($2, sap_doc_num)
-          WHERE increment_id = $1",
-    )
-    .bind(increment_id)
-    .bind(found_in_sap)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
+    let found = found_in_sap.map(|e| SapDocument {
+        doc_entry: e.into(),
+        doc_num: e.into(),
+    });
+    posting::record_cancelled(&mut tx, increment_id, found)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -131,9 +125,7 @@ async fn post_finds_cancellation(app: &TestApp, increment_id: &str) {
     let (job, attempt) = claim_post(app, increment_id).await;
     let mut tx = app.db.pool.begin().await.unwrap();
     outbox::complete(&mut tx, job, attempt).await.unwrap();
-    sqlx::query("UPDATE orders SET status = 'cancelled' WHERE increment_id = $1")
-        .bind(increment_id)
-        .execute(&mut *tx)
+    posting::record_cancelled(&mut tx, increment_id, None)
         .await
         .unwrap();
     tx.commit().await.unwrap();
