@@ -4,6 +4,7 @@ mod api_common;
 mod api_docs;
 mod api_exceptions;
 mod api_mappings;
+mod api_master_data;
 mod api_orders;
 mod intake;
 mod openapi;

@@ -6,6 +6,7 @@ pub mod mappings;
 pub mod master_data;
 pub mod orders;
 pub mod responses;
+pub mod sap_master_data;
 pub mod settings;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
