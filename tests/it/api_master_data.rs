@@ -84,20 +84,22 @@ async fn stored_mappings(app: &TestApp) -> i64 {
         .unwrap()
 }
 
-const WAREHOUSE: fn() -> Value =
-    || json!({"include_in_stock": true, "order_default": false, "magento_source_code": "default"});
+/// A warehouse mapping body; the check is about the key (the SAP WarehouseCode).
+fn warehouse() -> Value {
+    json!({"include_in_stock": true, "order_default": false, "magento_source_code": "default"})
+}
 
 #[tokio::test]
 async fn codes_the_simulator_does_not_know_are_refused_naming_the_field_and_known_ones_stored() {
     let sim = simulator().await;
     let app = app_checking_against(&sim).await;
 
-    let res = put(&app, "/api/v1/mappings/warehouses/ZZ", WAREHOUSE()).await;
+    let res = put(&app, "/api/v1/mappings/warehouses/ZZ", warehouse()).await;
     assert_eq!(
         refused(res).await,
         pairs(&[("key", "SAP B1 has no warehouse 'ZZ'")])
     );
-    let res = put(&app, "/api/v1/mappings/warehouses/01", WAREHOUSE()).await;
+    let res = put(&app, "/api/v1/mappings/warehouses/01", warehouse()).await;
     assert_eq!(res.status(), StatusCode::OK);
 
     let res = put(
@@ -213,7 +215,7 @@ async fn many_edits_read_each_master_data_list_once_and_a_new_code_is_looked_for
         let res = put(
             &app,
             &format!("/api/v1/mappings/warehouses/{code}"),
-            WAREHOUSE(),
+            warehouse(),
         )
         .await;
         assert_eq!(res.status(), StatusCode::OK, "{code}");
@@ -232,7 +234,7 @@ async fn many_edits_read_each_master_data_list_once_and_a_new_code_is_looked_for
 
     // A code missing from the kept list is looked for in SAP again, so a warehouse created in
     // SAP a moment ago is not refused for a minute.
-    let res = put(&app, "/api/v1/mappings/warehouses/ZZ", WAREHOUSE()).await;
+    let res = put(&app, "/api/v1/mappings/warehouses/ZZ", warehouse()).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(reads("Warehouses"), 2);
     app.stop().await;
@@ -250,7 +252,7 @@ async fn with_the_simulator_stopped_the_check_is_skipped_and_the_change_stored()
     let started = Instant::now();
     let res = put(&app, "/api/v1/mappings/skus/GHOST", ghost.clone()).await;
     assert_eq!(res.status(), StatusCode::OK, "accepted unchecked");
-    let res = put(&app, "/api/v1/mappings/warehouses/ZZ", WAREHOUSE()).await;
+    let res = put(&app, "/api/v1/mappings/warehouses/ZZ", warehouse()).await;
     assert_eq!(res.status(), StatusCode::OK);
     let mut settings = get_json(&app, "/api/v1/settings", VIEWER).await;
     settings["default_warehouse"] = json!("99");
@@ -369,7 +371,7 @@ async fn put_warehouse(serve: &ServeProcess, code: &str) -> reqwest::Response {
             serve.address
         ))
         .bearer_auth(ADMIN)
-        .json(&WAREHOUSE())
+        .json(&warehouse())
         .send()
         .await
         .unwrap()
