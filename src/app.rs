@@ -5,7 +5,9 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::config::ServeSettings;
+use crate::http::api::{self, sap_master_data::SapMasterData};
 use crate::http::{self, ApiContext};
+use crate::sap::SapClient;
 use crate::store;
 
 pub struct Application {
@@ -28,7 +30,19 @@ pub enum AppError {
 }
 
 impl Application {
+    /// The service without SAP: admin changes are stored without checking their codes
+    /// against SAP B1 master data (the worker reports a bad code as an exception later).
     pub async fn build(settings: ServeSettings) -> Result<Self, AppError> {
+        Self::build_with_sap(settings, None).await
+    }
+
+    /// The service; with `sap`, every mapping and settings change is checked against SAP B1
+    /// master data through it. Pass the workers' client, so the checks share their session
+    /// and concurrency limit.
+    pub async fn build_with_sap(
+        settings: ServeSettings,
+        sap: Option<SapClient>,
+    ) -> Result<Self, AppError> {
         let pool = if settings.migrate {
             let pool = store::connect(&settings.database).await?;
             store::migrate(&pool).await?;
@@ -47,9 +61,9 @@ impl Application {
             pool: pool.clone(),
             webhook: Arc::new(settings.webhook),
             api_tokens: Arc::new(settings.api_tokens),
-            // The SAP client implements the check once it is wired in; until SAP is
-            // configured, admin changes are stored without it.
-            master_data: None,
+            master_data: sap.map(|sap| {
+                Arc::new(SapMasterData::new(sap)) as Arc<dyn api::master_data::MasterDataCheck>
+            }),
         };
         Ok(Self {
             listener,

@@ -1,7 +1,7 @@
 //! The command line (contract §1). Every option also reads its environment variable; secret
 //! values are hidden from `--help` and wrapped before anything can print them.
 use clap::{Args, Parser, Subcommand};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -207,6 +207,18 @@ impl SapArgs {
             self.sap_max_concurrency.as_deref(),
         )
     }
+
+    /// For commands that can run without SAP: `None` when no login option is given at all;
+    /// a partial login is still an error naming the missing variable, since it is a typo
+    /// rather than a choice.
+    pub fn optional_settings(&self) -> Result<Option<SapSettings>, ConfigError> {
+        let given = |v: Option<&str>| v.is_some_and(|s| !s.trim().is_empty());
+        let any_given = given(self.sap_url.as_deref())
+            || given(self.sap_company_db.as_deref())
+            || given(self.sap_username.as_deref())
+            || given(self.sap_password.as_ref().map(|p| p.expose_secret()));
+        any_given.then(|| self.settings()).transpose()
+    }
 }
 
 /// The worker pool's options, shared by `serve` and `worker`.
@@ -274,7 +286,8 @@ pub struct ServeArgs {
     /// Bootstrap API tokens `name:role:secret,…` (roles: viewer, operator, admin).
     #[arg(long, env = "B1BRIDGE_API_TOKENS", hide_env_values = true, value_parser = secret)]
     pub api_tokens: Option<SecretString>,
-    /// Serve HTTP only, without the worker pool.
+    /// Serve HTTP only, without the worker pool. The SAP_B1_* login is then optional: given,
+    /// mapping and settings changes are still checked against SAP B1 master data.
     #[arg(long)]
     pub no_workers: bool,
     /// Do not apply pending migrations at start-up.
@@ -353,7 +366,22 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             let pipeline = (!args.no_workers)
                 .then(|| args.workers.pipeline())
                 .transpose()?;
-            let app = crate::app::Application::build(settings).await?;
+            // The API checks admin changes with the workers' client (one session, one
+            // limiter); without workers, with a client of its own if SAP is configured.
+            let api_sap = match &pipeline {
+                Some((sap, _)) => Some(sap.clone()),
+                None => match args.workers.sap.optional_settings()? {
+                    Some(sap) => Some(crate::sap::SapClient::new(&sap)?),
+                    None => {
+                        tracing::info!(
+                            "no SAP_B1_* login: mapping and settings changes are stored \
+                             without checking their codes against SAP B1"
+                        );
+                        None
+                    }
+                },
+            };
+            let app = crate::app::Application::build_with_sap(settings, api_sap.clone()).await?;
             tracing::info!(address = %app.address(), "b1bridge serving");
             let stop = tokio_util::sync::CancellationToken::new();
             tokio::spawn({
@@ -381,8 +409,17 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             };
             let served = app.run_until_stopped(stop.clone().cancelled_owned()).await;
             stop.cancel();
-            if let Some(workers) = workers {
-                workers.await?;
+            match (workers, api_sap) {
+                // The pipeline logs out of SAP when it stops.
+                (Some(workers), _) => {
+                    workers.await?;
+                }
+                (None, Some(sap)) => {
+                    if let Err(e) = sap.logout().await {
+                        tracing::warn!(error = %e, "SAP logout failed; the session will time out");
+                    }
+                }
+                (None, None) => {}
             }
             served?;
             Ok(())

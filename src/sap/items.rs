@@ -1,10 +1,10 @@
-//! Items with their warehouse stock, warehouses and tax codes (reference §5).
+//! Items with their warehouse stock, warehouses, tax codes and freight codes (reference §5).
 use serde::de::DeserializeOwned;
 
 use super::client::SapClient;
 use super::error::SapError;
 use super::odata::{collection_url, key_is_path_safe, string_key_segment, Filter, Page, Query};
-use super::types::{Item, SalesTaxCode, Warehouse, ITEM_FIELDS};
+use super::types::{AdditionalExpense, Item, SalesTaxCode, Warehouse, ITEM_FIELDS};
 use crate::domain::ids::ItemCode;
 
 /// Codes per batched item read: keeps the URL well under common proxy limits (8 KiB) even
@@ -68,6 +68,14 @@ impl SapClient {
     /// Every sales tax code (read without `$select`, since its fields are not documented).
     pub async fn list_tax_codes(&self) -> Result<Vec<SalesTaxCode>, SapError> {
         let url = collection_url(self.root(), "SalesTaxCodes", &Query::default());
+        let first = self.first_page(url, false).await?;
+        self.collect_pages(first).await
+    }
+
+    /// Every freight (additional expense) code, read without `$select` like the tax codes,
+    /// since the entity's fields are not documented either.
+    pub async fn list_expense_codes(&self) -> Result<Vec<AdditionalExpense>, SapError> {
+        let url = collection_url(self.root(), "AdditionalExpenses", &Query::default());
         let first = self.first_page(url, false).await?;
         self.collect_pages(first).await
     }

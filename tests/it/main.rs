@@ -2,8 +2,10 @@
 mod api_auth;
 mod api_common;
 mod api_docs;
+mod api_e2e;
 mod api_exceptions;
 mod api_mappings;
+mod api_master_data;
 mod api_orders;
 mod api_reports;
 mod intake;

@@ -437,6 +437,17 @@ async fn items_warehouses_and_tax_codes_are_read_with_their_stock_and_flags() {
 }
 
 #[tokio::test]
+async fn freight_codes_are_read_with_their_numbers_and_names() {
+    let sim = sim().await;
+    let freight = client(&sim).list_expense_codes().await.unwrap();
+    let read: Vec<(i64, Option<&str>)> = freight
+        .iter()
+        .map(|e| (e.expens_code, e.name.as_deref()))
+        .collect();
+    assert_eq!(read, [(1, Some("Freight")), (2, Some("Handling"))]);
+}
+
+#[tokio::test]
 async fn deliveries_and_invoices_point_back_to_the_order_and_carry_tracking_numbers() {
     let sim = sim().await;
     let sap = client(&sim);

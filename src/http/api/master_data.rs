@@ -1,6 +1,7 @@
-//! The seam through which admin changes are checked against SAP B1 master data. The SAP
-//! client implements [`MasterDataCheck`]; without SAP configured, no check runs and the
-//! change is stored as given (the worker reports any bad code as an exception later).
+//! The seam through which admin changes are checked against SAP B1 master data.
+//! [`super::sap_master_data::SapMasterData`] implements [`MasterDataCheck`] over the SAP client;
+//! without SAP configured, no check runs and the change is stored as given (the worker
+//! reports any bad code as an exception later).
 use futures::future::BoxFuture;
 
 use crate::domain::master_data::{describe, MasterDataKind, MasterDataRef};

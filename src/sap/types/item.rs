@@ -1,5 +1,5 @@
-//! Items, their per-warehouse stock, warehouses and tax codes (reference §5): what order
-//! validation and the stock sync read.
+//! Items, their per-warehouse stock, warehouses, tax codes and freight codes (reference §5):
+//! what order validation, the stock sync and the admin's master-data check read.
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
@@ -109,6 +109,19 @@ pub struct SalesTaxCode {
     pub inactive: bool,
 }
 
+/// A freight or other additional expense code (`AdditionalExpenses`, OEXD), the code an order's
+/// `DocumentAdditionalExpenses[].ExpenseCode` names. The entity's fields are not in the
+/// reference; its key is read as `ExpensCode` (B1's spelling of the OEXD column, as the
+/// simulator serves it), tolerantly, and `Name` is optional.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AdditionalExpense {
+    #[serde(deserialize_with = "lenient::int")]
+    pub expens_code: i64,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub name: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +149,16 @@ mod tests {
         .unwrap();
         assert!(!inactive.is_sellable());
         assert!(inactive.warehouses.is_empty());
+    }
+
+    #[test]
+    fn freight_codes_read_as_numbers_or_numeric_strings() {
+        let e: AdditionalExpense =
+            serde_json::from_str(r#"{"ExpensCode":1,"Name":"Freight","RevenuesAccount":"_SYS"}"#)
+                .unwrap();
+        assert_eq!((e.expens_code, e.name.as_deref()), (1, Some("Freight")));
+        let e: AdditionalExpense = serde_json::from_str(r#"{"ExpensCode":"2"}"#).unwrap();
+        assert_eq!((e.expens_code, e.name), (2, None));
+        assert!(serde_json::from_str::<AdditionalExpense>(r#"{"Name":"x"}"#).is_err());
     }
 }

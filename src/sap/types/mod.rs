@@ -12,6 +12,6 @@ pub use document::{
     NewAdditionalExpense, NewDocumentLine, NewSalesOrder, SalesOrder, OBJECT_TYPE_ORDER,
 };
 pub(crate) use item::ITEM_FIELDS;
-pub use item::{Item, ItemWarehouseInfo, SalesTaxCode, Warehouse};
+pub use item::{AdditionalExpense, Item, ItemWarehouseInfo, SalesTaxCode, Warehouse};
 pub(crate) use partner::BUSINESS_PARTNER_FIELDS;
 pub use partner::{AddressType, BusinessPartner, CardType, NewBpAddress, NewBusinessPartner};

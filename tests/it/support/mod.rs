@@ -76,6 +76,9 @@ pub struct AppOptions {
     pub secrets: String,
     /// `B1BRIDGE_API_TOKENS`.
     pub api_tokens: String,
+    /// The SAP client that admin changes are checked with (as `serve` with `SAP_B1_*` set);
+    /// `None`: no check.
+    pub sap: Option<b1bridge::sap::SapClient>,
 }
 
 impl Default for AppOptions {
@@ -85,6 +88,7 @@ impl Default for AppOptions {
             tolerance_secs: 300,
             secrets: TEST_SECRET.into(),
             api_tokens: TEST_API_TOKENS.into(),
+            sap: None,
         }
     }
 }
@@ -110,7 +114,7 @@ pub async fn spawn_app_with(opts: AppOptions) -> TestApp {
             .expect("valid API tokens"),
         migrate: true,
     };
-    let app = Application::build(settings)
+    let app = Application::build_with_sap(settings, opts.sap)
         .await
         .expect("application builds");
     let address = app.address();
