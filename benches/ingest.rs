@@ -110,7 +110,7 @@ async fn main() {
         .unwrap()
         .port();
     let mut server = Command::new(env!("CARGO_BIN_EXE_b1bridge"))
-        .arg("serve")
+        .args(["serve", "--no-workers"])
         .env("DATABASE_URL", &url)
         .env("B1BRIDGE_LISTEN", format!("127.0.0.1:{port}"))
         .env("B1BRIDGE_WEBHOOK_SECRETS", format!("whsec_{SECRET_B64}"))
