@@ -561,3 +561,44 @@ async fn shutdown_lets_an_in_flight_delivery_finish_and_commit() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn concurrent_deliveries_of_one_new_order_create_it_once_and_keep_every_event() {
+    let app = spawn_app().await;
+    let body = envelope(
+        "order.placed",
+        &sample_order("rest-order-guest-configurable.json"),
+    );
+    let ids: Vec<String> = (0..10).map(|i| format!("msg_same_order_{i}")).collect();
+    let sends = ids.iter().map(|id| app.send_webhook(id, &body));
+    let statuses: Vec<StatusCode> = futures::future::join_all(sends)
+        .await
+        .iter()
+        .map(|r| r.status())
+        .collect();
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::ACCEPTED),
+        "{statuses:?}"
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM webhook_events").await, 10);
+    assert_eq!(count(&app, "SELECT count(*) FROM orders").await, 1);
+    assert_eq!(
+        outbox(&app, "000000019").await,
+        vec!["post_order"],
+        "one job, however many deliveries"
+    );
+    let effects: Vec<String> =
+        sqlx::query_scalar("SELECT effect FROM webhook_events ORDER BY effect")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        effects
+            .iter()
+            .filter(|e| e.as_str() == "order queued for posting")
+            .count(),
+        1,
+        "{effects:?}"
+    );
+    app.stop().await;
+}
