@@ -6,6 +6,8 @@ COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY migrations ./migrations
 COPY assets ./assets
+# The manifest names the benchmarks, so cargo wants their sources even for a plain build.
+COPY benches ./benches
 RUN cargo build --release --locked && strip target/release/b1bridge
 
 # Runtime stage: a small Debian with CA certificates, running as an unprivileged user.
