@@ -6,7 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/ensure-postgres.sh
+user_database_url="${DATABASE_URL:-}"
 source scripts/ensure-postgres.sh
+if [ -z "$user_database_url" ]; then
+  # Keep the product's tables in a database of their own rather than in `postgres`.
+  psql "$DATABASE_URL" -qAtc "SELECT 1 FROM pg_database WHERE datname = 'b1bridge'" | grep -q 1 \
+    || psql "$DATABASE_URL" -qc "CREATE DATABASE b1bridge"
+  export DATABASE_URL="${DATABASE_URL%/*}/b1bridge"
+fi
 export B1BRIDGE_WEBHOOK_SECRETS="${B1BRIDGE_WEBHOOK_SECRETS:-whsec_ZGV2LXNlY3JldC1kby1ub3QtdXNlLWluLXByb2Q=}"
 cargo build --locked --release
 bin=target/release/b1bridge
