@@ -4,6 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/ensure-postgres.sh
 source scripts/ensure-postgres.sh
+# Every test creates its own database (b1b_test_*); drop those left by earlier runs, so that
+# repeated runs do not fill the disk. A database still in use (another run) is left alone.
+psql "$DATABASE_URL" -qAtc "SELECT datname FROM pg_database WHERE datname LIKE 'b1b\_test\_%'" |
+  while read -r db; do psql "$DATABASE_URL" -qc "DROP DATABASE \"$db\"" >/dev/null 2>&1 || true; done
 cargo test --locked "$@"
 # A client generated from openapi/openapi.json drives a running server.
 tests/generated_client/run.sh
