@@ -67,9 +67,10 @@ pub struct HealthFacts {
     pub parked_orders: i64,
 }
 
-/// The verdict and every rule that fired, in words, critical ones first.
+/// The verdict and every rule that fired, in words, critical ones first. Named
+/// `DailyHealth` in the OpenAPI document: `Health` is the probes' body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[schema(example = json!({"verdict": "attention",
+#[schema(as = DailyHealth, example = json!({"verdict": "attention",
     "reasons": ["2 exception(s) open or retrying", "1 order(s) parked"]}))]
 pub struct Health {
     pub verdict: Verdict,

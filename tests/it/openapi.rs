@@ -28,3 +28,16 @@ async fn the_served_document_is_the_committed_one() {
     assert_eq!(served, b1bridge::http::openapi_json());
     app.stop().await;
 }
+
+/// utoipa keys schemas by type name, so two `Health` types silently replace each other and a
+/// generated client then fails to read `/readyz`. Guard the names that once collided.
+#[test]
+fn probe_and_daily_report_health_schemas_are_distinct() {
+    let doc: serde_json::Value = serde_json::from_str(&b1bridge::http::openapi_json()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["Health"]["required"], serde_json::json!(["status"]));
+    assert!(schemas["DailyHealth"]["required"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("verdict")));
+}
