@@ -5,12 +5,11 @@
 //! - [`http`]: the HTTP edge (webhook intake, operators' API, health, OpenAPI).
 //! - [`store`]: Postgres storage (events, outbox, orders, exceptions).
 //! - [`sap`]: the SAP B1 Service Layer client (a port).
-//! - [`magento`]: the Magento REST client (a port).
 //! - [`worker`]: background processes that drain the outbox.
-//! - [`sim`]: simulators of SAP B1 and Magento for tests and the demo.
+//! - [`sim`]: the SAP B1 Service Layer simulator for tests, benchmarks and `run.sh`.
 //!
-//! Dependencies point inward: `http` and `worker` use `domain`, `store`, `sap` and `magento`;
-//! `domain` uses nothing of ours.
+//! Dependencies point inward: `http` and `worker` use `domain`, `store` and `sap`; `domain`
+//! uses nothing of ours. (The Magento REST client arrives with the stock and status sync.)
 pub mod app;
 pub mod cli;
 pub mod config;
