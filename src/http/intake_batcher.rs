@@ -50,8 +50,9 @@ impl IntakeBatcher {
         }
     }
 
-    /// Records a verified event and returns once it is committed: in a batch when others are
-    /// queued with it, else (or when the batch cannot take it) one by one.
+    /// Records a verified event and returns once it is committed: by a batch task, together
+    /// with whatever queued with it; one by one when its batch cannot be written as a batch
+    /// (an order of it exists) or the batch tasks have stopped.
     pub async fn record(&self, event: Arc<QueuedEvent>) -> Result<IntakeOutcome, ApiError> {
         let (reply, answer) = oneshot::channel();
         let queued = self.queue.send(Pending {
