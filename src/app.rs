@@ -6,9 +6,15 @@ use tokio::net::TcpListener;
 
 use crate::config::ServeSettings;
 use crate::http::api::{self, sap_master_data::SapMasterData};
+use crate::http::intake_batcher::IntakeBatcher;
 use crate::http::{self, ApiContext};
 use crate::sap::SapClient;
 use crate::store;
+
+/// Intake batch tasks: a few, so that one batch is written while the next one gathers.
+const INTAKE_BATCH_TASKS: usize = 2;
+/// Events per intake statement at most.
+const INTAKE_MAX_BATCH: usize = 64;
 
 pub struct Application {
     listener: TcpListener,
@@ -64,6 +70,7 @@ impl Application {
             master_data: sap.map(|sap| {
                 Arc::new(SapMasterData::new(sap)) as Arc<dyn api::master_data::MasterDataCheck>
             }),
+            intake: IntakeBatcher::start(pool.clone(), INTAKE_BATCH_TASKS, INTAKE_MAX_BATCH),
         };
         Ok(Self {
             listener,

@@ -4,6 +4,7 @@ pub mod api;
 pub mod docs;
 pub mod error;
 pub mod health;
+pub mod intake_batcher;
 pub mod metrics;
 pub mod signature;
 pub mod webhook;
@@ -31,6 +32,8 @@ pub struct ApiContext {
     pub api_tokens: Arc<Vec<BootstrapToken>>,
     /// Checks admin changes against SAP B1 master data; `None` without SAP configured.
     pub master_data: Option<Arc<dyn api::master_data::MasterDataCheck>>,
+    /// Writes new orders' events in batches (group commit).
+    pub intake: intake_batcher::IntakeBatcher,
 }
 
 #[derive(OpenApi)]

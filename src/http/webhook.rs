@@ -12,8 +12,10 @@ use uuid::Uuid;
 
 use super::signature::{self, SignedHeaders};
 use super::{ApiContext, ApiError};
-use crate::domain::event::{parse_event, EventError};
+use crate::domain::event::{parse_event, EventError, EventKind};
 use crate::store::intake::{self, Delivery, IntakeOutcome};
+use crate::store::intake_batch::QueuedEvent;
+use std::sync::Arc;
 
 /// The answer to a stored delivery.
 #[derive(Debug, Serialize, ToSchema)]
@@ -95,20 +97,35 @@ pub async fn receive(
         headers: kept_headers(&headers),
         body: &body,
     };
-    store(&ctx, &delivery, &span).instrument(span.clone()).await
+    store(&ctx, delivery, &body, &span)
+        .instrument(span.clone())
+        .await
 }
 
 /// Parses and commits a verified delivery. Runs inside the `webhook` span, so every log line
 /// carries the delivery's id and, once known, the order's increment id.
 async fn store(
     ctx: &ApiContext,
-    delivery: &Delivery<'_>,
+    delivery: Delivery<'_>,
+    body: &Bytes,
     span: &tracing::Span,
 ) -> Result<(StatusCode, Json<WebhookAck>), ApiError> {
     let outcome = match parse_event(delivery.body) {
+        // A placement is nearly always its order's first news: the batch path for new orders.
+        Ok(event) if event.kind == EventKind::Placed => {
+            span.record("order", event.increment_id.as_str());
+            let queued = QueuedEvent {
+                webhook_id: delivery.webhook_id.to_owned(),
+                webhook_timestamp: delivery.webhook_timestamp,
+                headers: delivery.headers,
+                body: body.clone(),
+                event,
+            };
+            ctx.intake.record(Arc::new(queued)).await?
+        }
         Ok(event) => {
             span.record("order", event.increment_id.as_str());
-            intake::record_order_event(&ctx.pool, delivery, &event).await?
+            intake::record_order_event(&ctx.pool, &delivery, &event).await?
         }
         Err((error, hint)) => {
             if let Some(order) = &hint {
@@ -116,7 +133,7 @@ async fn store(
             }
             let outcome = intake::record_invalid_event(
                 &ctx.pool,
-                delivery,
+                &delivery,
                 &error.to_string(),
                 hint.as_deref(),
             )

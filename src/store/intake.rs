@@ -155,7 +155,7 @@ async fn record_new_order(
 }
 
 /// The fast path's signal that the order already exists (raised by `b1b_require`).
-fn is_order_exists(e: &sqlx::Error) -> bool {
+pub(super) fn is_order_exists(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("B1B01"))
 }
 

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod daily_report;
 pub mod exceptions;
 pub mod intake;
+pub mod intake_batch;
 pub mod mappings;
 pub mod metrics;
 pub mod orders_view;

@@ -4,6 +4,7 @@
 use b1bridge::config::{parse_api_tokens, WebhookSettings};
 use b1bridge::domain::master_data::MasterDataKind;
 use b1bridge::http::api::master_data::{CheckUnavailable, MasterDataCheck};
+use b1bridge::http::intake_batcher::IntakeBatcher;
 use b1bridge::http::{self, ApiContext};
 use futures::future::BoxFuture;
 use reqwest::{Method, StatusCode};
@@ -336,6 +337,7 @@ async fn serve_with(db: &TestDb, check: FakeSap) -> (String, tokio::task::JoinHa
         ),
         api_tokens: Arc::new(parse_api_tokens(Some(&SecretString::from(TEST_API_TOKENS))).unwrap()),
         master_data: Some(Arc::new(check)),
+        intake: IntakeBatcher::start(db.pool.clone(), 1, 64),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

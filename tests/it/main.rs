@@ -9,6 +9,7 @@ mod api_master_data;
 mod api_orders;
 mod api_reports;
 mod intake;
+mod intake_batch;
 mod openapi;
 mod pipeline;
 mod sap_client;
