@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::intake_batch::{insert_batch, NewOrderRow};
 use super::{exceptions, StoreError};
 use crate::domain::event::OrderEvent;
 use crate::domain::exception::{Category, NewException};
@@ -96,62 +97,18 @@ pub async fn record_order_event(
 }
 
 /// The fast path: event, order and job in one statement, as [`apply_event`] decides for an
-/// order nobody has seen yet. `Ok(false)`: the `webhook-id` is stored already (nothing
-/// written). Fails with `B1B01` — and writes nothing — when the order exists after all.
+/// order nobody has seen yet — the group-commit statement with a batch of one. `Ok(false)`:
+/// the `webhook-id` is stored already (nothing written). Fails with `B1B01` — and writes
+/// nothing — when the order exists after all.
 async fn record_new_order(
     pool: &PgPool,
     event_id: Uuid,
     d: &Delivery<'_>,
     event: &OrderEvent,
 ) -> Result<bool, sqlx::Error> {
-    let decision = apply_event(None, event);
-    let order = event.order.as_ref().filter(|_| decision.store_order);
-    let stored: i64 = sqlx::query_scalar(
-        r#"
-        WITH ev AS (
-            INSERT INTO webhook_events (id, webhook_id, envelope, event_type, increment_id, magento_entity_id,
-                                        outcome, effect, webhook_timestamp, headers, body)
-            VALUES ($1, $2, $3, $4, $5, $6, 'accepted', $7, $8, $9, $10)
-            ON CONFLICT (webhook_id) DO NOTHING
-            RETURNING id
-        ), o AS (
-            INSERT INTO orders (increment_id, status, magento_entity_id, canonical, customer_email, currency,
-                                grand_total, magento_created_at, cancel_requested_at)
-            SELECT $5, $11, $6, $12, $13, $14, $15, $16, CASE WHEN $17 THEN now() END FROM ev
-            ON CONFLICT (increment_id) DO NOTHING
-            RETURNING increment_id
-        ), job AS (
-            INSERT INTO outbox (increment_id, kind, event_id)
-            SELECT o.increment_id, $18, $1 FROM o WHERE $18::text IS NOT NULL
-            RETURNING increment_id
-        )
-        SELECT (SELECT count(*) FROM ev)
-         WHERE b1b_require((SELECT count(*) FROM ev) = 0 OR (SELECT count(*) FROM o) = 1, 'order exists')
-           AND (SELECT count(pg_notify($19, increment_id)) FROM job) >= 0
-        "#,
-    )
-    .bind(event_id)
-    .bind(d.webhook_id)
-    .bind(event.envelope.as_str())
-    .bind(event.kind.as_str())
-    .bind(event.increment_id.as_str())
-    .bind(event.magento_entity_id)
-    .bind(decision.effect)
-    .bind(d.webhook_timestamp)
-    .bind(&d.headers)
-    .bind(d.body)
-    .bind(decision.status.unwrap_or(OrderStatus::Queued).as_str())
-    .bind(order.map(|o| serde_json::to_value(o).expect("serialisable")))
-    .bind(order.map(|o| o.customer.email.as_str()))
-    .bind(order.map(|o| o.currency.as_str()))
-    .bind(order.map(|o| o.totals.grand_total))
-    .bind(order.map(|o| o.created_at))
-    .bind(decision.request_cancel)
-    .bind(decision.enqueue.map(JobKind::as_str))
-    .bind(OUTBOX_CHANNEL)
-    .fetch_one(pool)
-    .await?;
-    Ok(stored == 1)
+    let row = NewOrderRow::new(d, event);
+    let inserted = insert_batch(pool, &[event_id], std::iter::once(row)).await?;
+    Ok(inserted.contains(&event_id))
 }
 
 /// The fast path's signal that the order already exists (raised by `b1b_require`).

@@ -34,6 +34,40 @@ impl QueuedEvent {
     }
 }
 
+/// One new-order event as the batch statement takes it: borrowed from a queued event or from
+/// a delivery on the one-by-one path, which uses the same statement for a single event.
+pub(super) struct NewOrderRow<'q> {
+    pub webhook_id: &'q str,
+    pub webhook_timestamp: DateTime<Utc>,
+    pub headers: &'q serde_json::Value,
+    pub body: &'q [u8],
+    pub event: &'q OrderEvent,
+}
+
+impl<'q> NewOrderRow<'q> {
+    pub fn new(d: &'q Delivery<'q>, event: &'q OrderEvent) -> Self {
+        Self {
+            webhook_id: d.webhook_id,
+            webhook_timestamp: d.webhook_timestamp,
+            headers: &d.headers,
+            body: d.body,
+            event,
+        }
+    }
+}
+
+impl QueuedEvent {
+    fn row(&self) -> NewOrderRow<'_> {
+        NewOrderRow {
+            webhook_id: &self.webhook_id,
+            webhook_timestamp: self.webhook_timestamp,
+            headers: &self.headers,
+            body: &self.body,
+            event: &self.event,
+        }
+    }
+}
+
 /// Records a batch of events, each as [`apply_event`] decides for an order nobody has seen,
 /// in one statement; the outcomes are in the batch's order. A `webhook-id` repeated in the
 /// batch is stored once and its repeats answer `Duplicate`, as one by one.
@@ -64,7 +98,8 @@ pub async fn record_new_orders(
     // One order of locking for every batch makes deadlocks between batches unlikely.
     leaders.sort_by_key(|&i| batch[i].event.increment_id.as_str());
     let ids: Vec<Uuid> = leaders.iter().map(|_| Uuid::now_v7()).collect();
-    let inserted = match insert_batch(pool, &ids, leaders.iter().map(|&i| batch[i])).await {
+    let rows = leaders.iter().map(|&i| batch[i].row());
+    let inserted = match insert_batch(pool, &ids, rows).await {
         Ok(inserted) => inserted,
         Err(e) if is_order_exists(&e) => return Ok(None),
         Err(e) => return Err(e.into()),
@@ -111,14 +146,14 @@ pub async fn record_new_orders(
 /// The statement: events (a stored `webhook-id` is skipped), their orders, their jobs and one
 /// notification. `b1b_require` aborts it when an inserted event's order exists already.
 /// Returns the ids of the inserted events.
-async fn insert_batch<'q>(
+pub(super) async fn insert_batch<'q>(
     pool: &PgPool,
     ids: &[Uuid],
-    events: impl Iterator<Item = &'q QueuedEvent>,
+    rows: impl Iterator<Item = NewOrderRow<'q>>,
 ) -> Result<HashSet<Uuid>, sqlx::Error> {
     let mut c = Columns::default();
-    for q in events {
-        c.push(q);
+    for row in rows {
+        c.push(row);
     }
     let inserted: Vec<Uuid> = sqlx::query_scalar(
         r#"
@@ -205,19 +240,19 @@ struct Columns<'q> {
 }
 
 impl<'q> Columns<'q> {
-    fn push(&mut self, q: &'q QueuedEvent) {
-        let event = &q.event;
+    fn push(&mut self, q: NewOrderRow<'q>) {
+        let event = q.event;
         let decision = apply_event(None, event);
         let order = event.order.as_ref().filter(|_| decision.store_order);
-        self.webhook_id.push(&q.webhook_id);
+        self.webhook_id.push(q.webhook_id);
         self.envelope.push(event.envelope.as_str());
         self.event_type.push(event.kind.as_str());
         self.increment_id.push(event.increment_id.as_str());
         self.magento_entity_id.push(event.magento_entity_id);
         self.effect.push(decision.effect);
         self.webhook_timestamp.push(q.webhook_timestamp);
-        self.headers.push(&q.headers);
-        self.body.push(&q.body);
+        self.headers.push(q.headers);
+        self.body.push(q.body);
         self.status
             .push(decision.status.unwrap_or(OrderStatus::Queued).as_str());
         self.canonical
