@@ -3,9 +3,6 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::exception::Category;
-use super::order_flow::JobKind;
-
 /// Where an exception stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -91,25 +88,6 @@ pub fn transition(
     }
 }
 
-/// The open exceptions that a job's success proves fixed, besides the `retrying` ones: a
-/// posted order had its items, customer and address accepted by SAP; a done cancellation
-/// settles a cancel conflict.
-pub fn fixed_by_success(kind: JobKind) -> &'static [Category] {
-    use Category::*;
-    match kind {
-        JobKind::PostOrder => &[
-            UnknownSku,
-            ItemNotSellable,
-            CustomerUnmapped,
-            AddressInvalid,
-            SerialBatchRequired,
-            SapRejected,
-            SapUnavailable,
-        ],
-        JobKind::CancelOrder => &[CancelConflict, SapRejected, SapUnavailable],
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,20 +132,6 @@ mod tests {
             e.to_string(),
             "cannot resolve an exception that is resolved"
         );
-    }
-
-    #[test]
-    fn a_success_never_resolves_money_stock_or_intake_problems() {
-        for kind in [JobKind::PostOrder, JobKind::CancelOrder] {
-            for c in fixed_by_success(kind) {
-                assert!(
-                    c.impact() == crate::domain::exception::Impact::BlocksFulfilment
-                        || *c == Category::CancelConflict,
-                    "{c:?}"
-                );
-                assert_ne!(*c, Category::PayloadInvalid);
-            }
-        }
     }
 
     #[test]

@@ -49,28 +49,34 @@ impl OrderStatus {
     }
 }
 
-/// The kinds of outbox job an event can cause.
+/// The kinds of outbox job: the order jobs an event can cause, and the scheduled runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
     PostOrder,
     CancelOrder,
+    /// One stock sync run (SAP warehouses → Magento); its subject is the run's id.
+    StockSync,
 }
 
 impl JobKind {
+    pub const ALL: [JobKind; 3] = [JobKind::PostOrder, JobKind::CancelOrder, JobKind::StockSync];
+
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::PostOrder => "post_order",
             JobKind::CancelOrder => "cancel_order",
+            JobKind::StockSync => "stock_sync",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "post_order" => Some(JobKind::PostOrder),
-            "cancel_order" => Some(JobKind::CancelOrder),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Whether the job's subject is an order (its increment id).
+    pub fn is_order_job(self) -> bool {
+        matches!(self, JobKind::PostOrder | JobKind::CancelOrder)
     }
 }
 

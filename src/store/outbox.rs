@@ -3,8 +3,10 @@
 //! every write that finishes a job is fenced on both, so a worker that lost its lease cannot
 //! overwrite the result of the worker that took over.
 //!
-//! Per-order order: a job is claimable only when every earlier job (lower id) of its order is
-//! `done`. Intake enqueues under the order's row lock, so ids follow commit order per order.
+//! Every job has an opaque subject (an order job's is its order's increment id; a scheduled
+//! run's is the run). Per-subject order: a job is claimable only when every earlier job (lower
+//! id) of its subject is `done`. Intake enqueues under the order's row lock, so ids follow
+//! commit order per order.
 //! One exception, so a parked post never blocks a cancellation for ever: a parked `post_order`
 //! job with a later `cancel_order` job of the same order is superseded — closed as `done` with
 //! `superseded_by` — by the next claim. The cancel handler then finds the order never posted
@@ -17,14 +19,15 @@ use uuid::Uuid;
 
 use super::intake::OUTBOX_CHANNEL;
 use super::StoreError;
-use crate::domain::ids::IncrementId;
-use crate::domain::order_flow::{JobKind, OrderStatus};
+use crate::domain::order_flow::JobKind;
 
 /// A job this worker now holds: it may call SAP for it until the lease runs out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimedJob {
     pub id: i64,
-    pub increment_id: IncrementId,
+    /// What the job is about, opaque to the queue: the order's increment id for order jobs,
+    /// the run's id for scheduled runs. Jobs of one subject run one at a time, in id order.
+    pub subject: String,
     pub kind: JobKind,
     /// The fencing token: every write that finishes the job must present it.
     pub attempt: i32,
@@ -79,7 +82,7 @@ pub async fn claim(
                AND j.run_after <= now()
                AND j.kind = ANY($3)
                AND NOT EXISTS (SELECT 1 FROM outbox e
-                                WHERE e.increment_id = j.increment_id
+                                WHERE e.subject = j.subject
                                   AND e.id < j.id
                                   AND e.status <> 'done')
              ORDER BY j.id
@@ -94,7 +97,7 @@ pub async fn claim(
                updated_at = now()
           FROM ready
          WHERE j.id = ready.id
-        RETURNING j.id, j.increment_id, j.kind, j.attempt, j.event_id, j.created_at,
+        RETURNING j.id, j.subject, j.kind, j.attempt, j.event_id, j.created_at,
                   j.attempt - j.retry_from_attempt AS retry_attempt,
                   (extract(epoch FROM now() - j.retry_since) * 1000)::bigint AS retry_age_ms
         "#,
@@ -170,7 +173,7 @@ pub async fn renew(
 
 /// Marks the job done. Runs in the caller's transaction, so a handler's own writes (the SAP
 /// DocEntry, the order's new status) commit together with it, or not at all when fenced.
-/// Wakes the workers when a later job of the same order is waiting for this one.
+/// Wakes the workers when a later job of the same subject is waiting for this one.
 pub async fn complete(conn: &mut PgConnection, id: i64, attempt: i32) -> Result<(), FinishError> {
     let row: Option<(String, bool)> = sqlx::query_as(
         r#"
@@ -178,11 +181,11 @@ pub async fn complete(conn: &mut PgConnection, id: i64, attempt: i32) -> Result<
             UPDATE outbox
                SET status = 'done', finished_at = now(), locked_until = NULL, updated_at = now()
              WHERE id = $1 AND attempt = $2 AND status = 'running'
-            RETURNING increment_id
+            RETURNING subject
         )
-        SELECT f.increment_id,
+        SELECT f.subject,
                EXISTS (SELECT 1 FROM outbox n
-                        WHERE n.increment_id = f.increment_id AND n.id > $1 AND n.status = 'pending')
+                        WHERE n.subject = f.subject AND n.id > $1 AND n.status = 'pending')
           FROM finished f
         "#,
     )
@@ -190,9 +193,9 @@ pub async fn complete(conn: &mut PgConnection, id: i64, attempt: i32) -> Result<
     .bind(attempt)
     .fetch_optional(&mut *conn)
     .await?;
-    let (increment_id, successor_waits) = row.ok_or(FinishError::Fenced { job: id, attempt })?;
+    let (subject, successor_waits) = row.ok_or(FinishError::Fenced { job: id, attempt })?;
     if successor_waits {
-        notify(conn, &increment_id).await?;
+        notify(conn, &subject).await?;
     }
     Ok(())
 }
@@ -224,35 +227,29 @@ pub async fn retry_later(
     fenced(rows, id, attempt)
 }
 
-/// Parks the job and, with it, its order: a parked job always holds its order until an
-/// operator acts. The caller records the exception in the same transaction.
+/// Parks the job: it waits for an operator. What that means for the job's subject (an order
+/// held, an exception filed) is the handler's part, recorded in the same transaction.
 pub async fn park(
     conn: &mut PgConnection,
     id: i64,
     attempt: i32,
     error: &serde_json::Value,
 ) -> Result<(), FinishError> {
-    let increment_id: Option<String> = sqlx::query_scalar(
+    let rows = sqlx::query(
         r#"
         UPDATE outbox
            SET status = 'parked', last_error = $3, locked_until = NULL, locked_by = NULL,
                updated_at = now()
          WHERE id = $1 AND attempt = $2 AND status = 'running'
-        RETURNING increment_id
         "#,
     )
     .bind(id)
     .bind(attempt)
     .bind(error)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let increment_id = increment_id.ok_or(FinishError::Fenced { job: id, attempt })?;
-    sqlx::query("UPDATE orders SET status = $2, updated_at = now() WHERE increment_id = $1")
-        .bind(&increment_id)
-        .bind(OrderStatus::Parked.as_str())
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    fenced(rows, id, attempt)
 }
 
 /// Returns running jobs whose lease expired to the queue, to run at once. `attempt` stays, so
@@ -268,16 +265,16 @@ pub async fn reap_expired(pool: &PgPool) -> Result<u64, StoreError> {
                                                'attempt', attempt),
                updated_at = now()
          WHERE status = 'running' AND locked_until < now()
-        RETURNING id, increment_id
+        RETURNING id, subject
         "#,
     )
     .fetch_all(&mut *tx)
     .await?;
-    for (id, increment_id) in &reaped {
-        tracing::warn!(job = id, order = %increment_id, "lease expired; job returned to the queue");
+    for (id, subject) in &reaped {
+        tracing::warn!(job = id, subject = %subject, "lease expired; job returned to the queue");
     }
-    if let Some((_, increment_id)) = reaped.first() {
-        notify(&mut tx, increment_id).await?;
+    if let Some((_, subject)) = reaped.first() {
+        notify(&mut tx, subject).await?;
     }
     tx.commit().await?;
     Ok(reaped.len() as u64)
@@ -326,10 +323,10 @@ pub async fn next_due(pool: &PgPool, kinds: &[JobKind]) -> Result<Option<Duratio
 }
 
 /// Delivered on commit: workers wake at once instead of waiting for their poll.
-async fn notify(conn: &mut PgConnection, increment_id: &str) -> Result<(), StoreError> {
+async fn notify(conn: &mut PgConnection, subject: &str) -> Result<(), StoreError> {
     sqlx::query("SELECT pg_notify($1, $2)")
         .bind(OUTBOX_CHANNEL)
-        .bind(increment_id)
+        .bind(subject)
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -350,7 +347,7 @@ fn millis(d: Duration) -> i64 {
 #[derive(sqlx::FromRow)]
 struct ClaimRow {
     id: i64,
-    increment_id: String,
+    subject: String,
     kind: String,
     attempt: i32,
     event_id: Option<Uuid>,
@@ -361,11 +358,11 @@ struct ClaimRow {
 
 impl ClaimRow {
     fn into_job(self) -> Result<ClaimedJob, StoreError> {
-        let corrupt = |what: String| StoreError::Corrupt(format!("outbox job {}: {what}", self.id));
+        let id = self.id;
+        let corrupt = |what: String| StoreError::Corrupt(format!("outbox job {id}: {what}"));
         Ok(ClaimedJob {
             id: self.id,
-            increment_id: IncrementId::parse(&self.increment_id)
-                .map_err(|e| corrupt(e.to_string()))?,
+            subject: self.subject,
             kind: JobKind::parse(&self.kind)
                 .ok_or_else(|| corrupt(format!("unknown kind '{}'", self.kind)))?,
             attempt: self.attempt,

@@ -113,3 +113,14 @@ fn column(value: i64, what: &str) -> Result<i32, StoreError> {
     i32::try_from(value)
         .map_err(|_| StoreError::Corrupt(format!("SAP {what} {value} does not fit an Int32")))
 }
+
+/// Holds the order of a parked job until an operator acts (the order handlers' part of
+/// parking, in the transaction that parks the job).
+pub async fn hold(conn: &mut PgConnection, increment_id: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE orders SET status = $2, updated_at = now() WHERE increment_id = $1")
+        .bind(increment_id)
+        .bind(OrderStatus::Parked.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -66,7 +66,7 @@ impl Target {
 
 /// The prepare stage: the order's Sales Order, when the post recorded one.
 async fn prepare(pool: &PgPool, job: &ClaimedJob) -> Result<Option<SapDocument>, JobFailure> {
-    let row = store::posting::load(pool, job.increment_id.as_str())
+    let row = store::posting::load(pool, job.subject.as_str())
         .await
         .map_err(|e| JobFailure::new(FailureKind::Transient, json!({ "store": e.to_string() })))?;
     Ok(row.and_then(|r| r.sap_document))
@@ -78,7 +78,7 @@ impl CancelOrder {
         job: &ClaimedJob,
         pool: &PgPool,
     ) -> Result<Box<dyn Completion>, JobFailure> {
-        let id = job.increment_id.as_str();
+        let id = job.subject.as_str();
         let known = prepare(pool, job).await?;
         let targets = match known {
             Some(document) => vec![Target {

@@ -1,6 +1,7 @@
 //! What a job handler is: the code that does one kind of outbox job (post an order to SAP,
-//! cancel it). The pool owns everything around it — claiming, leases, retries, parking — so a
-//! handler only says how its call went.
+//! cancel it, run a stock sync). The pool owns everything around it — claiming, leases,
+//! retries, parking — and knows nothing of orders or runs: a job is an opaque subject, and
+//! what a success or a parked job means for that subject is the handler's to record.
 use futures::future::BoxFuture;
 use sqlx::{PgConnection, PgPool};
 use std::collections::HashMap;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 
 use crate::domain::exception::{NewException, SapErrorInfo};
 use crate::domain::order_flow::JobKind;
-use crate::domain::retry::FailureKind;
+use crate::domain::retry::{FailureKind, ParkReason};
 use crate::store::outbox::ClaimedJob;
 use crate::store::StoreError;
 
@@ -18,6 +19,21 @@ use crate::store::StoreError;
 /// post: look the order up by `NumAtCard` before creating it).
 pub trait JobHandler: Send + Sync + 'static {
     fn handle<'a>(&'a self, job: &'a ClaimedJob, ctx: &'a JobContext) -> BoxFuture<'a, JobOutcome>;
+
+    /// Called when the retry policy parks the job, in the transaction that parks it (and only
+    /// if this worker still holds it): records what that means for the job's subject (an
+    /// order held with an exception for its owning team, a run marked failed). By default
+    /// nothing beyond the parked job itself.
+    fn on_parked<'c>(
+        &'c self,
+        conn: &'c mut PgConnection,
+        job: &'c ClaimedJob,
+        reason: ParkReason,
+        failure: &'c JobFailure,
+    ) -> BoxFuture<'c, Result<(), StoreError>> {
+        let _ = (conn, job, reason, failure);
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// What a handler may use besides the job.
@@ -124,6 +140,12 @@ impl Handlers {
         self
     }
 
+    /// Adds every handler of `other` (replacing this one's for the same kind).
+    pub fn merge(mut self, other: Handlers) -> Self {
+        self.0.extend(other.0);
+        self
+    }
+
     pub fn get(&self, kind: JobKind) -> Option<Arc<dyn JobHandler>> {
         self.0.get(&kind).cloned()
     }
@@ -135,7 +157,7 @@ impl Handlers {
 
     /// The kinds nobody here can do (logged at start, so a missing handler is visible).
     pub fn missing(&self) -> Vec<JobKind> {
-        [JobKind::PostOrder, JobKind::CancelOrder]
+        JobKind::ALL
             .into_iter()
             .filter(|k| !self.0.contains_key(k))
             .collect()

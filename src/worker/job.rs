@@ -1,7 +1,8 @@
 //! One claimed job, in explicit stages: call the handler (its lease renewed meanwhile, panics
 //! caught), then either record the success or apply the retry policy to the failure. Every
 //! finishing write is fenced on the job's attempt, so a worker that lost its lease changes
-//! nothing.
+//! nothing. Nothing here knows what the job is about: the handler's completion and its
+//! `on_parked` record what success or parking means for the subject.
 use futures::FutureExt;
 use serde_json::json;
 use sqlx::PgPool;
@@ -13,12 +14,10 @@ use tracing::Instrument;
 
 use super::config::WorkerConfig;
 use super::handler::{Completion, JobContext, JobFailure, JobHandler, JobOutcome};
-use super::parking::exceptions_for;
 use super::pool::Shared;
-use crate::domain::exception_flow::fixed_by_success;
 use crate::domain::retry::{decide, FailureKind, RetryDecision};
 use crate::store::outbox::{self, ClaimedJob, FinishError};
-use crate::store::{exceptions, StoreError};
+use crate::store::StoreError;
 
 /// Everything a job needs besides itself.
 pub(super) struct JobRun {
@@ -92,12 +91,6 @@ async fn on_success(run: &JobRun, job: &ClaimedJob, completion: Box<dyn Completi
         let mut tx = run.pool.begin().await.map_err(StoreError::from)?;
         outbox::complete(&mut tx, job.id, job.attempt).await?;
         completion.record(&mut tx).await?;
-        exceptions::resolve_for_order(
-            &mut tx,
-            job.increment_id.as_str(),
-            fixed_by_success(job.kind),
-        )
-        .await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(())
     }
@@ -109,7 +102,7 @@ async fn on_success(run: &JobRun, job: &ClaimedJob, completion: Box<dyn Completi
 }
 
 /// The failure stage: the retry policy decides; the job is re-queued with a backoff or parked
-/// with an exception (and its order held), in one transaction.
+/// (with the handler's record of what that means), in one transaction.
 async fn on_failure(run: &JobRun, job: &ClaimedJob, failure: JobFailure, ran_for: Duration) {
     if failure.kind == FailureKind::Locked {
         run.shared.locked();
@@ -139,9 +132,9 @@ async fn on_failure(run: &JobRun, job: &ClaimedJob, failure: JobFailure, ran_for
             }
             RetryDecision::Park(reason) => {
                 outbox::park(&mut tx, job.id, job.attempt, &last_error).await?;
-                for exception in exceptions_for(job, reason, &failure) {
-                    exceptions::record(&mut tx, &exception, job.event_id).await?;
-                }
+                run.handler
+                    .on_parked(&mut tx, job, reason, &failure)
+                    .await?;
             }
         }
         tx.commit().await.map_err(StoreError::from)?;
@@ -161,7 +154,7 @@ async fn on_failure(run: &JobRun, job: &ClaimedJob, failure: JobFailure, ran_for
         (Ok(()), RetryDecision::Park(reason)) => tracing::warn!(
             failure = failure.kind.as_str(),
             reason = ?reason,
-            "job parked; the order waits for an operator"
+            "job parked; it waits for an operator"
         ),
         (Err(e), _) => report_unfinished(e, "failure"),
     }

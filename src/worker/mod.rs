@@ -1,14 +1,17 @@
 //! Background processes that drain the outbox: a pool of workers that claim jobs with a lease,
 //! call SAP through a [`JobHandler`] per job kind, and retry, park or complete each job with
 //! writes fenced on its attempt. See `pool` for the loop and `job` for the stages of one job.
-//! The order pipeline's handlers are `post_order` and `cancel_order`; `pipeline` wires them.
+//! The pool is generic: a job is an opaque subject. The order pipeline's handlers are
+//! `post_order` and `cancel_order`, wrapped in `order_job::OrderJob` (what parking means for an
+//! order); `pipeline` wires them.
 pub mod cancel_order;
 pub mod config;
 pub mod handler;
 pub mod item_cache;
 mod job;
+pub mod order_job;
 mod order_outcome;
-mod parking;
+mod order_parking;
 pub mod pipeline;
 pub mod pool;
 pub mod post_order;
@@ -19,4 +22,5 @@ pub use config::WorkerConfig;
 pub use handler::{
     Completion, Handlers, JobContext, JobFailure, JobHandler, JobOutcome, NothingToRecord,
 };
+pub use order_job::OrderJob;
 pub use pool::{run, PoolMonitor, PoolStopped, WorkerPool};

@@ -9,6 +9,7 @@ use super::cancel_order::CancelOrder;
 use super::config::WorkerConfig;
 use super::handler::Handlers;
 use super::item_cache::ItemCache;
+use super::order_job::OrderJob;
 use super::pool::{PoolStopped, WorkerPool};
 use super::post_order::PostOrder;
 use crate::domain::mappings::Mappings;
@@ -25,9 +26,9 @@ pub fn order_handlers(sap: SapClient) -> Handlers {
     Handlers::new()
         .register(
             JobKind::PostOrder,
-            PostOrder::new(sap.clone(), ItemCache::new()),
+            OrderJob::new(PostOrder::new(sap.clone(), ItemCache::new())),
         )
-        .register(JobKind::CancelOrder, CancelOrder::new(sap))
+        .register(JobKind::CancelOrder, OrderJob::new(CancelOrder::new(sap)))
 }
 
 /// Seeds [`Mappings::starter_entries`] into an empty mappings table, once per database, so a

@@ -229,7 +229,7 @@ impl WorkerPool {
         let span = tracing::info_span!(
             "job",
             job = job.id,
-            order = %job.increment_id,
+            subject = %job.subject,
             kind = job.kind.as_str(),
             attempt = job.attempt
         );

@@ -84,7 +84,7 @@ struct Ready {
 }
 
 async fn prepare(pool: &PgPool, job: &ClaimedJob) -> Result<Prepared, JobFailure> {
-    let id = job.increment_id.as_str();
+    let id = job.subject.as_str();
     let row = store::posting::load(pool, id)
         .await
         .map_err(store_failure)?;
@@ -134,7 +134,7 @@ impl PostOrder {
             Prepared::Finished(completion) => return Ok(completion),
             Prepared::Post(plan) => plan,
         };
-        let id = job.increment_id.as_str();
+        let id = job.subject.as_str();
         let existing = self
             .sap
             .find_orders_by_num_at_card(id)
@@ -343,7 +343,7 @@ impl PostOrder {
             tracing::warn!(title = %m.title, "SAP totals differ from Magento's");
         }
         Ok(Box::new(Posted {
-            increment_id: job.increment_id.to_string(),
+            increment_id: job.subject.clone(),
             document: SapDocument {
                 doc_entry: doc.doc_entry.0,
                 doc_num: doc.doc_num,

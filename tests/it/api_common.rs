@@ -108,6 +108,9 @@ pub async fn park_with(app: &TestApp, new: &NewException) -> Uuid {
     )
     .await
     .unwrap();
+    b1bridge::store::posting::hold(&mut tx, new.order_increment_id.as_deref().unwrap())
+        .await
+        .unwrap();
     let id = exceptions::record(&mut tx, new, None).await.unwrap();
     tx.commit().await.unwrap();
     id
@@ -129,7 +132,7 @@ pub async fn claim_post(app: &TestApp, increment_id: &str) -> (i64, i32) {
         .unwrap();
         let mut mine = None;
         for job in claimed {
-            if job.increment_id.as_str() == increment_id {
+            if job.subject == increment_id {
                 mine = Some((job.id, job.attempt));
             } else {
                 // Not ours: hand it back at once.

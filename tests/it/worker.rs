@@ -8,7 +8,7 @@ use b1bridge::domain::retry::{FailureKind, RetrySchedule, RetrySchedules};
 use b1bridge::store::intake::{self, Delivery, IntakeOutcome};
 use b1bridge::store::outbox::{self, ClaimedJob, FinishError};
 use b1bridge::worker::{
-    Handlers, JobContext, JobFailure, JobHandler, JobOutcome, PoolMonitor, PoolStopped,
+    Handlers, JobContext, JobFailure, JobHandler, JobOutcome, OrderJob, PoolMonitor, PoolStopped,
     WorkerConfig, WorkerPool,
 };
 use futures::future::BoxFuture;
@@ -76,7 +76,7 @@ struct JournalState {
 impl Journal {
     fn start(&self, job: &ClaimedJob) -> usize {
         let mut s = self.0.lock().unwrap();
-        let order = job.increment_id.as_str().to_owned();
+        let order = job.subject.as_str().to_owned();
         if !s.running_jobs.insert(job.id) {
             s.violations.push(format!(
                 "job {} ran twice at once (attempt {})",
@@ -497,6 +497,14 @@ async fn parked_jobs_are_requeued_by_requeue_parked() {
         .await
         .unwrap();
     assert_eq!(job_row(&db.pool, id).await.0, "parked");
+    assert_eq!(
+        order_status(&db.pool, "P1").await,
+        "queued",
+        "the queue parks the job only; holding the order is the order handlers' part"
+    );
+    b1bridge::store::posting::hold(&mut conn, "P1")
+        .await
+        .unwrap();
     assert_eq!(order_status(&db.pool, "P1").await, "parked");
     assert!(
         outbox::claim(&db.pool, "w", POST, 1, LONG)
@@ -899,7 +907,7 @@ async fn locked_failures_back_off_and_shrink_concurrency() {
     cfg.poll_interval = Duration::from_millis(50);
     let pool = start_pool(
         &db.pool,
-        Handlers::new().register(JobKind::PostOrder, sap),
+        Handlers::new().register(JobKind::PostOrder, OrderJob::new(sap)),
         cfg,
     );
     let monitor = pool.monitor.clone();
@@ -982,11 +990,11 @@ async fn permanent_failure_parks_the_order_with_an_exception() {
                 };
                 let failure = JobFailure::new(FailureKind::Permanent, json!({"code": -10}))
                     .with_sap_error(sap_error.clone());
-                if job.increment_id.as_str() == "000000014" {
+                if job.subject.as_str() == "000000014" {
                     // No business cause known: the pool files sap_rejected.
                     return JobOutcome::failed(failure);
                 }
-                let order = job.increment_id.as_str().to_owned();
+                let order = job.subject.as_str().to_owned();
                 let skus = vec!["MH01-S-Gray".to_owned()];
                 JobOutcome::failed(failure.with_exception(NewException {
                     category: Category::UnknownSku,
@@ -1007,7 +1015,7 @@ async fn permanent_failure_parks_the_order_with_an_exception() {
     };
     let pool = start_pool(
         &db.pool,
-        Handlers::new().register(JobKind::PostOrder, sap),
+        Handlers::new().register(JobKind::PostOrder, OrderJob::new(sap)),
         config("perm"),
     );
     let id = job_id(&db.pool, "000000013", JobKind::PostOrder).await;
@@ -1116,7 +1124,7 @@ async fn exhausted_retries_park_with_sap_unavailable() {
     cfg.retry.transient.max_attempts = 3;
     let pool = start_pool(
         &db.pool,
-        Handlers::new().register(JobKind::PostOrder, down),
+        Handlers::new().register(JobKind::PostOrder, OrderJob::new(down)),
         cfg,
     );
     assert!(

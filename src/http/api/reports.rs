@@ -383,7 +383,7 @@ fn split(counts: &[Unresolved], select: impl Fn(&Unresolved) -> bool) -> (i64, i
 }
 
 fn queue_depth(jobs: &[JobCount]) -> Result<Vec<QueueDepth>, StoreError> {
-    let mut depth: Vec<QueueDepth> = [JobKind::PostOrder, JobKind::CancelOrder]
+    let mut depth: Vec<QueueDepth> = JobKind::ALL
         .into_iter()
         .map(|kind| QueueDepth {
             kind,

@@ -1,5 +1,5 @@
-//! The exception filed when a job stops retrying: it tells the person on duty what happened
-//! to which order and what to do, in the categories of contract §3.
+//! The exception filed when an order job stops retrying: it tells the person on duty what
+//! happened to which order and what to do, in the categories of contract §3.
 use std::time::Duration;
 
 use super::handler::JobFailure;
@@ -22,10 +22,11 @@ pub fn exceptions_for(
 }
 
 fn exception_for(job: &ClaimedJob, reason: ParkReason, failure: &JobFailure) -> NewException {
-    let order = job.increment_id.as_str();
+    let order = job.subject.as_str();
     let what = match job.kind {
         JobKind::PostOrder => "posted to",
         JobKind::CancelOrder => "cancelled in",
+        JobKind::StockSync => "handled by",
     };
     let context = serde_json::json!({
         "job": job.id,
@@ -99,12 +100,11 @@ fn human(d: Duration) -> String {
 mod tests {
     use super::*;
     use crate::domain::exception::SapErrorInfo;
-    use crate::domain::ids::IncrementId;
 
     fn job() -> ClaimedJob {
         ClaimedJob {
             id: 7,
-            increment_id: IncrementId::parse("000000042").unwrap(),
+            subject: "000000042".into(),
             kind: JobKind::PostOrder,
             attempt: 12,
             event_id: None,
