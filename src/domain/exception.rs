@@ -20,6 +20,8 @@ pub enum Category {
     PayloadInvalid,
     SapRejected,
     SapUnavailable,
+    /// Magento refused a stock update (an unknown SKU or source, say), a shipment or a comment.
+    MagentoRejected,
 }
 
 /// The team that owns an exception.
@@ -45,7 +47,7 @@ pub enum Impact {
 }
 
 impl Category {
-    pub const ALL: [Category; 13] = [
+    pub const ALL: [Category; 14] = [
         Category::UnknownSku,
         Category::ItemNotSellable,
         Category::CustomerUnmapped,
@@ -59,6 +61,7 @@ impl Category {
         Category::PayloadInvalid,
         Category::SapRejected,
         Category::SapUnavailable,
+        Category::MagentoRejected,
     ];
 
     /// Owner and impact come from the category alone, so they can never disagree.
@@ -69,14 +72,16 @@ impl Category {
             CustomerUnmapped | AddressInvalid => OwnerTeam::CustomerService,
             SerialBatchRequired | CancelConflict | StockDrift => OwnerTeam::Operations,
             TotalMismatch | PaymentUnlinked => OwnerTeam::Finance,
-            MissedWebhook | PayloadInvalid | SapRejected | SapUnavailable => OwnerTeam::Integration,
+            MissedWebhook | PayloadInvalid | SapRejected | SapUnavailable | MagentoRejected => {
+                OwnerTeam::Integration
+            }
         }
     }
 
     pub fn impact(self) -> Impact {
         use Category::*;
         match self {
-            CancelConflict => Impact::CustomerFacing,
+            CancelConflict | MagentoRejected => Impact::CustomerFacing,
             StockDrift => Impact::StockAccuracy,
             TotalMismatch | PaymentUnlinked => Impact::Financial,
             MissedWebhook => Impact::Informational,
@@ -100,6 +105,7 @@ impl Category {
             PayloadInvalid => "payload_invalid",
             SapRejected => "sap_rejected",
             SapUnavailable => "sap_unavailable",
+            MagentoRejected => "magento_rejected",
         }
     }
 
@@ -212,6 +218,7 @@ mod tests {
             ("payload_invalid", "integration", "blocks_fulfilment"),
             ("sap_rejected", "integration", "blocks_fulfilment"),
             ("sap_unavailable", "integration", "blocks_fulfilment"),
+            ("magento_rejected", "integration", "customer_facing"),
         ];
         assert_eq!(table.len(), Category::ALL.len());
         for (cat, team, impact) in table {

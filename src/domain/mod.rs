@@ -16,6 +16,8 @@ pub mod order;
 pub mod order_flow;
 pub mod posting;
 pub mod retry;
+pub mod run;
 pub mod sales_order;
 pub mod settings;
+pub mod stock;
 pub mod validation;

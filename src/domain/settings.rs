@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::ids::{CardCode, TaxCode, WarehouseCode};
+use super::stock::StockMode;
 use super::validation::FieldError;
 
 /// Longest `card_code_prefix`: leaves room for a 10-digit Magento customer id (Magento's
@@ -63,14 +64,24 @@ pub struct Settings {
     /// SAP tax code for lines and shipping on which Magento charged no tax and named no rate.
     #[schema(value_type = String, example = "EX")]
     pub tax_exempt_code: TaxCode,
-    /// Quantity held back from every stock figure sent to Magento. Read by the stock sync,
-    /// which is not built yet; stored now so the contract's settings are complete.
+    /// Quantity held back from every SKU's stock sent to Magento (once per SKU, not per
+    /// warehouse or source), so a miscount in the warehouse does not become an oversell.
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     #[schema(value_type = f64, example = 0)]
     pub safety_stock: Decimal,
     /// How long the SAP item-master facts (active, frozen, sales item, serial/batch) are
     /// trusted before being read again.
     pub item_cache_ttl_secs: u64,
+    /// How Magento keeps stock: `msi` (per-source quantities, reservations) or `legacy`
+    /// (one stock item per product).
+    pub stock_mode: StockMode,
+    /// Source items per Magento call on MSI (the legacy API takes one SKU per call).
+    pub stock_batch_size: u32,
+    /// Every this many hours one stock run pushes every SKU, not only the changes, so that
+    /// anything changed in Magento by hand is put right.
+    pub stock_full_sync_hours: u32,
+    /// Items per page when reading stock from SAP (`Prefer: odata.maxpagesize`).
+    pub stock_sap_page_size: u32,
 }
 
 impl Default for Settings {
@@ -85,6 +96,10 @@ impl Default for Settings {
             tax_exempt_code: TaxCode::parse("EX").expect("valid literal"),
             safety_stock: Decimal::ZERO,
             item_cache_ttl_secs: 300,
+            stock_mode: StockMode::Msi,
+            stock_batch_size: 100,
+            stock_full_sync_hours: 24,
+            stock_sap_page_size: 500,
         }
     }
 }
@@ -119,6 +134,24 @@ impl Settings {
             errors.push(FieldError::new(
                 "item_cache_ttl_secs",
                 "must be between 10 and 86400 seconds",
+            ));
+        }
+        if !(1..=5_000).contains(&self.stock_batch_size) {
+            errors.push(FieldError::new(
+                "stock_batch_size",
+                "must be between 1 and 5000 source items",
+            ));
+        }
+        if !(1..=720).contains(&self.stock_full_sync_hours) {
+            errors.push(FieldError::new(
+                "stock_full_sync_hours",
+                "must be between 1 and 720 hours",
+            ));
+        }
+        if !(20..=5_000).contains(&self.stock_sap_page_size) {
+            errors.push(FieldError::new(
+                "stock_sap_page_size",
+                "must be between 20 and 5000 items",
             ));
         }
         if errors.is_empty() {

@@ -207,6 +207,20 @@ impl SapClient {
         self.read_page(url, options).await
     }
 
+    /// The first page of a collection read with its own page size (large pages for bulk
+    /// reads such as the stock sync's, where fewer requests matter more than page weight).
+    pub(crate) async fn first_page_sized<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        page_size: u32,
+    ) -> Result<Page<T>, SapError> {
+        let options = ReadOptions {
+            page_size: Some(page_size),
+            case_insensitive: false,
+        };
+        self.read_page(url, options).await
+    }
+
     /// Reads the page a previous page pointed to.
     pub async fn next_page<T: DeserializeOwned>(
         &self,

@@ -16,6 +16,7 @@ mod orders;
 mod partners;
 pub mod refusal;
 mod session;
+pub mod stock;
 mod transport;
 pub mod types;
 

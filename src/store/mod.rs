@@ -11,7 +11,9 @@ pub mod orders_view;
 pub mod outbox;
 pub mod posting;
 pub mod retry;
+pub mod runs;
 pub mod settings;
+pub mod stock;
 pub mod tokens;
 
 use secrecy::ExposeSecret;

@@ -150,6 +150,23 @@ async fn supersede_parked_posts(conn: &mut PgConnection) -> Result<u64, StoreErr
     Ok(rows)
 }
 
+/// Queues a job about a subject that is not an order (a run), in the caller's transaction,
+/// and wakes the workers on commit. Returns the job's id.
+pub async fn enqueue_other(
+    conn: &mut PgConnection,
+    subject: &str,
+    kind: JobKind,
+) -> Result<i64, StoreError> {
+    let id: i64 =
+        sqlx::query_scalar("INSERT INTO outbox (other_subject, kind) VALUES ($1, $2) RETURNING id")
+            .bind(subject)
+            .bind(kind.as_str())
+            .fetch_one(&mut *conn)
+            .await?;
+    notify(conn, subject).await?;
+    Ok(id)
+}
+
 /// Extends the lease of a job that is still running; `false` when the worker no longer holds
 /// it (the lease expired and the job was reaped or claimed by someone else).
 pub async fn renew(

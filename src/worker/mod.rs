@@ -15,7 +15,9 @@ mod order_parking;
 pub mod pipeline;
 pub mod pool;
 pub mod post_order;
+pub mod run_job;
 mod sap_failure;
+pub mod stock_sync;
 mod wake;
 
 pub use config::WorkerConfig;

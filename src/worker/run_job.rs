@@ -1,0 +1,125 @@
+//! What makes a job a run: its subject is a run's id; the run is marked running when a worker
+//! takes it (again, after a crashed worker's lease ran out), and its outcome is recorded with
+//! the job's fenced completion. A run that fails (SAP or Magento down) still completes its
+//! job: the next scheduled run catches up, so the queue does not retry it.
+use futures::future::BoxFuture;
+use serde_json::json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::handler::{Completion, JobContext, JobFailure, JobHandler, JobOutcome};
+use crate::domain::retry::{FailureKind, ParkReason};
+use crate::domain::run::RunStatus;
+use crate::store::outbox::ClaimedJob;
+use crate::store::runs::{self, Run};
+use crate::store::StoreError;
+
+/// How a run went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunResult {
+    /// What it did (counts, requests made); shown by `GET /api/v1/runs`.
+    pub figures: serde_json::Value,
+    /// Why it failed; `None`: it succeeded.
+    pub error: Option<String>,
+}
+
+/// The work of one kind of run.
+pub trait RunTask: Send + Sync + 'static {
+    fn run<'a>(&'a self, run: &'a Run, ctx: &'a JobContext) -> BoxFuture<'a, RunResult>;
+}
+
+/// A run task as a job handler.
+pub struct RunJob<T>(T);
+
+impl<T: RunTask> RunJob<T> {
+    pub fn new(task: T) -> Self {
+        Self(task)
+    }
+}
+
+fn run_id(job: &ClaimedJob) -> Result<Uuid, JobFailure> {
+    Uuid::parse_str(&job.subject).map_err(|_| {
+        JobFailure::new(
+            FailureKind::Permanent,
+            json!({ "problem": "the job's subject is not a run id", "subject": job.subject }),
+        )
+    })
+}
+
+impl<T: RunTask> JobHandler for RunJob<T> {
+    fn handle<'a>(&'a self, job: &'a ClaimedJob, ctx: &'a JobContext) -> BoxFuture<'a, JobOutcome> {
+        Box::pin(async move {
+            let id = match run_id(job) {
+                Ok(id) => id,
+                Err(f) => return JobOutcome::failed(f),
+            };
+            let run = match runs::begin(&ctx.pool, id).await {
+                Ok(Some(run)) => run,
+                Ok(None) => {
+                    tracing::warn!(run = %id, "run already finished or unknown; nothing to do");
+                    return JobOutcome::done();
+                }
+                Err(e) => {
+                    return JobOutcome::failed(JobFailure::new(
+                        FailureKind::Transient,
+                        json!({ "store": e.to_string() }),
+                    ))
+                }
+            };
+            tracing::info!(run = %id, kind = run.kind.as_str(), trigger = run.trigger.as_str(), "run started");
+            let result = self.0.run(&run, ctx).await;
+            match &result.error {
+                None => tracing::info!(run = %id, figures = %result.figures, "run succeeded"),
+                Some(e) => {
+                    tracing::warn!(run = %id, error = %e, figures = %result.figures, "run failed")
+                }
+            }
+            JobOutcome::done_with(Finished { id, result })
+        })
+    }
+
+    fn on_parked<'c>(
+        &'c self,
+        conn: &'c mut PgConnection,
+        job: &'c ClaimedJob,
+        _reason: ParkReason,
+        failure: &'c JobFailure,
+    ) -> BoxFuture<'c, Result<(), StoreError>> {
+        Box::pin(async move {
+            if let Ok(id) = Uuid::parse_str(&job.subject) {
+                let error = format!("the run could not be executed: {}", failure.error);
+                runs::finish(conn, id, RunStatus::Failed, &json!({}), Some(&error)).await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The run's outcome, written with its job's completion.
+struct Finished {
+    id: Uuid,
+    result: RunResult,
+}
+
+impl Completion for Finished {
+    fn record<'c>(
+        self: Box<Self>,
+        conn: &'c mut PgConnection,
+    ) -> BoxFuture<'c, Result<(), StoreError>> {
+        Box::pin(async move {
+            let status = if self.result.error.is_none() {
+                RunStatus::Succeeded
+            } else {
+                RunStatus::Failed
+            };
+            runs::finish(
+                conn,
+                self.id,
+                status,
+                &self.result.figures,
+                self.result.error.as_deref(),
+            )
+            .await
+        })
+    }
+}
