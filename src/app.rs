@@ -1,25 +1,88 @@
-//! The running service: built from settings, bound to its port, stopped by a signal.
+//! The running service: built from settings, stopped by a signal. `Application` owns all of
+//! it — the HTTP server, the worker pool and the schedulers — so `serve`, `worker` and the
+//! tests start exactly the same thing.
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
-use crate::config::ServeSettings;
+use crate::config::{DatabaseSettings, ServeSettings};
+use crate::domain::order_flow::JobKind;
+use crate::domain::run::RunKind;
 use crate::http::api::{self, sap_master_data::SapMasterData};
 use crate::http::intake_batcher::IntakeBatcher;
 use crate::http::{self, ApiContext};
 use crate::sap::SapClient;
+use crate::scheduler::{self, Schedule};
 use crate::store;
+use crate::worker::pipeline;
+use crate::worker::run_job::RunJob;
+use crate::worker::stock_sync::publisher::StockPublisher;
+use crate::worker::stock_sync::StockSync;
+use crate::worker::{Handlers, WorkerConfig};
 
 /// Intake batch tasks: a few, so that one batch is written while the next one gathers.
 const INTAKE_BATCH_TASKS: usize = 2;
 /// Events per intake statement at most.
 const INTAKE_MAX_BATCH: usize = 64;
 
-pub struct Application {
+/// The background half of the service: the worker pool (order jobs and runs) and the
+/// schedulers.
+pub struct Workers {
+    /// Shared by every job (one session, one concurrency limit) and the API's master-data
+    /// check.
+    pub sap: SapClient,
+    pub config: WorkerConfig,
+    /// Where stock goes; `None` (no `MAGENTO_URL`): this process neither runs nor schedules
+    /// stock syncs (logged at start).
+    pub magento: Option<Arc<dyn StockPublisher>>,
+    /// `B1BRIDGE_STOCK_SYNC_SECS`.
+    pub stock_sync_every: Duration,
+}
+
+impl Workers {
+    /// The handlers of every job kind this process can do.
+    pub fn handlers(&self) -> Handlers {
+        let mut handlers = pipeline::order_handlers(self.sap.clone());
+        if let Some(magento) = &self.magento {
+            handlers = handlers.register(
+                JobKind::StockSync,
+                RunJob::new(StockSync::new(self.sap.clone(), magento.clone())),
+            );
+        }
+        handlers
+    }
+
+    /// The periodic runs this process schedules.
+    pub fn schedules(&self) -> Vec<Schedule> {
+        let mut schedules = Vec::new();
+        if self.magento.is_some() {
+            schedules.push(Schedule {
+                kind: RunKind::StockSync,
+                every: self.stock_sync_every,
+            });
+        } else {
+            tracing::info!(
+                "no MAGENTO_URL: stock sync runs are neither scheduled nor executed here"
+            );
+        }
+        schedules
+    }
+}
+
+struct Http {
     listener: TcpListener,
     router: axum::Router,
+}
+
+pub struct Application {
+    http: Option<Http>,
     pool: sqlx::PgPool,
+    workers: Option<(Workers, sqlx::PgPool)>,
+    /// The API's own SAP client when no workers run (logged out at stop).
+    api_sap: Option<SapClient>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -36,26 +99,30 @@ pub enum AppError {
 }
 
 impl Application {
-    /// The service without SAP: admin changes are stored without checking their codes
+    /// The HTTP service without SAP: admin changes are stored without checking their codes
     /// against SAP B1 master data (the worker reports a bad code as an exception later).
     pub async fn build(settings: ServeSettings) -> Result<Self, AppError> {
         Self::build_with_sap(settings, None).await
     }
 
-    /// The service; with `sap`, every mapping and settings change is checked against SAP B1
-    /// master data through it. Pass the workers' client, so the checks share their session
-    /// and concurrency limit.
+    /// The HTTP service; with `sap`, every mapping and settings change is checked against SAP
+    /// B1 master data through it. No workers.
     pub async fn build_with_sap(
         settings: ServeSettings,
         sap: Option<SapClient>,
     ) -> Result<Self, AppError> {
-        let pool = if settings.migrate {
-            let pool = store::connect(&settings.database).await?;
-            store::migrate(&pool).await?;
-            pool
-        } else {
-            store::connect_lazy(&settings.database)?
-        };
+        Self::build_service(settings, None, sap).await
+    }
+
+    /// `serve`: HTTP and, with `workers`, the worker pool and the schedulers. The API checks
+    /// admin changes with the workers' SAP client (one session, one limiter), else with
+    /// `api_sap` if given.
+    pub async fn build_service(
+        settings: ServeSettings,
+        workers: Option<Workers>,
+        api_sap: Option<SapClient>,
+    ) -> Result<Self, AppError> {
+        let pool = open_pool(&settings.database, settings.migrate).await?;
         let listener =
             TcpListener::bind(settings.listen)
                 .await
@@ -63,25 +130,55 @@ impl Application {
                     addr: settings.listen,
                     source,
                 })?;
+        let check_sap = workers.as_ref().map(|w| w.sap.clone()).or(api_sap.clone());
         let ctx = ApiContext {
             pool: pool.clone(),
             webhook: Arc::new(settings.webhook),
             api_tokens: Arc::new(settings.api_tokens),
-            master_data: sap.map(|sap| {
+            master_data: check_sap.map(|sap| {
                 Arc::new(SapMasterData::new(sap)) as Arc<dyn api::master_data::MasterDataCheck>
             }),
             intake: IntakeBatcher::start(pool.clone(), INTAKE_BATCH_TASKS, INTAKE_MAX_BATCH),
         };
+        // The workers get their own connections: the HTTP server closes its pool when it
+        // stops, while jobs may still be finishing, and intake must never wait for a
+        // connection that a busy worker holds.
+        let workers = match workers {
+            Some(w) => Some((w, store::connect_lazy(&settings.database)?)),
+            None => None,
+        };
         Ok(Self {
-            listener,
-            router: http::router(ctx),
+            http: Some(Http {
+                listener,
+                router: http::router(ctx),
+            }),
             pool,
+            api_sap: if workers.is_none() { api_sap } else { None },
+            workers,
+        })
+    }
+
+    /// `worker`: the worker pool and the schedulers, no HTTP.
+    pub async fn build_workers(
+        database: &DatabaseSettings,
+        migrate: bool,
+        workers: Workers,
+    ) -> Result<Self, AppError> {
+        let pool = open_pool(database, migrate).await?;
+        Ok(Self {
+            http: None,
+            workers: Some((workers, pool.clone())),
+            pool,
+            api_sap: None,
         })
     }
 
     /// The bound address (tests bind port 0).
     pub fn address(&self) -> SocketAddr {
-        self.listener
+        self.http
+            .as_ref()
+            .expect("this application serves HTTP")
+            .listener
             .local_addr()
             .expect("a bound listener has an address")
     }
@@ -90,17 +187,81 @@ impl Application {
         &self.pool
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests before returning.
+    /// Runs until `shutdown` resolves: HTTP finishes in-flight requests, the pool stops
+    /// claiming and lets jobs in flight finish, the schedulers stop, SAP is logged out.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), AppError> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        let stop = CancellationToken::new();
+        tokio::spawn({
+            let stop = stop.clone();
+            async move {
+                shutdown.await;
+                stop.cancel();
+            }
+        });
+        let background = self
+            .workers
+            .map(|(workers, pool)| tokio::spawn(run_workers(pool, workers, stop.clone())));
+        let served = match self.http {
+            Some(h) => {
+                let served = axum::serve(h.listener, h.router)
+                    .with_graceful_shutdown(stop.clone().cancelled_owned())
+                    .await;
+                stop.cancel();
+                served
+            }
+            None => {
+                stop.cancelled().await;
+                Ok(())
+            }
+        };
+        if let Some(task) = background {
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "the worker task ended abnormally");
+            }
+        }
+        if let Some(sap) = self.api_sap {
+            if let Err(e) = sap.logout().await {
+                tracing::warn!(error = %e, "SAP logout failed; the session will time out");
+            }
+        }
         self.pool.close().await;
+        served?;
         Ok(())
     }
+}
+
+async fn open_pool(database: &DatabaseSettings, migrate: bool) -> Result<sqlx::PgPool, AppError> {
+    Ok(if migrate {
+        let pool = store::connect(database).await?;
+        store::migrate(&pool).await?;
+        pool
+    } else {
+        store::connect_lazy(database)?
+    })
+}
+
+/// The worker pool and the schedulers, until `stop`; the pool logs out of SAP when it ends.
+async fn run_workers(pool: sqlx::PgPool, workers: Workers, stop: CancellationToken) {
+    let schedules = workers.schedules();
+    let handlers = workers.handlers();
+    let scheduler = tokio::spawn(scheduler::run(
+        pool.clone(),
+        schedules,
+        stop.clone().cancelled_owned(),
+    ));
+    pipeline::run_with(
+        pool.clone(),
+        workers.sap,
+        handlers,
+        workers.config,
+        stop.cancelled_owned(),
+    )
+    .await;
+    let _ = scheduler.await;
+    pool.close().await;
 }
 
 /// Resolves on SIGTERM (orchestrators) or SIGINT (Ctrl-C).

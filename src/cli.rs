@@ -38,6 +38,32 @@ pub enum Command {
     /// Run a simulator of an external system alone (tests, demos, manual exploration).
     #[command(subcommand)]
     Sim(SimCommand),
+    /// Stock: SAP B1 warehouses → Magento salable quantities.
+    #[command(subcommand)]
+    Stock(StockCommand),
+}
+
+#[derive(Subcommand)]
+pub enum StockCommand {
+    /// One stock sync run now (recorded like a scheduled one); `--dry-run` prints the plan
+    /// and changes nothing.
+    Sync(StockSyncArgs),
+}
+
+#[derive(Args)]
+pub struct StockSyncArgs {
+    /// Read SAP and print what would be pushed; push nothing, record nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Push every SKU, not only the changes.
+    #[arg(long)]
+    pub full: bool,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub sap: SapArgs,
+    #[command(flatten)]
+    pub magento: MagentoArgs,
 }
 
 #[derive(Subcommand)]
@@ -221,11 +247,47 @@ impl SapArgs {
     }
 }
 
+/// Magento REST connection options (contract §1).
+#[derive(Args, Clone)]
+pub struct MagentoArgs {
+    /// Magento REST root, e.g. https://shop.example/rest/default (`/V1/…` is appended).
+    #[arg(long, env = "MAGENTO_URL")]
+    pub magento_url: Option<String>,
+    /// Magento integration bearer token.
+    #[arg(long, env = "MAGENTO_TOKEN", hide_env_values = true, value_parser = secret)]
+    pub magento_token: Option<SecretString>,
+}
+
+impl MagentoArgs {
+    /// The stock publisher, or `None` when `MAGENTO_URL` is not set. A URL without a token
+    /// is an error naming the variable.
+    pub fn publisher(
+        &self,
+    ) -> anyhow::Result<
+        Option<std::sync::Arc<dyn crate::worker::stock_sync::publisher::StockPublisher>>,
+    > {
+        let Some(url) = self.magento_url.as_deref().filter(|u| !u.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let Some(token) = self.magento_token.as_ref() else {
+            anyhow::bail!("MAGENTO_TOKEN is required with MAGENTO_URL");
+        };
+        Ok(Some(crate::worker::stock_sync::magento_publisher(
+            url, token,
+        )?))
+    }
+}
+
 /// The worker pool's options, shared by `serve` and `worker`.
 #[derive(Args, Clone)]
 pub struct WorkerArgs {
     #[command(flatten)]
     pub sap: SapArgs,
+    #[command(flatten)]
+    pub magento: MagentoArgs,
+    /// Seconds between stock sync runs (deltas; a full pass every `stock_full_sync_hours`).
+    #[arg(long, env = "B1BRIDGE_STOCK_SYNC_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub stock_sync_secs: u64,
     /// Seconds a claimed job is held without renewal (renewed every third of it while it
     /// runs): how long a job of a crashed worker waits before another worker takes it over.
     #[arg(long, env = "B1BRIDGE_WORKER_LEASE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -237,8 +299,19 @@ pub struct WorkerArgs {
 }
 
 impl WorkerArgs {
-    /// The SAP client and pool settings, checked at start so a missing `SAP_B1_*` variable
+    /// Everything the workers and schedulers need, checked at start so a missing variable
     /// stops the process with its name instead of failing every job later.
+    fn workers(&self) -> anyhow::Result<crate::app::Workers> {
+        let (sap, config) = self.pipeline()?;
+        Ok(crate::app::Workers {
+            sap,
+            config,
+            magento: self.magento.publisher()?,
+            stock_sync_every: std::time::Duration::from_secs(self.stock_sync_secs),
+        })
+    }
+
+    /// The SAP client and pool settings.
     fn pipeline(&self) -> anyhow::Result<(crate::sap::SapClient, crate::worker::WorkerConfig)> {
         let sap = self.sap.settings().map_err(|e| {
             anyhow::anyhow!(
@@ -363,13 +436,13 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Serve(args) => {
             crate::telemetry::init();
             let settings = args.settings()?;
-            let pipeline = (!args.no_workers)
-                .then(|| args.workers.pipeline())
+            let workers = (!args.no_workers)
+                .then(|| args.workers.workers())
                 .transpose()?;
-            // The API checks admin changes with the workers' client (one session, one
-            // limiter); without workers, with a client of its own if SAP is configured.
-            let api_sap = match &pipeline {
-                Some((sap, _)) => Some(sap.clone()),
+            // Without workers, the API checks admin changes with a client of its own if SAP
+            // is configured.
+            let api_sap = match &workers {
+                Some(_) => None,
                 None => match args.workers.sap.optional_settings()? {
                     Some(sap) => Some(crate::sap::SapClient::new(&sap)?),
                     None => {
@@ -381,59 +454,20 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
                     }
                 },
             };
-            let app = crate::app::Application::build_with_sap(settings, api_sap.clone()).await?;
+            let app = crate::app::Application::build_service(settings, workers, api_sap).await?;
             tracing::info!(address = %app.address(), "b1bridge serving");
-            let stop = tokio_util::sync::CancellationToken::new();
-            tokio::spawn({
-                let stop = stop.clone();
-                async move {
-                    crate::app::shutdown_signal().await;
-                    stop.cancel();
-                }
-            });
-            // The workers get their own connections: the HTTP server closes its pool when it
-            // stops, while jobs may still be finishing, and intake must never wait for a
-            // connection that a busy worker holds.
-            let workers = match pipeline {
-                None => None,
-                Some((sap, config)) => {
-                    let db = DatabaseSettings::from_raw(args.db.database_url.as_ref())?;
-                    let pool = crate::store::connect_lazy(&db)?;
-                    Some(tokio::spawn(crate::worker::pipeline::run(
-                        pool,
-                        sap,
-                        config,
-                        stop.clone().cancelled_owned(),
-                    )))
-                }
-            };
-            let served = app.run_until_stopped(stop.clone().cancelled_owned()).await;
-            stop.cancel();
-            match (workers, api_sap) {
-                // The pipeline logs out of SAP when it stops.
-                (Some(workers), _) => {
-                    workers.await?;
-                }
-                (None, Some(sap)) => {
-                    if let Err(e) = sap.logout().await {
-                        tracing::warn!(error = %e, "SAP logout failed; the session will time out");
-                    }
-                }
-                (None, None) => {}
-            }
-            served?;
+            app.run_until_stopped(crate::app::shutdown_signal()).await?;
             Ok(())
         }
         Command::Worker(args) => {
             crate::telemetry::init();
             let settings = DatabaseSettings::from_raw(args.db.database_url.as_ref())?;
-            let (sap, config) = args.workers.pipeline()?;
-            let pool = crate::store::connect(&settings).await?;
-            crate::worker::pipeline::run(pool.clone(), sap, config, crate::app::shutdown_signal())
-                .await;
-            pool.close().await;
+            let workers = args.workers.workers()?;
+            let app = crate::app::Application::build_workers(&settings, false, workers).await?;
+            app.run_until_stopped(crate::app::shutdown_signal()).await?;
             Ok(())
         }
+        Command::Stock(StockCommand::Sync(args)) => crate::stock_cli::sync(args).await,
         Command::Sim(SimCommand::SapB1(args)) => {
             use crate::sim::sap_b1::{serve, SapSimState};
             use anyhow::Context;

@@ -5,7 +5,8 @@
 //! - [`http`]: the HTTP edge (webhook intake, operators' API, health, OpenAPI).
 //! - [`store`]: Postgres storage (events, outbox, orders, exceptions).
 //! - [`sap`]: the SAP B1 Service Layer client (a port).
-//! - [`worker`]: background processes that drain the outbox.
+//! - [`worker`]: background processes that drain the outbox (order jobs and runs).
+//! - [`scheduler`]: starts the periodic runs (stock sync) at their intervals.
 //! - [`sim`]: the SAP B1 Service Layer simulator for tests, benchmarks and `run.sh`.
 //!
 //! Dependencies point inward: `http` and `worker` use `domain`, `store` and `sap`; `domain`
@@ -16,7 +17,9 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod sap;
+pub mod scheduler;
 pub mod sim;
+pub mod stock_cli;
 pub mod store;
 pub mod telemetry;
 pub mod worker;

@@ -8,7 +8,8 @@ use std::fmt::Write;
 use super::{ApiContext, ApiError};
 use crate::store::metrics::{self, Snapshot};
 
-/// Queue depth by status, open exceptions by category, events received, orders by status.
+/// Queue depth by status, open exceptions by category, events received, orders by status,
+/// and when the last stock sync succeeded.
 #[utoipa::path(get, path = "/metrics", tag = "health",
     responses(
         (status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain",
@@ -78,6 +79,17 @@ fn render(s: &Snapshot) -> String {
         "status",
         &s.orders_by_status,
     );
+    // Absent until a stock sync has succeeded, so an alert on `time() - …` cannot mistake
+    // "never" for "long ago".
+    if let Some(at) = s.stock_sync_last_success {
+        let _ = writeln!(
+            out,
+            "# HELP b1bridge_stock_sync_last_success_timestamp_seconds When the last successful stock sync finished (Unix time).\n\
+             # TYPE b1bridge_stock_sync_last_success_timestamp_seconds gauge\n\
+             b1bridge_stock_sync_last_success_timestamp_seconds {}",
+            at.timestamp_millis() as f64 / 1000.0
+        );
+    }
     out
 }
 
@@ -93,6 +105,7 @@ mod tests {
             events_by_outcome: vec![],
             orders_by_status: vec![("we\"ird".into(), 1)],
             oldest_pending_job_age_secs: 1.5,
+            stock_sync_last_success: chrono::DateTime::from_timestamp(1_764_748_800, 0),
         };
         let text = render(&s);
         assert!(text.contains("# TYPE b1bridge_outbox_jobs gauge\n"));
@@ -100,5 +113,11 @@ mod tests {
         assert!(text.contains("b1bridge_exceptions_open{category=\"unknown_sku\"} 1\n"));
         assert!(text.contains("b1bridge_outbox_oldest_pending_seconds 1.5\n"));
         assert!(text.contains("b1bridge_orders{status=\"we\\\"ird\"} 1\n"));
+        assert!(text.contains("b1bridge_stock_sync_last_success_timestamp_seconds 1764748800\n"));
+        let never = render(&Snapshot::default());
+        assert!(
+            !never.contains("stock_sync"),
+            "no freshness before the first success"
+        );
     }
 }

@@ -51,6 +51,7 @@ pub struct ApiContext {
         (name = "mappings", description = "Magento → SAP B1 mapping tables (admin to change)"),
         (name = "settings", description = "Business settings (admin to change)"),
         (name = "reports", description = "The daily check: order flow, queue, exceptions, stock sync, health"),
+        (name = "runs", description = "Scheduled and manual runs (stock sync), and starting one now (operator)"),
         (name = "health", description = "Liveness, readiness and metrics"),
         (name = "docs", description = "This document and a browsable page")
     ),
@@ -60,6 +61,7 @@ pub struct ApiContext {
         api::responses::Forbidden,
         api::responses::NotFound,
         api::responses::Conflict,
+        api::responses::RunActive,
         api::responses::ValidationFailed,
         api::responses::Internal,
         api::responses::Unavailable
@@ -87,7 +89,7 @@ impl Modify for BearerScheme {
 }
 
 fn api_router() -> OpenApiRouter<ApiContext> {
-    use api::{exceptions, mappings, orders, reports, settings};
+    use api::{exceptions, mappings, orders, reports, runs, settings};
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
@@ -108,6 +110,8 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(mappings::put_mapping, mappings::delete_mapping))
         .routes(routes!(settings::get_settings, settings::put_settings))
         .routes(routes!(reports::daily_report))
+        .routes(routes!(runs::list_runs))
+        .routes(routes!(runs::start_stock_sync))
 }
 
 /// This document (the same bytes as `openapi/openapi.json`).

@@ -28,6 +28,17 @@ pub struct DailyFigures {
     pub oldest_unresolved_exception: Option<OldestException>,
     /// Age of the oldest `blocks_fulfilment` exception that is open or retrying.
     pub oldest_blocking_exception_age_secs: Option<i64>,
+    pub stock_sync: StockSyncFigures,
+}
+
+/// The stock sync's freshness, now.
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
+pub struct StockSyncFigures {
+    /// When the last stock run finished, whatever its outcome, and that outcome.
+    pub last_run_at: Option<DateTime<Utc>>,
+    pub last_status: Option<String>,
+    /// When the last successful stock run finished.
+    pub last_success_at: Option<DateTime<Utc>>,
 }
 
 /// What happened within the day.
@@ -92,6 +103,16 @@ pub async fn daily(pool: &PgPool, day: &UtcDay) -> Result<DailyFigures, StoreErr
             "SELECT floor(EXTRACT(EPOCH FROM now() - min(first_seen_at)))::bigint
                FROM exceptions
               WHERE status IN ('open', 'retrying') AND impact = 'blocks_fulfilment'",
+        )
+        .fetch_one(&mut *tx)
+        .await?,
+        stock_sync: sqlx::query_as(
+            "SELECT (SELECT finished_at FROM runs WHERE kind = 'stock_sync' AND finished_at IS NOT NULL
+                      ORDER BY finished_at DESC LIMIT 1) AS last_run_at,
+                    (SELECT status FROM runs WHERE kind = 'stock_sync' AND finished_at IS NOT NULL
+                      ORDER BY finished_at DESC LIMIT 1) AS last_status,
+                    (SELECT max(finished_at) FROM runs
+                      WHERE kind = 'stock_sync' AND status = 'succeeded') AS last_success_at",
         )
         .fetch_one(&mut *tx)
         .await?,

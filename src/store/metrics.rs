@@ -18,6 +18,8 @@ pub struct Snapshot {
     pub orders_by_status: Vec<(String, i64)>,
     /// Age in seconds of the oldest pending job (0 when none): a stuck queue shows here first.
     pub oldest_pending_job_age_secs: f64,
+    /// When the last successful stock sync finished (its data's freshness); `None`: never.
+    pub stock_sync_last_success: Option<DateTime<Utc>>,
 }
 
 pub async fn snapshot(pool: &PgPool) -> Result<Snapshot, StoreError> {
@@ -38,6 +40,11 @@ pub async fn snapshot(pool: &PgPool) -> Result<Snapshot, StoreError> {
         oldest_pending_job_age_secs: oldest_pending_job(&mut conn)
             .await?
             .map_or(0.0, |j| j.age_secs),
+        stock_sync_last_success: super::runs::last_success(
+            &mut conn,
+            crate::domain::run::RunKind::StockSync,
+        )
+        .await?,
     })
 }
 

@@ -53,11 +53,23 @@ pub fn worker_config(sap_concurrency: usize, lease: Duration) -> WorkerConfig {
     }
 }
 
-/// Runs the pipeline until `shutdown` resolves, then logs out of SAP so the session does not
-/// hold a licence until it times out.
+/// Runs the order pipeline until `shutdown` resolves, then logs out of SAP so the session
+/// does not hold a licence until it times out.
 pub async fn run(
     pool: PgPool,
     sap: SapClient,
+    config: WorkerConfig,
+    shutdown: impl Future<Output = ()>,
+) -> PoolStopped {
+    run_with(pool, sap.clone(), order_handlers(sap), config, shutdown).await
+}
+
+/// Runs a pool with `handlers` (the order handlers and any others this process has, sharing
+/// `sap`) until `shutdown` resolves, then logs out of SAP.
+pub async fn run_with(
+    pool: PgPool,
+    sap: SapClient,
+    handlers: Handlers,
     config: WorkerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> PoolStopped {
@@ -73,9 +85,7 @@ pub async fn run(
         // Not fatal: intake goes on, and jobs retry until SAP lets us in.
         tracing::error!(error = %e, "cannot log in to SAP B1 Service Layer at start");
     }
-    let stopped = WorkerPool::new(pool, order_handlers(sap.clone()), config)
-        .run(shutdown)
-        .await;
+    let stopped = WorkerPool::new(pool, handlers, config).run(shutdown).await;
     match sap.logout().await {
         Ok(()) => tracing::info!("logged out of SAP B1 Service Layer"),
         Err(e) => tracing::warn!(error = %e, "SAP logout failed; the session will time out"),

@@ -123,3 +123,48 @@ impl Completion for Finished {
         })
     }
 }
+
+/// Why [`run_here`] did not run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunHereError {
+    #[error(transparent)]
+    Start(#[from] runs::StartError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Starts a run and executes it with a worker pool of this process that does only `task`'s
+/// kind, returning the finished run: how `b1bridge stock sync` runs, through the same
+/// queue, lease and recording as a scheduled run. (Should another process's pool claim the
+/// job first, this waits for that one to finish it.)
+pub async fn run_here<T: RunTask>(
+    pool: &sqlx::PgPool,
+    kind: crate::domain::run::RunKind,
+    trigger: crate::domain::run::RunTrigger,
+    requested_by: &str,
+    task: T,
+) -> Result<Run, RunHereError> {
+    use std::time::Duration;
+    let run = runs::start(pool, kind, trigger, requested_by).await?;
+    let handlers = super::Handlers::new().register(kind.job_kind(), RunJob::new(task));
+    let config = super::WorkerConfig {
+        concurrency: 1,
+        poll_interval: Duration::from_millis(100),
+        ..super::WorkerConfig::default()
+    };
+    let stop = tokio_util::sync::CancellationToken::new();
+    let workers = tokio::spawn(
+        super::WorkerPool::new(pool.clone(), handlers, config).run(stop.clone().cancelled_owned()),
+    );
+    let finished = loop {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        match runs::get(pool, run.id).await {
+            Ok(Some(current)) if !current.status.is_active() => break Ok(current),
+            Ok(_) => {}
+            Err(e) => break Err(e),
+        }
+    };
+    stop.cancel();
+    let _ = workers.await;
+    Ok(finished?)
+}

@@ -240,7 +240,7 @@ async fn the_day_counts_orders_received_posted_and_cancelled_with_posting_latenc
     );
     assert_eq!(
         r["stock_sync"],
-        json!({"status": "not_configured", "last_run_at": null})
+        json!({"status": "not_configured", "last_run_at": null, "last_success_at": null, "age_secs": null})
     );
     assert_eq!(r["drift_found"], Value::Null);
 

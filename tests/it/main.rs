@@ -15,5 +15,6 @@ mod pipeline;
 mod sap_client;
 mod sap_sim;
 mod sap_tls;
+mod stock_sync;
 mod support;
 mod worker;

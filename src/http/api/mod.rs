@@ -7,6 +7,7 @@ pub mod master_data;
 pub mod orders;
 pub mod reports;
 pub mod responses;
+pub mod runs;
 pub mod sap_master_data;
 pub mod settings;
 

@@ -17,7 +17,9 @@ use crate::domain::exception_flow::ExceptionStatus;
 use crate::domain::order_flow::{JobKind, OrderStatus};
 use crate::domain::validation::FieldError;
 use crate::http::{ApiContext, ApiError};
-use crate::store::daily_report::{self, DailyFigures, OldestException as StoredOldest};
+use crate::store::daily_report::{
+    self, DailyFigures, OldestException as StoredOldest, StockSyncFigures,
+};
 use crate::store::metrics::{JobCount, PendingJob};
 use crate::store::StoreError;
 
@@ -53,7 +55,8 @@ use crate::store::StoreError;
         "oldest_open": {"id": "01936f6e-5f1e-7c4a-9d7e-3b1f2a4c5d6e", "category": "unknown_sku",
             "status": "open", "order_increment_id": "000000013",
             "first_seen_at": "2026-11-26T05:12:00Z", "age_secs": 8280}},
-    "stock_sync": {"status": "not_configured", "last_run_at": null},
+    "stock_sync": {"status": "ok", "last_run_at": "2026-11-26T07:55:04Z",
+        "last_success_at": "2026-11-26T07:55:04Z", "age_secs": 1116},
     "drift_found": null
 }))]
 pub struct DailyReport {
@@ -75,8 +78,8 @@ pub struct DailyReport {
     pub exceptions: ExceptionSummary,
     pub stock_sync: StockSync,
     /// How many stock differences between SAP B1 and Magento were found that day. Always null
-    /// in this version: b1bridge has no stock sync yet, so no drift is measured. Null means
-    /// "not measured", never "none found" (that would be 0).
+    /// in this version: the stock sync pushes SAP's figures but no reconciliation compares
+    /// them with Magento's yet. Null means "not measured", never "none found" (that would be 0).
     pub drift_found: Option<i64>,
 }
 
@@ -202,20 +205,28 @@ pub struct OldestException {
     pub age_secs: i64,
 }
 
-/// Freshness of the SAP → Magento stock sync. This version has no stock sync, so it is always
-/// `{"status": "not_configured", "last_run_at": null}`; nothing here is estimated.
+/// Freshness of the SAP → Magento stock sync, now (see `GET /api/v1/runs?kind=stock_sync`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StockSync {
     pub status: StockSyncStatus,
-    /// When the last sync run finished; null while there is none.
+    /// When the last stock sync run finished, whatever its outcome; null while there is none.
     pub last_run_at: Option<DateTime<Utc>>,
+    /// When the last successful run finished: Magento's stock is as fresh as this.
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// Seconds since `last_success_at`; null when no run has succeeded.
+    pub age_secs: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StockSyncStatus {
-    /// No stock sync runs in this version of b1bridge.
+    /// No stock sync run has finished yet (no `MAGENTO_URL`, or none has run so far).
     NotConfigured,
+    /// The last run succeeded.
+    Ok,
+    /// The last run failed (see its `error` in `GET /api/v1/runs`); Magento keeps the
+    /// quantities of `last_success_at`.
+    Failing,
 }
 
 /// Which day to report.
@@ -276,6 +287,7 @@ fn report(day: UtcDay, f: DailyFigures) -> Result<DailyReport, StoreError> {
         unresolved_exceptions: exceptions.iter().map(|x| x.count).sum(),
         parked_orders: current.parked,
     });
+    let stock_sync = stock_sync(&f.stock_sync, f.now);
     let d = f.day;
     Ok(DailyReport {
         date: day.date,
@@ -333,12 +345,22 @@ fn report(day: UtcDay, f: DailyFigures) -> Result<DailyReport, StoreError> {
                 .map(oldest_exception)
                 .transpose()?,
         },
-        stock_sync: StockSync {
-            status: StockSyncStatus::NotConfigured,
-            last_run_at: None,
-        },
+        stock_sync,
         drift_found: None,
     })
+}
+
+fn stock_sync(s: &StockSyncFigures, now: DateTime<Utc>) -> StockSync {
+    StockSync {
+        status: match s.last_status.as_deref() {
+            None => StockSyncStatus::NotConfigured,
+            Some("succeeded") => StockSyncStatus::Ok,
+            Some(_) => StockSyncStatus::Failing,
+        },
+        last_run_at: s.last_run_at,
+        last_success_at: s.last_success_at,
+        age_secs: s.last_success_at.map(|at| (now - at).num_seconds().max(0)),
+    }
 }
 
 /// An unresolved-exception count with its labels checked.

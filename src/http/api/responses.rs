@@ -59,6 +59,19 @@ pub struct NotFound(Problem);
 )]
 pub struct Conflict(Problem);
 
+/// 409 from the run triggers.
+#[derive(ToResponse)]
+#[response(
+    description = "A run of this kind is already queued or running (`run_active`); the detail \
+                   names it",
+    content_type = "application/problem+json",
+    example = json!({"type": "urn:b1bridge:problem:run_active",
+        "title": "Not allowed in the current state", "status": 409,
+        "detail": "a stock sync run is already queued or running: 0193a1b2-0000-7000-8000-000000000001",
+        "code": "run_active"})
+)]
+pub struct RunActive(Problem);
+
 /// 422.
 #[derive(ToResponse)]
 #[response(

@@ -20,7 +20,7 @@ mod pusher;
 
 use futures::future::BoxFuture;
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -50,6 +50,15 @@ pub trait SyncProgress: Send + Sync {
     fn finish(&self) {}
 }
 
+/// The Magento REST client as the stock sync's publisher.
+pub fn magento_publisher(
+    url: &str,
+    token: &secrecy::SecretString,
+) -> anyhow::Result<Arc<dyn StockPublisher>> {
+    let _ = (url, token);
+    anyhow::bail!("MAGENTO_URL is set, but this build has no Magento REST client yet")
+}
+
 /// No progress display (the scheduler, the API).
 pub struct Silent;
 impl SyncProgress for Silent {}
@@ -63,7 +72,8 @@ pub struct StockSync {
 }
 
 /// What a run did; stored as the run's `figures`.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SyncFigures {
     /// Every SKU was pushed, not only the changes.
     pub full: bool,
@@ -88,7 +98,7 @@ pub struct SyncFigures {
 }
 
 /// One change a dry run would push.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct PlannedChange {
     pub sku: String,
     pub source_code: String,

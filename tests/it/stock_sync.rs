@@ -1,0 +1,383 @@
+//! The stock sync against the SAP B1 simulator and a Magento MSI stand-in that keeps source
+//! quantities and reservations the way MSI does (salable = Σ source quantities − reservations)
+//! and refuses a whole batch when one SKU in it is unknown (as `POST
+//! /V1/inventory/source-items` validates the whole request).
+use b1bridge::config::SapSettings;
+use b1bridge::domain::run::{RunKind, RunStatus, RunTrigger};
+use b1bridge::sap::SapClient;
+use b1bridge::sim::sap_b1::{self, SapSimConfig, SapSimHandle};
+use b1bridge::store::runs::{self, Run};
+use b1bridge::worker::run_job::run_here;
+use b1bridge::worker::stock_sync::publisher::{PushError, SourceItemUpdate, StockPublisher};
+use b1bridge::worker::stock_sync::StockSync;
+use futures::future::BoxFuture;
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use secrecy::SecretString;
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use crate::support::TestDb;
+
+/// Magento MSI as far as stock goes.
+#[derive(Default)]
+pub struct MagentoModel {
+    pub sources: HashMap<(String, String), Decimal>,
+    pub reservations: HashMap<String, Decimal>,
+    /// SKUs Magento knows; `None`: every SKU.
+    pub known: Option<HashSet<String>>,
+    pub down: bool,
+    /// Every call: the SKUs it carried.
+    pub calls: Vec<Vec<String>>,
+}
+
+#[derive(Clone, Default)]
+pub struct FakeMagento(pub Arc<Mutex<MagentoModel>>);
+
+impl FakeMagento {
+    pub fn salable(&self, sku: &str) -> Decimal {
+        let m = self.0.lock().unwrap();
+        let on_hand: Decimal = m
+            .sources
+            .iter()
+            .filter(|((s, _), _)| s == sku)
+            .map(|(_, q)| *q)
+            .sum();
+        on_hand - m.reservations.get(sku).copied().unwrap_or_default()
+    }
+
+    pub fn calls(&self) -> usize {
+        self.0.lock().unwrap().calls.len()
+    }
+
+    pub fn last_call(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .calls
+            .last()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn reserve(&self, sku: &str, qty: Decimal) {
+        *self
+            .0
+            .lock()
+            .unwrap()
+            .reservations
+            .entry(sku.into())
+            .or_default() += qty;
+    }
+}
+
+impl StockPublisher for FakeMagento {
+    fn push_source_items<'a>(
+        &'a self,
+        items: &'a [SourceItemUpdate],
+    ) -> BoxFuture<'a, Result<(), PushError>> {
+        Box::pin(async move {
+            let mut m = self.0.lock().unwrap();
+            m.calls.push(items.iter().map(|i| i.sku.clone()).collect());
+            if m.down {
+                return Err(PushError::Unavailable("503 Service Unavailable".into()));
+            }
+            if let Some(known) = &m.known {
+                if let Some(bad) = items.iter().find(|i| !known.contains(&i.sku)) {
+                    return Err(PushError::Rejected(format!(
+                        "Could not save Source Item Configuration: SKU {} does not exist",
+                        bad.sku
+                    )));
+                }
+            }
+            for i in items {
+                m.sources
+                    .insert((i.sku.clone(), i.source_code.clone()), i.quantity);
+            }
+            Ok(())
+        })
+    }
+
+    fn push_legacy_stock<'a>(
+        &'a self,
+        _sku: &'a str,
+        _quantity: Decimal,
+        _in_stock: bool,
+    ) -> BoxFuture<'a, Result<(), PushError>> {
+        Box::pin(async { Err(PushError::Rejected("MSI store".into())) })
+    }
+}
+
+pub struct World {
+    pub db: TestDb,
+    pub sap_sim: SapSimHandle,
+    pub sap: SapClient,
+    pub magento: FakeMagento,
+}
+
+impl World {
+    pub async fn new() -> Self {
+        let db = TestDb::new().await;
+        let sap_sim = sap_b1::spawn(SapSimConfig::default()).await.unwrap();
+        let settings = SapSettings::from_raw(
+            Some(&sap_sim.base_url()),
+            Some("SBODEMOGB"),
+            Some("manager"),
+            Some(&SecretString::from("1234")),
+            None,
+            None,
+        )
+        .unwrap();
+        let sap = SapClient::new(&settings).unwrap();
+        let w = Self {
+            db,
+            sap_sim,
+            sap,
+            magento: FakeMagento::default(),
+        };
+        // Web warehouses 01 and 02 feed the default source; 03 (returns) does not count.
+        w.map_warehouse("01", Some("default"), true).await;
+        w.map_warehouse("02", Some("default"), true).await;
+        w.map_warehouse("03", Some("default"), false).await;
+        w
+    }
+
+    pub async fn map_warehouse(&self, code: &str, source: Option<&str>, include: bool) {
+        let value = b1bridge::domain::mappings::MappingKind::Warehouses
+            .parse_value(
+                &json!({"magento_source_code": source, "include_in_stock": include,
+                                 "order_default": code == "01"}),
+            )
+            .unwrap();
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        b1bridge::store::mappings::record(&mut conn, code, &value, "test")
+            .await
+            .unwrap();
+    }
+
+    pub async fn set_settings(&self, patch: serde_json::Value) {
+        let mut s = serde_json::to_value(b1bridge::domain::settings::Settings::default()).unwrap();
+        for (k, v) in patch.as_object().unwrap() {
+            s[k] = v.clone();
+        }
+        let settings = serde_json::from_value(s).unwrap();
+        b1bridge::store::settings::replace(&self.db.pool, &settings, "test")
+            .await
+            .unwrap();
+    }
+
+    pub async fn set_sap_stock(&self, item: &str, warehouse: &str, in_stock: i64) {
+        let res = reqwest::Client::new()
+            .post(format!("{}/sim/control/stock", self.sap_sim.root_url()))
+            .json(&json!({"item_code": item, "warehouse_code": warehouse, "in_stock": in_stock}))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    }
+
+    /// One stock sync run, executed here like `b1bridge stock sync`.
+    pub async fn sync(&self) -> Run {
+        let task = StockSync::new(self.sap.clone(), Arc::new(self.magento.clone()));
+        run_here(
+            &self.db.pool,
+            RunKind::StockSync,
+            RunTrigger::Cli,
+            "test",
+            task,
+        )
+        .await
+        .unwrap()
+    }
+}
+
+fn fig(run: &Run, key: &str) -> i64 {
+    run.figures[key]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{key} in {}", run.figures))
+}
+
+#[tokio::test]
+async fn deltas_push_only_what_changed_and_a_quiet_run_calls_magento_not_at_all() {
+    let w = World::new().await;
+    w.set_settings(json!({"stock_batch_size": 10})).await;
+    let first = w.sync().await;
+    assert_eq!(first.status, RunStatus::Succeeded, "{:?}", first.error);
+    assert_eq!(first.figures["full"], true, "the first run is a full pass");
+    let items = fig(&first, "items_read");
+    assert!(items > 40, "{items}");
+    assert_eq!(fig(&first, "pushed"), items);
+    assert_eq!(
+        fig(&first, "magento_requests"),
+        (items + 9) / 10,
+        "one call per batch of 10"
+    );
+    assert_eq!(w.magento.calls() as i64, (items + 9) / 10);
+    // 01 and 02 count, 03 (returns) never does: MH09-S-Blue has 60 + 0 (+3 in 03).
+    assert_eq!(w.magento.salable("MH09-S-Blue"), dec!(60));
+    assert_eq!(w.magento.salable("MH01-XS-Black"), dec!(25));
+
+    let calls = w.magento.calls();
+    let quiet = w.sync().await;
+    assert_eq!(quiet.figures["full"], false);
+    assert_eq!(fig(&quiet, "changed"), 0);
+    assert_eq!(fig(&quiet, "magento_requests"), 0);
+    assert_eq!(
+        w.magento.calls(),
+        calls,
+        "no Magento call when nothing changed"
+    );
+
+    w.set_sap_stock("MH09-S-Blue", "01", 55).await;
+    let one = w.sync().await;
+    assert_eq!(fig(&one, "changed"), 1);
+    assert_eq!(fig(&one, "magento_requests"), 1);
+    assert_eq!(w.magento.last_call(), ["MH09-S-Blue"]);
+    assert_eq!(w.magento.salable("MH09-S-Blue"), dec!(55));
+    // A change in the returns warehouse (not included) changes nothing.
+    w.set_sap_stock("MH09-S-Blue", "03", 30).await;
+    let none = w.sync().await;
+    assert_eq!(fig(&none, "magento_requests"), 0);
+    assert_eq!(w.magento.salable("MH09-S-Blue"), dec!(55));
+    // SAP requests: ⌈items / page size⌉ (default page 500 → one page), nothing else.
+    assert_eq!(fig(&none, "sap_requests"), 1);
+}
+
+#[tokio::test]
+async fn a_refused_sku_is_isolated_the_rest_is_pushed_and_it_becomes_magento_rejected() {
+    let w = World::new().await;
+    w.set_settings(json!({"stock_batch_size": 8})).await;
+    {
+        let mut m = w.magento.0.lock().unwrap();
+        let mut known: HashSet<String> = HashSet::new();
+        for sku in [
+            "MH09-XS-Blue",
+            "MH09-S-Blue",
+            "MH09-M-Green",
+            "MH09-L-Red",
+            "MH01-XS-Black",
+            "MH01-S-Gray",
+            "MH01-M-Gray",
+            "MH01-L-Orange",
+            "MH02-S-Black",
+            "MH02-M-Red",
+        ] {
+            known.insert(sku.into());
+        }
+        m.known = Some(known);
+    }
+    let run = w.sync().await;
+    assert_eq!(run.status, RunStatus::Succeeded);
+    let items = fig(&run, "items_read");
+    assert_eq!(fig(&run, "pushed"), 10);
+    assert_eq!(fig(&run, "rejected"), items - 10);
+    assert_eq!(w.magento.salable("MH01-S-Gray"), dec!(4));
+    let rejected: Vec<(String, Vec<String>, String, String)> =
+        sqlx::query_as("SELECT category, skus, owner_team, impact FROM exceptions ORDER BY skus")
+            .fetch_all(&w.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(rejected.len() as i64, items - 10);
+    assert!(rejected
+        .iter()
+        .all(|(c, skus, team, impact)| c == "magento_rejected"
+            && skus.len() == 1
+            && team == "integration"
+            && impact == "customer_facing"));
+    assert!(rejected.iter().any(|(_, skus, _, _)| skus == &["RACER"]));
+    // Not offered again while its quantity stays the same.
+    let calls = w.magento.calls();
+    let again = w.sync().await;
+    assert_eq!(fig(&again, "magento_requests"), 0);
+    assert_eq!(w.magento.calls(), calls);
+}
+
+#[tokio::test]
+async fn with_magento_down_nothing_is_recorded_as_pushed_and_the_next_run_catches_up() {
+    let w = World::new().await;
+    w.sync().await;
+    w.set_sap_stock("MH01-S-Gray", "01", 9).await;
+    w.magento.0.lock().unwrap().down = true;
+    let failed = w.sync().await;
+    assert_eq!(failed.status, RunStatus::Failed);
+    assert!(failed
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("Magento unavailable"));
+    assert_eq!(fig(&failed, "pushed"), 0);
+    let remembered: Decimal = sqlx::query_scalar(
+        "SELECT quantity FROM stock_pushed WHERE sku = 'MH01-S-Gray' AND source_code = 'default'",
+    )
+    .fetch_one(&w.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        remembered,
+        dec!(4),
+        "what Magento did not take is not remembered as pushed"
+    );
+    w.magento.0.lock().unwrap().down = false;
+    let caught_up = w.sync().await;
+    assert_eq!(caught_up.status, RunStatus::Succeeded);
+    assert_eq!(fig(&caught_up, "pushed"), 1);
+    assert_eq!(w.magento.salable("MH01-S-Gray"), dec!(9));
+}
+
+#[tokio::test]
+async fn one_stock_run_at_a_time_and_the_scheduler_starts_one_per_interval_across_processes() {
+    let w = World::new().await;
+    let a = runs::start(&w.db.pool, RunKind::StockSync, RunTrigger::Api, "op")
+        .await
+        .unwrap();
+    let second = runs::start(&w.db.pool, RunKind::StockSync, RunTrigger::Cli, "cli").await;
+    match second {
+        Err(runs::StartError::Active { run, .. }) => assert_eq!(run, a.id),
+        other => panic!("{other:?}"),
+    }
+    // Two "processes" tick at once while a run is active: both skip.
+    let every = std::time::Duration::from_millis(1);
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    for _ in 0..2 {
+        assert!(matches!(
+            runs::start_if_due(&w.db.pool, RunKind::StockSync, every)
+                .await
+                .unwrap(),
+            runs::Due::Skipped { .. }
+        ));
+    }
+    let mut conn = w.db.pool.acquire().await.unwrap();
+    runs::finish(&mut conn, a.id, RunStatus::Succeeded, &json!({}), None)
+        .await
+        .unwrap();
+    // Many schedulers racing on a long interval: exactly one run starts.
+    let every = std::time::Duration::from_secs(3600);
+    sqlx::query("DELETE FROM runs")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM outbox")
+        .execute(&w.db.pool)
+        .await
+        .unwrap();
+    let ticks = (0..8).map(|_| {
+        let pool = w.db.pool.clone();
+        async move {
+            runs::start_if_due(&pool, RunKind::StockSync, every)
+                .await
+                .unwrap()
+        }
+    });
+    let outcomes = futures::future::join_all(ticks).await;
+    let started = outcomes
+        .iter()
+        .filter(|d| matches!(d, runs::Due::Started(_)))
+        .count();
+    assert_eq!(started, 1, "{outcomes:?}");
+    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE kind = 'stock_sync'")
+        .fetch_one(&w.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(jobs, 1, "one job executes the run");
+}
