@@ -18,7 +18,11 @@ use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use crate::support::TestDb;
+use crate::support::{envelope, sample_order, spawn_app, wait_until, TestApp};
+use b1bridge::worker::{pipeline, PoolStopped, WorkerConfig};
+use sqlx::PgPool;
+use std::time::Duration;
+use tokio::sync::oneshot;
 
 /// Magento MSI as far as stock goes.
 #[derive(Default)]
@@ -61,6 +65,22 @@ impl FakeMagento {
             .unwrap_or_default()
     }
 
+    /// A shipment: deducts the source quantity and releases the reservation (MSI).
+    pub fn ship(&self, sku: &str, source: &str, qty: Decimal) {
+        let mut m = self.0.lock().unwrap();
+        *m.sources.entry((sku.into(), source.into())).or_default() -= qty;
+        *m.reservations.entry(sku.into()).or_default() -= qty;
+    }
+
+    /// Legacy stock: Magento deducts an order's quantity from the stock item when it is placed.
+    pub fn deduct_legacy(&self, sku: &str, qty: Decimal) {
+        let mut m = self.0.lock().unwrap();
+        *m.sources
+            .entry((sku.into(), "(legacy)".into()))
+            .or_default() -= qty;
+    }
+
+    /// Places (positive) or releases (negative, a cancellation) a reservation.
     pub fn reserve(&self, sku: &str, qty: Decimal) {
         *self
             .0
@@ -101,24 +121,44 @@ impl StockPublisher for FakeMagento {
 
     fn push_legacy_stock<'a>(
         &'a self,
-        _sku: &'a str,
-        _quantity: Decimal,
+        sku: &'a str,
+        quantity: Decimal,
         _in_stock: bool,
     ) -> BoxFuture<'a, Result<(), PushError>> {
-        Box::pin(async { Err(PushError::Rejected("MSI store".into())) })
+        Box::pin(async move {
+            let mut m = self.0.lock().unwrap();
+            m.calls.push(vec![sku.to_owned()]);
+            if m.down {
+                return Err(PushError::Unavailable("503 Service Unavailable".into()));
+            }
+            m.sources.insert((sku.into(), "(legacy)".into()), quantity);
+            Ok(())
+        })
     }
 }
 
+/// b1bridge's HTTP service (webhooks, API) on a fresh database, the SAP B1 simulator, and
+/// Magento; the order workers start on demand.
 pub struct World {
-    pub db: TestDb,
+    pub app: TestApp,
+    pub db: TestDbRef,
     pub sap_sim: SapSimHandle,
     pub sap: SapClient,
     pub magento: FakeMagento,
+    workers: Option<(oneshot::Sender<()>, tokio::task::JoinHandle<PoolStopped>)>,
+}
+
+/// The app's database, named like the harness's.
+pub struct TestDbRef {
+    pub pool: PgPool,
 }
 
 impl World {
     pub async fn new() -> Self {
-        let db = TestDb::new().await;
+        let app = spawn_app().await;
+        let db = TestDbRef {
+            pool: app.db.pool.clone(),
+        };
         let sap_sim = sap_b1::spawn(SapSimConfig::default()).await.unwrap();
         let settings = SapSettings::from_raw(
             Some(&sap_sim.base_url()),
@@ -131,10 +171,12 @@ impl World {
         .unwrap();
         let sap = SapClient::new(&settings).unwrap();
         let w = Self {
+            app,
             db,
             sap_sim,
             sap,
             magento: FakeMagento::default(),
+            workers: None,
         };
         // Web warehouses 01 and 02 feed the default source; 03 (returns) does not count.
         w.map_warehouse("01", Some("default"), true).await;
@@ -175,6 +217,111 @@ impl World {
             .await
             .unwrap();
         assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    }
+
+    /// Starts the order workers (post and cancel jobs), as `serve` runs them.
+    pub async fn start_workers(&mut self) {
+        let config = WorkerConfig {
+            worker_id: "stock-test".into(),
+            poll_interval: Duration::from_millis(100),
+            ..pipeline::worker_config(4, Duration::from_secs(5))
+        };
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(pipeline::run(
+            self.db.pool.clone(),
+            self.sap.clone(),
+            config,
+            async {
+                let _ = rx.await;
+            },
+        ));
+        self.workers = Some((tx, task));
+    }
+
+    pub async fn stop(mut self) {
+        if let Some((tx, task)) = self.workers.take() {
+            let _ = tx.send(());
+            let _ = tokio::time::timeout(Duration::from_secs(20), task).await;
+        }
+        self.app.stop().await;
+    }
+
+    /// Waits until the order reaches `status`.
+    pub async fn order_reaches(&self, increment_id: &str, status: &str) {
+        let pool = self.db.pool.clone();
+        let ok = wait_until(Duration::from_secs(20), || {
+            let pool = pool.clone();
+            async move {
+                let s: Option<String> =
+                    sqlx::query_scalar("SELECT status FROM orders WHERE increment_id = $1")
+                        .bind(increment_id)
+                        .fetch_optional(&pool)
+                        .await
+                        .unwrap();
+                s.as_deref() == Some(status)
+            }
+        })
+        .await;
+        if !ok {
+            let found: Vec<(String, String)> =
+                sqlx::query_as("SELECT category, title FROM exceptions")
+                    .fetch_all(&self.db.pool)
+                    .await
+                    .unwrap();
+            let jobs: Vec<(String, Option<serde_json::Value>)> =
+                sqlx::query_as("SELECT status, last_error FROM outbox")
+                    .fetch_all(&self.db.pool)
+                    .await
+                    .unwrap();
+            panic!("order {increment_id} never became {status}: {found:?} {jobs:?}");
+        }
+    }
+
+    pub async fn doc_entry(&self, increment_id: &str) -> i64 {
+        let d: Option<i32> =
+            sqlx::query_scalar("SELECT sap_doc_entry FROM orders WHERE increment_id = $1")
+                .bind(increment_id)
+                .fetch_one(&self.db.pool)
+                .await
+                .unwrap();
+        i64::from(d.expect("posted"))
+    }
+
+    /// SAP's own view of an item: Σ over the web warehouses (01, 02) of InStock − Committed.
+    pub async fn sap_available(&self, item: &str) -> Decimal {
+        let item = self
+            .sap
+            .get_item(&b1bridge::domain::ids::ItemCode::parse(item).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        item.warehouses
+            .iter()
+            .filter(|w| w.warehouse_code == "01" || w.warehouse_code == "02")
+            .map(|w| w.in_stock - w.committed)
+            .sum()
+    }
+
+    /// The invariant, for every SKU: Magento salable = max(0, Σ web (InStock − Committed) −
+    /// safety stock).
+    pub async fn assert_invariant(&self, safety: Decimal, moment: &str) {
+        let first = self.sap.list_items(None).await.unwrap();
+        let items = self.sap.collect_pages(first).await.unwrap();
+        for item in items {
+            let available: Decimal = item
+                .warehouses
+                .iter()
+                .filter(|w| w.warehouse_code == "01" || w.warehouse_code == "02")
+                .map(|w| w.in_stock - w.committed)
+                .sum();
+            let expected = (available - safety).max(Decimal::ZERO);
+            assert_eq!(
+                self.magento.salable(&item.item_code),
+                expected,
+                "{moment}: SKU {} (SAP available {available})",
+                item.item_code
+            );
+        }
     }
 
     /// One stock sync run, executed here like `b1bridge stock sync`.
@@ -380,4 +527,162 @@ async fn one_stock_run_at_a_time_and_the_scheduler_starts_one_per_interval_acros
         .await
         .unwrap();
     assert_eq!(jobs, 1, "one job executes the run");
+}
+
+/// A web order: placed in Magento (which reserves it, or on a legacy store deducts it) and
+/// sent to b1bridge by webhook.
+async fn place(w: &World, increment_id: &str, sku: &str, qty: usize, legacy: bool) {
+    if legacy {
+        w.magento.deduct_legacy(sku, Decimal::from(qty));
+    } else {
+        w.magento.reserve(sku, Decimal::from(qty));
+    }
+    // A real guest order (configurable parent + child line, addresses), re-aimed at `sku`.
+    let mut order = sample_order("rest-order-guest-configurable.json");
+    order["increment_id"] = json!(increment_id);
+    order["entity_id"] = json!(increment_id.parse::<i64>().unwrap());
+    for line in order["items"].as_array_mut().unwrap() {
+        line["sku"] = json!(sku);
+        line["qty_ordered"] = json!(qty);
+    }
+    let res = w
+        .app
+        .send_webhook(
+            &format!("msg_{increment_id}"),
+            &envelope("order.placed", &order),
+        )
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::ACCEPTED);
+}
+
+#[tokio::test]
+async fn a_scripted_day_keeps_magento_salable_equal_to_sap_available_less_safety_stock() {
+    let mut w = World::new().await;
+    w.start_workers().await;
+    const SKU: &str = "MH01-S-Gray"; // 4 in warehouse 01
+    let sync_and_check = |moment: &'static str, safety: Decimal| {
+        let w = &w;
+        async move {
+            let run = w.sync().await;
+            assert_eq!(
+                run.status,
+                RunStatus::Succeeded,
+                "{moment}: {:?}",
+                run.error
+            );
+            w.assert_invariant(safety, moment).await;
+            run
+        }
+    };
+    sync_and_check("morning", dec!(0)).await;
+    assert_eq!(w.magento.salable(SKU), dec!(4));
+
+    // Two orders placed and posted to SAP (Committed 1 + 1).
+    place(&w, "000000101", SKU, 1, false).await;
+    place(&w, "000000102", SKU, 1, false).await;
+    w.order_reaches("000000101", "posted").await;
+    w.order_reaches("000000102", "posted").await;
+    assert_eq!(w.sap_available(SKU).await, dec!(2));
+    let run = sync_and_check("two orders posted", dec!(0)).await;
+    assert_eq!(
+        w.magento.salable(SKU),
+        dec!(2),
+        "not 4 − 2 − 2: no double subtraction"
+    );
+    assert_eq!(run.figures["web_orders_open"], 2);
+
+    // 102 is cancelled: Magento releases its reservation, b1bridge cancels it in SAP.
+    w.magento.reserve(SKU, dec!(-1));
+    let res = w
+        .app
+        .send_webhook(
+            "msg_cancel_102",
+            &envelope("order.cancelled", &json!({"increment_id": "000000102"})),
+        )
+        .await;
+    assert!(res.status().is_success());
+    w.order_reaches("000000102", "cancelled").await;
+    sync_and_check("after the cancellation", dec!(0)).await;
+    assert_eq!(
+        w.magento.salable(SKU),
+        dec!(3),
+        "the stock comes back, no phantom"
+    );
+
+    // 101 is delivered in SAP and shipped in Magento.
+    let doc = w.doc_entry("000000101").await;
+    let res = reqwest::Client::new()
+        .post(format!("{}/sim/control/deliveries", w.sap_sim.root_url()))
+        .json(&json!({"order_doc_entry": doc}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    w.magento.ship(SKU, "default", dec!(1));
+    sync_and_check("after the shipment", dec!(0)).await;
+    assert_eq!(w.magento.salable(SKU), dec!(3));
+
+    // A stock receipt in SAP.
+    w.set_sap_stock(SKU, "01", 13).await;
+    sync_and_check("after a stock receipt", dec!(0)).await;
+    assert_eq!(w.magento.salable(SKU), dec!(13));
+
+    // A change in the returns warehouse (not a web warehouse) has no effect.
+    let calls = w.magento.calls();
+    w.set_sap_stock(SKU, "03", 50).await;
+    let run = sync_and_check("after a change in a non-web warehouse", dec!(0)).await;
+    assert_eq!(run.figures["magento_requests"], 0);
+    assert_eq!(w.magento.calls(), calls);
+
+    // A safety buffer of 2 on every SKU.
+    w.set_settings(json!({"safety_stock": 2})).await;
+    sync_and_check("with a safety buffer", dec!(2)).await;
+    assert_eq!(w.magento.salable(SKU), dec!(11));
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn msi_two_orders_inside_the_lag_window_the_second_cannot_be_sold() {
+    let mut w = World::new().await;
+    const SKU: &str = "WS12-M-Orange";
+    w.set_sap_stock(SKU, "01", 1).await;
+    w.sync().await;
+    assert_eq!(w.magento.salable(SKU), dec!(1));
+    // The first order is placed; b1bridge has it but has not posted it yet; a sync runs.
+    place(&w, "000000201", SKU, 1, false).await;
+    let run = w.sync().await;
+    assert_eq!(run.status, RunStatus::Succeeded);
+    assert_eq!(
+        w.magento.salable(SKU),
+        dec!(0),
+        "the order not yet in SAP is not sold again"
+    );
+    // Once posted (SAP commits it), still nothing to sell.
+    w.start_workers().await;
+    w.order_reaches("000000201", "posted").await;
+    w.sync().await;
+    assert_eq!(w.magento.salable(SKU), dec!(0));
+    w.assert_invariant(dec!(0), "after posting").await;
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn legacy_two_orders_inside_the_lag_window_the_second_cannot_be_sold() {
+    let mut w = World::new().await;
+    w.set_settings(json!({"stock_mode": "legacy"})).await;
+    const SKU: &str = "WS12-M-Orange";
+    w.set_sap_stock(SKU, "01", 1).await;
+    let run = w.sync().await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+    assert_eq!(w.magento.salable(SKU), dec!(1));
+    place(&w, "000000301", SKU, 1, true).await;
+    assert_eq!(w.magento.salable(SKU), dec!(0));
+    // A sync inside the lag window must not put the sold unit back on sale.
+    w.sync().await;
+    assert_eq!(w.magento.salable(SKU), dec!(0));
+    w.start_workers().await;
+    w.order_reaches("000000301", "posted").await;
+    w.sync().await;
+    assert_eq!(w.magento.salable(SKU), dec!(0));
+    w.stop().await;
 }
