@@ -1,65 +1,12 @@
-//! Order events as Magento sends them, in either envelope the contract accepts (§2):
-//! Standard Webhooks' `{type, timestamp, data: {order}}` or the Adobe Commerce observer
-//! `{eventName, data: {order}}`. Parsing happens after the signature check, on the raw body.
+//! Order events as Magento sends them, in either envelope the webhook accepts (see
+//! `docs/magento-rest.md`): Standard Webhooks' `{type, timestamp, data: {order}}` or the Adobe
+//! Commerce observer `{eventName, data: {order}}`. Parsing happens after the signature check,
+//! on the raw body, and yields the domain's [`OrderEvent`].
 use serde_json::Value;
 
-use super::ids::IncrementId;
-use super::magento_order::{normalise, NormaliseError};
-use super::order::Order;
-
-/// What the event asks b1bridge to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventKind {
-    Placed,
-    Updated,
-    Cancelled,
-}
-
-impl EventKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::Placed => "order.placed",
-            EventKind::Updated => "order.updated",
-            EventKind::Cancelled => "order.cancelled",
-        }
-    }
-}
-
-/// Which envelope carried the event (kept for support: it says how the store is set up).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Envelope {
-    StandardWebhooks,
-    AdobeObserver,
-}
-
-impl Envelope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Envelope::StandardWebhooks => "standard_webhooks",
-            Envelope::AdobeObserver => "adobe_observer",
-        }
-    }
-}
-
-/// A usable order event.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OrderEvent {
-    pub kind: EventKind,
-    pub envelope: Envelope,
-    pub increment_id: IncrementId,
-    pub magento_entity_id: Option<i64>,
-    /// The full order; `None` only for the minimal cancellation body.
-    pub order: Option<Order>,
-}
-
-impl OrderEvent {
-    /// An update that carries a cancelled order is a cancellation (Magento's save events fire
-    /// for every change, and `state = canceled` is how a cancellation shows on them).
-    pub fn is_cancellation(&self) -> bool {
-        self.kind == EventKind::Cancelled
-            || self.order.as_ref().and_then(|o| o.state.as_deref()) == Some("canceled")
-    }
-}
+use super::order::{normalise, NormaliseError};
+use crate::domain::event::{Envelope, EventKind, OrderEvent};
+use crate::domain::ids::IncrementId;
 
 /// Why a signed body is not a usable order event. The message is for the integrator who
 /// reads the `payload_invalid` exception, so it names the field.
