@@ -103,6 +103,8 @@ pub enum SimCommand {
     /// The SAP B1 Service Layer simulator, serving `/b1s/v1` (and `/sim/control`) on `--listen`.
     #[command(name = "sap-b1")]
     SapB1(SapB1SimArgs),
+    /// The Magento REST simulator, serving `/rest/{store}/V1` (and `/sim/control`) on `--listen`.
+    Magento(crate::sim::magento::MagentoSimArgs),
 }
 
 #[derive(Args, Clone)]
@@ -259,21 +261,22 @@ pub struct MagentoArgs {
 }
 
 impl MagentoArgs {
-    /// The stock publisher, or `None` when `MAGENTO_URL` is not set. A URL without a token
-    /// is an error naming the variable.
+    /// The stock publisher, or `None` when neither `MAGENTO_URL` nor `MAGENTO_TOKEN` is set;
+    /// one without the other is an error naming the missing variable.
     pub fn publisher(
         &self,
     ) -> anyhow::Result<
         Option<std::sync::Arc<dyn crate::worker::stock_sync::publisher::StockPublisher>>,
     > {
-        let Some(url) = self.magento_url.as_deref().filter(|u| !u.trim().is_empty()) else {
+        let Some(settings) = crate::config::MagentoSettings::from_env_values(
+            self.magento_url.as_deref(),
+            self.magento_token.as_ref(),
+        )?
+        else {
             return Ok(None);
         };
-        let Some(token) = self.magento_token.as_ref() else {
-            anyhow::bail!("MAGENTO_TOKEN is required with MAGENTO_URL");
-        };
         Ok(Some(crate::worker::stock_sync::magento_publisher(
-            url, token,
+            &settings,
         )?))
     }
 }
@@ -468,6 +471,10 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Stock(StockCommand::Sync(args)) => crate::stock_cli::sync(args).await,
+        Command::Sim(SimCommand::Magento(args)) => {
+            crate::telemetry::init();
+            args.run().await
+        }
         Command::Sim(SimCommand::SapB1(args)) => {
             use crate::sim::sap_b1::{serve, SapSimState};
             use anyhow::Context;

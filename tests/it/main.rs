@@ -10,6 +10,8 @@ mod api_orders;
 mod api_reports;
 mod intake;
 mod intake_batch;
+mod magento_client;
+mod magento_sim;
 mod openapi;
 mod pipeline;
 mod sap_client;

@@ -16,6 +16,7 @@
 //! reads every inventory item — ⌈items / page size⌉ requests — and the delta is taken on the
 //! Magento side against what was last pushed: an unchanged SKU costs no Magento call.
 pub mod publisher;
+pub mod magento_adapter;
 mod pusher;
 
 use futures::future::BoxFuture;
@@ -52,11 +53,10 @@ pub trait SyncProgress: Send + Sync {
 
 /// The Magento REST client as the stock sync's publisher.
 pub fn magento_publisher(
-    url: &str,
-    token: &secrecy::SecretString,
-) -> anyhow::Result<Arc<dyn StockPublisher>> {
-    let _ = (url, token);
-    anyhow::bail!("MAGENTO_URL is set, but this build has no Magento REST client yet")
+    settings: &crate::config::MagentoSettings,
+) -> Result<Arc<dyn StockPublisher>, crate::magento::MagentoError> {
+    let client = crate::magento::MagentoClient::new(settings)?;
+    Ok(Arc::new(magento_adapter::MagentoStock::new(client)))
 }
 
 /// No progress display (the scheduler, the API).

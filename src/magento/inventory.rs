@@ -1,0 +1,124 @@
+//! Stock endpoints: MSI source items and sources, the salable quantity, and the legacy
+//! (single-source) stock item.
+use reqwest::Method;
+use rust_decimal::Decimal;
+
+use super::client::{decode, decode_id, segment, MagentoClient};
+use super::error::MagentoError;
+use super::search::{Condition, Filter, SearchCriteria};
+use super::transport::Replay;
+use super::types::{Source, SourceItem, StockItem, StockItemUpdate};
+
+impl MagentoClient {
+    /// `POST /V1/inventory/source-items`: sets the quantity and status of each (SKU, source).
+    /// Magento validates the whole batch first and saves none of it when a row is refused.
+    pub async fn save_source_items(&self, items: &[SourceItem]) -> Result<(), MagentoError> {
+        const EP: &str = "POST V1/inventory/source-items";
+        self.write(
+            Method::POST,
+            EP,
+            "V1/inventory/source-items".into(),
+            &serde_json::json!({ "sourceItems": items }),
+            Replay::Safe,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// `GET /V1/inventory/source-items` with any criteria (one page).
+    pub async fn search_source_items(
+        &self,
+        criteria: &SearchCriteria,
+    ) -> Result<super::search::SearchResult<SourceItem>, MagentoError> {
+        self.search(
+            "GET V1/inventory/source-items",
+            "V1/inventory/source-items",
+            criteria,
+        )
+        .await
+    }
+
+    /// The source items of the given SKUs (all sources), every page.
+    pub async fn source_items_for_skus(
+        &self,
+        skus: &[String],
+        page_size: u32,
+    ) -> Result<Vec<SourceItem>, MagentoError> {
+        if skus.is_empty() {
+            return Ok(Vec::new());
+        }
+        let criteria = SearchCriteria::new().and(Filter::new("sku", Condition::In, skus.join(",")));
+        self.search_all(
+            "GET V1/inventory/source-items",
+            "V1/inventory/source-items",
+            &criteria,
+            page_size,
+        )
+        .await
+    }
+
+    /// `GET /V1/inventory/sources`: every source.
+    pub async fn sources(&self) -> Result<Vec<Source>, MagentoError> {
+        let result: super::search::SearchResult<Source> = self
+            .search(
+                "GET V1/inventory/sources",
+                "V1/inventory/sources",
+                &SearchCriteria::new(),
+            )
+            .await?;
+        Ok(result.items)
+    }
+
+    /// `GET /V1/inventory/get-product-salable-quantity/{sku}/{stockId}`: what the shop can
+    /// still sell (source quantities minus reservations of unshipped orders).
+    pub async fn salable_quantity(
+        &self,
+        sku: &str,
+        stock_id: i64,
+    ) -> Result<Decimal, MagentoError> {
+        const EP: &str = "GET V1/inventory/get-product-salable-quantity/{sku}/{stockId}";
+        let body: serde_json::Value = self
+            .get(
+                EP,
+                format!(
+                    "V1/inventory/get-product-salable-quantity/{}/{stock_id}",
+                    segment(sku)
+                ),
+                Vec::new(),
+            )
+            .await?;
+        super::lenient::decimal_from_value(&body).map_err(|reason| MagentoError::Decode {
+            endpoint: EP.into(),
+            reason,
+        })
+    }
+
+    /// `GET /V1/stockItems/{sku}`: the legacy stock item (its `item_id` is needed to update it).
+    pub async fn stock_item(&self, sku: &str) -> Result<StockItem, MagentoError> {
+        const EP: &str = "GET V1/stockItems/{sku}";
+        let body: serde_json::Value = self
+            .get(EP, format!("V1/stockItems/{}", segment(sku)), Vec::new())
+            .await?;
+        decode(EP, body.to_string().as_bytes())
+    }
+
+    /// `PUT /V1/products/{sku}/stockItems/{itemId}`; answers the stock item's id.
+    pub async fn update_stock_item(
+        &self,
+        sku: &str,
+        item_id: i64,
+        update: &StockItemUpdate,
+    ) -> Result<i64, MagentoError> {
+        const EP: &str = "PUT V1/products/{sku}/stockItems/{itemId}";
+        let body = self
+            .write(
+                Method::PUT,
+                EP,
+                format!("V1/products/{}/stockItems/{item_id}", segment(sku)),
+                &serde_json::json!({ "stockItem": update }),
+                Replay::Safe,
+            )
+            .await?;
+        decode_id(EP, &body)
+    }
+}

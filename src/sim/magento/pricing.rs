@@ -1,0 +1,156 @@
+//! Base and special prices with Magento's partial success: invalid rows are dropped and
+//! reported (`{message, parameters}` with positional parameters, no row index), valid rows
+//! are saved, and the answer is 200 either way (`[]` when every row was saved).
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+
+use super::errors::MagentoSimError;
+use super::seed::PriceScope;
+use super::store::{dec, int, num, Store};
+
+const INVALID_ATTR: &str = "Invalid attribute %fieldName = %fieldValue.";
+
+fn rows(body: &Value) -> Result<&Vec<Value>, MagentoSimError> {
+    body.get("prices")
+        .and_then(Value::as_array)
+        .ok_or_else(|| MagentoSimError::required("prices"))
+}
+
+fn is_magento_datetime(s: &str) -> bool {
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").is_ok() && s.len() == 19
+}
+
+impl Store {
+    /// Whether `sku` may carry a price of this kind (unknown SKUs, wrong types and dynamic
+    /// bundles may not).
+    fn price_sku_ok(&self, sku: &str, special: bool) -> bool {
+        self.products
+            .get(&sku.to_lowercase())
+            .is_some_and(|p| match p.type_id.as_str() {
+                "simple" | "virtual" | "downloadable" => true,
+                "bundle" => special || !p.dynamic_price,
+                _ => false,
+            })
+    }
+
+    fn store_exists(&self, id: i64) -> bool {
+        id == 0 || self.stores.iter().any(|s| s.id == id)
+    }
+
+    /// `POST /V1/products/base-prices`.
+    pub fn save_base_prices(&mut self, body: &Value) -> Result<Value, MagentoSimError> {
+        let mut errors = Vec::new();
+        let mut valid = Vec::new();
+        for row in rows(body)? {
+            let sku = row.get("sku").and_then(Value::as_str).unwrap_or("");
+            let price = row.get("price");
+            let store_id = int(row.get("store_id"));
+            let mut ok = true;
+            if !self.price_sku_ok(sku, false) {
+                errors.push(json!({"message": INVALID_ATTR, "parameters": ["SKU", sku]}));
+                ok = false;
+            }
+            if price.is_none() || dec(price) < Decimal::ZERO {
+                errors.push(json!({"message": INVALID_ATTR,
+                    "parameters": ["Price", price.map(|p| p.to_string().trim_matches('"').to_owned()).unwrap_or_default()]}));
+                ok = false;
+            }
+            match store_id {
+                Some(id) if self.store_exists(id) => {}
+                other => {
+                    errors.push(json!({"message": "Requested store is not found. Row ID: SKU = %SKU, Store ID: %storeId.",
+                        "parameters": [sku, other.map(|i| i.to_string()).unwrap_or_default()]}));
+                    ok = false;
+                }
+            }
+            if ok {
+                // Global price scope: every row lands on store 0.
+                let store = if self.price_scope == PriceScope::Global {
+                    0
+                } else {
+                    store_id.unwrap_or(0)
+                };
+                let canonical = self.products[&sku.to_lowercase()].sku.to_lowercase();
+                valid.push(((canonical, store), dec(price)));
+            }
+        }
+        for (key, price) in valid {
+            self.base_prices.insert(key, price);
+        }
+        Ok(Value::Array(errors))
+    }
+
+    /// `POST /V1/products/base-prices-information`.
+    pub fn base_prices_of(&self, body: &Value) -> Result<Value, MagentoSimError> {
+        let skus = body
+            .get("skus")
+            .and_then(Value::as_array)
+            .ok_or_else(|| MagentoSimError::required("skus"))?;
+        let mut out = Vec::new();
+        for sku in skus.iter().filter_map(Value::as_str) {
+            let product = self.product(sku)?;
+            for ((key, store), price) in &self.base_prices {
+                if *key == product.sku.to_lowercase() {
+                    out.push(json!({"sku": product.sku, "store_id": store, "price": num(*price)}));
+                }
+            }
+        }
+        Ok(Value::Array(out))
+    }
+
+    /// `POST /V1/products/special-price`: dates must be exactly `Y-m-d H:i:s`, `price_from`
+    /// before `price_to`; with a global price scope only store 0 is accepted.
+    pub fn save_special_prices(&mut self, body: &Value) -> Result<Value, MagentoSimError> {
+        let mut errors = Vec::new();
+        let mut valid = Vec::new();
+        for row in rows(body)? {
+            let sku = row.get("sku").and_then(Value::as_str).unwrap_or("");
+            let store_id = int(row.get("store_id")).unwrap_or(-1);
+            let from = row.get("price_from").and_then(Value::as_str).unwrap_or("");
+            let to = row.get("price_to").and_then(Value::as_str).unwrap_or("");
+            let row_id = json!([sku, store_id.to_string(), from, to]);
+            let suffix = " Row ID: SKU = %SKU, Store ID: %storeId, Price From: %priceFrom, Price To: %priceTo.";
+            let before = errors.len();
+            if !self.price_sku_ok(sku, true) {
+                errors.push(json!({"message": format!("The product that was requested doesn't exist. Verify the product and try again.{suffix}"), "parameters": row_id}));
+            }
+            if row.get("price").is_none() || dec(row.get("price")) < Decimal::ZERO {
+                errors.push(json!({"message": format!("Invalid attribute Price = %price.{suffix}"),
+                    "parameters": [row.get("price").map(|p| p.to_string()).unwrap_or_default(), sku, store_id.to_string(), from, to]}));
+            }
+            if !self.store_exists(store_id) {
+                errors.push(json!({"message": format!("Requested store is not found.{suffix}"), "parameters": row_id}));
+            } else if self.price_scope == PriceScope::Global && store_id != 0 {
+                errors.push(json!({"message": format!("Could not change non global Price when price scope is global.{suffix}"), "parameters": row_id}));
+            }
+            for (label, value) in [("Price From", from), ("Price To", to)] {
+                if !is_magento_datetime(value) {
+                    errors.push(
+                        json!({"message": format!("Invalid attribute {label} = %value.{suffix}"),
+                        "parameters": [value, sku, store_id.to_string(), from, to]}),
+                    );
+                }
+            }
+            if is_magento_datetime(from) && is_magento_datetime(to) && from >= to {
+                errors.push(json!({"message": format!("Invalid attribute Price From = %priceFrom: it must be before Price To.{suffix}"), "parameters": row_id}));
+            }
+            if errors.len() == before {
+                valid.push(row.clone());
+            }
+        }
+        for row in valid {
+            let key = |r: &Value| {
+                (
+                    r["sku"].as_str().unwrap_or("").to_lowercase(),
+                    int(r.get("store_id")),
+                    r["price_from"].clone(),
+                    r["price_to"].clone(),
+                )
+            };
+            let k = key(&row);
+            self.special_prices.retain(|r| key(r) != k);
+            self.special_prices.push(row);
+        }
+        Ok(Value::Array(errors))
+    }
+}

@@ -1,0 +1,83 @@
+//! Prices: partial success (the good rows are saved, the bad ones come back with Magento's
+//! message and positional parameters, HTTP 200), price scope, special-price dates.
+use super::Shop;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn base_prices_save_the_good_rows_and_report_the_bad_ones() {
+    let shop = Shop::start().await;
+    let a = shop
+        .post(
+            "products/base-prices",
+            json!({"prices": [
+                {"sku": "24-MB01", "price": 39.5, "store_id": 0},
+                {"sku": "not_existing_sku", "price": 10, "store_id": 0},
+                {"sku": "24-WB04", "price": -9999, "store_id": 0},
+                {"sku": "24-WB04", "price": 50, "store_id": 9999}
+            ]}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(
+        a.json[0],
+        json!({"message": "Invalid attribute %fieldName = %fieldValue.", "parameters": ["SKU", "not_existing_sku"]})
+    );
+    assert_eq!(a.json[1]["parameters"], json!(["Price", "-9999"]));
+    assert_eq!(a.json[2]["parameters"], json!(["24-WB04", "9999"]));
+    assert_eq!(a.json.as_array().unwrap().len(), 3);
+    let stored = shop
+        .post(
+            "products/base-prices-information",
+            json!({"skus": ["24-MB01", "24-WB04"]}),
+        )
+        .await;
+    assert!(
+        stored
+            .json
+            .as_array()
+            .unwrap()
+            .contains(&json!({"sku": "24-MB01", "store_id": 0, "price": 39.5})),
+        "{:?}",
+        stored.json
+    );
+    assert!(stored
+        .json
+        .as_array()
+        .unwrap()
+        .contains(&json!({"sku": "24-WB04", "store_id": 0, "price": 45})));
+    let all_good = shop
+        .post(
+            "products/base-prices",
+            json!({"prices": [{"sku": "24-WB04", "price": 44, "store_id": 1}]}),
+        )
+        .await;
+    assert_eq!(all_good.json, json!([]));
+}
+
+#[tokio::test]
+async fn special_prices_check_dates_and_the_global_scope() {
+    let shop = Shop::start().await;
+    let row = |store: i64, from: &str, to: &str| json!({"sku": "24-MB01", "price": 29, "store_id": store, "price_from": from, "price_to": to});
+    let a = shop
+        .post(
+            "products/special-price",
+            json!({"prices": [
+                row(0, "2026-12-01 00:00:00", "2026-12-31 23:59:59"),
+                row(0, "2026-12-01", "2026-12-31 23:59:59"),
+                row(1, "2026-12-01 00:00:00", "2026-12-31 23:59:59")
+            ]}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    let errors = a.json.as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors[0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Invalid attribute Price From"));
+    assert!(errors[1]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Could not change non global Price"));
+}
