@@ -686,3 +686,211 @@ async fn legacy_two_orders_inside_the_lag_window_the_second_cannot_be_sold() {
     assert_eq!(w.magento.salable(SKU), dec!(0));
     w.stop().await;
 }
+
+// ---- against the Magento simulator ------------------------------------------------------
+
+use b1bridge::sim::magento::{self as magento_sim, MagentoSimConfig, MagentoSimHandle};
+
+const MAGENTO_TOKEN: &str = "stock-test-token";
+
+/// The Magento simulator and b1bridge's real Magento client as the publisher.
+async fn magento_sim() -> (MagentoSimHandle, Arc<dyn StockPublisher>) {
+    let sim = magento_sim::spawn(MagentoSimConfig::new(MAGENTO_TOKEN))
+        .await
+        .unwrap();
+    let settings = b1bridge::config::MagentoSettings::from_raw(
+        Some(&sim.base_url()),
+        Some(&SecretString::from(MAGENTO_TOKEN)),
+    )
+    .unwrap();
+    let publisher = b1bridge::worker::stock_sync::magento_publisher(&settings).unwrap();
+    (sim, publisher)
+}
+
+async fn sim_salable(sim: &MagentoSimHandle) -> HashMap<String, Decimal> {
+    let body: serde_json::Value = reqwest::get(format!("{}/sim/control/salable", sim.root_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["salable"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_string().parse::<Decimal>().unwrap()))
+        .collect()
+}
+
+/// Places an order in the Magento simulator (it reserves the quantity); returns (entity id,
+/// order item id).
+async fn sim_place(sim: &MagentoSimHandle, sku: &str) -> (i64, i64) {
+    let res = reqwest::Client::new()
+        .post(format!("{}/sim/control/orders", sim.root_url()))
+        .json(&json!({"items": [{"sku": sku, "qty_ordered": 1, "price": 10, "product_type": "simple"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::CREATED);
+    let order: serde_json::Value = res.json().await.unwrap();
+    (
+        order["entity_id"].as_i64().unwrap(),
+        order["items"][0]["item_id"].as_i64().unwrap(),
+    )
+}
+
+impl World {
+    async fn sync_with(&self, publisher: Arc<dyn StockPublisher>) -> Run {
+        let task = StockSync::new(self.sap.clone(), publisher);
+        run_here(
+            &self.db.pool,
+            RunKind::StockSync,
+            RunTrigger::Cli,
+            "test",
+            task,
+        )
+        .await
+        .unwrap()
+    }
+
+    /// The invariant for every SKU both systems keep.
+    async fn assert_invariant_in(&self, sim: &MagentoSimHandle, safety: Decimal, moment: &str) {
+        let salable = sim_salable(sim).await;
+        let first = self.sap.list_items(None).await.unwrap();
+        let mut checked = 0;
+        for item in self.sap.collect_pages(first).await.unwrap() {
+            // Non-inventory items (downloads, services) keep no stock in SAP; not synced.
+            let Some(got) = salable.get(&item.item_code).filter(|_| item.inventory_item) else {
+                continue;
+            };
+            let available: Decimal = item
+                .warehouses
+                .iter()
+                .filter(|w| w.warehouse_code == "01" || w.warehouse_code == "02")
+                .map(|w| w.in_stock - w.committed)
+                .sum();
+            assert_eq!(
+                *got,
+                (available - safety).max(Decimal::ZERO),
+                "{moment}: SKU {}",
+                item.item_code
+            );
+            checked += 1;
+        }
+        assert!(
+            checked >= 5,
+            "{moment}: only {checked} SKUs in both systems"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_scripted_day_against_both_simulators() {
+    let mut w = World::new().await;
+    w.start_workers().await;
+    let (sim, publisher) = magento_sim().await;
+    const SKU: &str = "MH01-S-Gray"; // 4 in SAP warehouse 01
+    let sync = |moment: &'static str, safety: Decimal| {
+        let (w, sim, publisher) = (&w, &sim, publisher.clone());
+        async move {
+            let run = w.sync_with(publisher).await;
+            assert_eq!(
+                run.status,
+                RunStatus::Succeeded,
+                "{moment}: {:?}",
+                run.error
+            );
+            w.assert_invariant_in(sim, safety, moment).await;
+            run
+        }
+    };
+    let run = sync("morning", dec!(0)).await;
+    assert!(
+        fig(&run, "rejected") > 0,
+        "SAP items Magento does not sell are refused and reported"
+    );
+
+    // Two web orders: placed in Magento (reserved), received by b1bridge, posted to SAP.
+    let (a, a_item) = sim_place(&sim, SKU).await;
+    let (b, _) = sim_place(&sim, SKU).await;
+    place_in_b1bridge(&w, "000000401", SKU).await;
+    place_in_b1bridge(&w, "000000402", SKU).await;
+    w.order_reaches("000000401", "posted").await;
+    w.order_reaches("000000402", "posted").await;
+    sync("two orders posted", dec!(0)).await;
+    assert_eq!(sim_salable(&sim).await[SKU], dec!(2));
+
+    // 402 is cancelled in Magento and then in SAP.
+    let res = reqwest::Client::new()
+        .post(format!("{}/sim/control/orders/{b}/cancel", sim.root_url()))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    w.app
+        .send_webhook(
+            "msg_cancel_402",
+            &envelope("order.cancelled", &json!({"increment_id": "000000402"})),
+        )
+        .await;
+    w.order_reaches("000000402", "cancelled").await;
+    sync("after the cancellation", dec!(0)).await;
+    assert_eq!(
+        sim_salable(&sim).await[SKU],
+        dec!(3),
+        "no phantom, nothing hidden"
+    );
+
+    // 401 is delivered in SAP and shipped in Magento.
+    let doc = w.doc_entry("000000401").await;
+    let res = reqwest::Client::new()
+        .post(format!("{}/sim/control/deliveries", w.sap_sim.root_url()))
+        .json(&json!({"order_doc_entry": doc}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let res = reqwest::Client::new()
+        .post(format!(
+            "{}/V1/order/{a}/ship",
+            sim.base_url().trim_end_matches('/')
+        ))
+        .bearer_auth(MAGENTO_TOKEN)
+        .json(&json!({"items": [{"order_item_id": a_item, "qty": 1}]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    sync("after the shipment", dec!(0)).await;
+
+    w.set_sap_stock(SKU, "01", 13).await;
+    sync("after a stock receipt", dec!(0)).await;
+    assert_eq!(sim_salable(&sim).await[SKU], dec!(13));
+
+    w.set_sap_stock(SKU, "03", 50).await;
+    let run = sync("after a change in a non-web warehouse", dec!(0)).await;
+    assert_eq!(fig(&run, "magento_requests"), 0);
+
+    w.set_settings(json!({"safety_stock": 2})).await;
+    sync("with a safety buffer", dec!(2)).await;
+    assert_eq!(sim_salable(&sim).await[SKU], dec!(11));
+    w.stop().await;
+}
+
+/// The webhook of a web order for one unit of `sku` (a real guest order, re-aimed).
+async fn place_in_b1bridge(w: &World, increment_id: &str, sku: &str) {
+    let mut order = sample_order("rest-order-guest-configurable.json");
+    order["increment_id"] = json!(increment_id);
+    order["entity_id"] = json!(increment_id.parse::<i64>().unwrap());
+    for line in order["items"].as_array_mut().unwrap() {
+        line["sku"] = json!(sku);
+    }
+    let res = w
+        .app
+        .send_webhook(
+            &format!("msg_{increment_id}"),
+            &envelope("order.placed", &order),
+        )
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::ACCEPTED);
+}

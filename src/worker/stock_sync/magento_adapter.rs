@@ -65,7 +65,12 @@ impl StockPublisher for MagentoStock {
         in_stock: bool,
     ) -> BoxFuture<'a, Result<(), PushError>> {
         Box::pin(async move {
-            let known = self.item_ids.lock().expect("item id cache").get(sku).copied();
+            let known = self
+                .item_ids
+                .lock()
+                .expect("item id cache")
+                .get(sku)
+                .copied();
             let item_id = match known {
                 Some(id) => id,
                 None => {

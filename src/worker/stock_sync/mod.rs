@@ -15,8 +15,8 @@
 //! (whether a stock movement touches OITM's update stamp is not documented), so every run
 //! reads every inventory item — ⌈items / page size⌉ requests — and the delta is taken on the
 //! Magento side against what was last pushed: an unchanged SKU costs no Magento call.
-pub mod publisher;
 pub mod magento_adapter;
+pub mod publisher;
 mod pusher;
 
 use futures::future::BoxFuture;
