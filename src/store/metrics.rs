@@ -112,7 +112,9 @@ pub async fn unresolved_exceptions(
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct PendingJob {
     pub id: i64,
-    pub increment_id: String,
+    /// The job's order; `None` for a job that is not about an order (a run).
+    pub increment_id: Option<String>,
+    pub subject: String,
     pub kind: String,
     pub created_at: DateTime<Utc>,
     pub run_after: DateTime<Utc>,
@@ -121,7 +123,7 @@ pub struct PendingJob {
 
 pub async fn oldest_pending_job(conn: &mut PgConnection) -> Result<Option<PendingJob>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT id, increment_id, kind, created_at, run_after,
+        "SELECT id, increment_id, subject, kind, created_at, run_after,
                 EXTRACT(EPOCH FROM now() - created_at)::float8 AS age_secs
            FROM outbox WHERE status = 'pending'
           ORDER BY created_at, id LIMIT 1",

@@ -8,6 +8,7 @@ mod api_mappings;
 mod api_master_data;
 mod api_orders;
 mod api_reports;
+mod api_runs;
 mod intake;
 mod intake_batch;
 mod magento_client;

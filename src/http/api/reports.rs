@@ -36,8 +36,9 @@ use crate::store::StoreError;
         "cancellations_requested": 2, "cancelled_in_sap": 1,
         "current": {"queued": 1, "cancel_queued": 0, "parked": 1, "awaiting_order": 0}},
     "queue": {"depth": [{"kind": "post_order", "pending": 1, "running": 0, "parked": 1},
-                        {"kind": "cancel_order", "pending": 0, "running": 0, "parked": 0}],
-        "oldest_pending": {"id": 812, "order_increment_id": "000000131", "kind": "post_order",
+                        {"kind": "cancel_order", "pending": 0, "running": 0, "parked": 0},
+                        {"kind": "stock_sync", "pending": 0, "running": 0, "parked": 0}],
+        "oldest_pending": {"id": 812, "order_increment_id": "000000131", "subject": "000000131", "kind": "post_order",
             "created_at": "2026-11-26T07:29:58Z", "run_after": "2026-11-26T07:29:58Z", "age_secs": 2},
         "past_run_after": 1},
     "exceptions": {
@@ -153,7 +154,10 @@ pub struct QueueDepth {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OldestJob {
     pub id: i64,
-    pub order_increment_id: String,
+    /// The job's order; null for a run (see `subject`).
+    pub order_increment_id: Option<String>,
+    /// What the job is about: the order's increment id, or a run's id.
+    pub subject: String,
     pub kind: JobKind,
     pub created_at: DateTime<Utc>,
     /// Not run before this (later than `created_at` after a transient failure).
@@ -436,6 +440,7 @@ fn oldest_job(j: PendingJob) -> Result<OldestJob, StoreError> {
         kind: JobKind::parse(&j.kind).ok_or_else(|| corrupt("job kind", &j.kind))?,
         id: j.id,
         order_increment_id: j.increment_id,
+        subject: j.subject,
         created_at: j.created_at,
         run_after: j.run_after,
         age_secs: j.age_secs.floor() as i64,
