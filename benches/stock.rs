@@ -3,7 +3,7 @@
 //! A full sync, then a delta sync after 1 % of the items changed in SAP. Each sync runs in a
 //! child process of its own (this binary with `--child`), which reports its own wall time,
 //! CPU time (getrusage) and peak RSS, so the figures are the sync's and not the simulators'
-//! or this orchestrator's. SAP and Magento requests are the simulators' own counts.
+//! or this orchestrator's. SAP and Magento requests are the simulators' own counts (SAP's without Login and Logout).
 //!
 //! `./scripts/bench-stock.sh [--skus N] [--batch B] [--page P]` (release build, fresh
 //! database; needs Postgres).
@@ -47,12 +47,18 @@ fn main() -> anyhow::Result<()> {
             .arg(&sap_seed),
         "SAP B1",
     )?;
-    let (mut magento, magento_addr) = spawn_sim(
+    let (mut magento, magento_addr) = match spawn_sim(
         Command::new(&bin)
             .args(["sim", "magento", "--listen", "127.0.0.1:0", "--token", TOKEN, "--seed"])
             .arg(&magento_seed),
         "Magento",
-    )?;
+    ) {
+        Ok(started) => started,
+        Err(e) => {
+            let _ = sap.kill();
+            return Err(e);
+        }
+    };
     let sap_url = format!("http://{sap_addr}/b1s/v1");
     let magento_url = format!("http://{magento_addr}/rest/default");
     let rt = tokio::runtime::Runtime::new()?;
@@ -134,8 +140,10 @@ fn magento_seed_json(skus: usize) -> anyhow::Result<String> {
     seed["products"] = json!((0..skus)
         .map(|i| json!({"id": i + 1, "sku": item_code(i), "price": 10}))
         .collect::<Vec<_>>());
-    seed["sources"] = json!([{"source_code": "src_a", "name": "A"}, {"source_code": "src_b", "name": "B"}]);
-    seed["stocks"] = json!([{"stock_id": 1, "name": "Default Stock", "source_codes": ["src_a", "src_b"]}]);
+    // Magento always has the `default` source; the web stock sells from two others.
+    seed["sources"] = json!([{"source_code": "default", "name": "Default Source"},
+                             {"source_code": "src_a", "name": "A"}, {"source_code": "src_b", "name": "B"}]);
+    seed["stocks"] = json!([{"stock_id": 1, "name": "Default Stock", "source_codes": ["default", "src_a", "src_b"]}]);
     seed["source_items"] = json!([]);
     seed["orders"] = json!([]);
     Ok(seed.to_string())
@@ -146,7 +154,7 @@ fn spawn_sim(cmd: &mut Command, name: &str) -> anyhow::Result<(Child, String)> {
     let mut child = cmd
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::inherit())
         .spawn()?;
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line)?;
@@ -221,7 +229,12 @@ async fn sap_requests(http: &reqwest::Client, addr: &str) -> anyhow::Result<u64>
         .await?
         .json()
         .await?;
-    Ok(stats["requests"].as_u64().unwrap_or(0))
+    // Data requests only: the child's Login and Logout are not reads of stock.
+    let all = stats["requests"].as_u64().unwrap_or(0);
+    let by_path = &stats["requests_by_path"];
+    let session = by_path["POST /b1s/v1/Login"].as_u64().unwrap_or(0)
+        + by_path["POST /b1s/v1/Logout"].as_u64().unwrap_or(0);
+    Ok(all - session)
 }
 
 fn report(skus: usize, batch: u64, page: u64, changed: usize, full: &Value, delta: &Value) {
