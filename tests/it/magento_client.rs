@@ -342,3 +342,63 @@ async fn audit_reads_products_and_tax_rates_in_pages() {
     let rates = client.tax_rates().await.unwrap();
     assert_eq!(rates[0].rate, dec!(8.25));
 }
+
+#[tokio::test]
+async fn a_refused_sku_is_set_aside_and_the_rest_of_its_batch_is_saved() {
+    use b1bridge::magento::RowOutcome;
+    let (sim, client) = setup().await;
+    let rows = [
+        item("24-MB01", dec!(5)),
+        item("NOPE-1", dec!(5)),
+        item("24-WB04", dec!(6)),
+    ];
+    let outcome = client.save_source_items_isolating(&rows).await;
+    assert_eq!(outcome[0], RowOutcome::Saved);
+    assert_eq!(outcome[2], RowOutcome::Saved);
+    match &outcome[1] {
+        RowOutcome::Refused(e) => assert!(e.to_string().contains("NOPE-1"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    // One refused batch, then the rest in one request.
+    assert_eq!(
+        sim.state().stats().requests_by_endpoint["POST /V1/inventory/source-items"],
+        2
+    );
+    assert_eq!(
+        sim.state().source_quantity("24-WB04", "default"),
+        Some(dec!(6))
+    );
+
+    // A refusal that names no SKU (an unknown source) is found by halving the batch.
+    let mut bad_source = item("24-WB04", dec!(1));
+    bad_source.source_code = "nowhere".into();
+    let rows4 = [
+        item("24-MB01", dec!(8)),
+        bad_source,
+        item("24-WB04", dec!(9)),
+        item("MH09-XS-Blue", dec!(4)),
+    ];
+    let outcome = client.save_source_items_isolating(&rows4).await;
+    assert!(matches!(outcome[1], RowOutcome::Refused(_)), "{outcome:?}");
+    assert!(
+        [0, 2, 3].iter().all(|&i| outcome[i] == RowOutcome::Saved),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        sim.state().source_quantity("MH09-XS-Blue", "default"),
+        Some(dec!(4))
+    );
+
+    // Magento down: nothing is reported saved.
+    sim.state()
+        .set_faults(MagentoFaults {
+            down: true,
+            ..Default::default()
+        })
+        .unwrap();
+    let outcome = client.save_source_items_isolating(&rows).await;
+    assert!(
+        outcome.iter().all(|o| matches!(o, RowOutcome::NotSaved(_))),
+        "{outcome:?}"
+    );
+}
