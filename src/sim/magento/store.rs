@@ -175,3 +175,27 @@ pub fn int(v: Option<&Value>) -> Option<i64> {
 pub fn num(d: Decimal) -> Value {
     serde_json::from_str(&d.normalize().to_string()).unwrap_or(Value::Null)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::magento::seed::{SeedProduct, SeedSourceItem};
+
+    #[test]
+    fn an_empty_seed_takes_products_and_a_seed_without_default_source_is_refused() {
+        let mut seed = Seed::empty();
+        seed.products.push(SeedProduct::simple(7, "X-1"));
+        seed.source_items.push(SeedSourceItem {
+            sku: "x-1".into(),
+            source_code: "default".into(),
+            quantity: Decimal::from(4),
+            status: 1,
+        });
+        let store = Store::new(seed).unwrap();
+        assert_eq!(store.salable(1, "X-1").unwrap(), Decimal::from(4));
+        let mut seed = Seed::empty();
+        seed.sources.clear();
+        seed.stocks.clear();
+        assert!(Store::new(seed).err().unwrap().contains("default"));
+    }
+}
