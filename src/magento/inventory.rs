@@ -50,23 +50,52 @@ impl MagentoClient {
         .await
     }
 
-    /// The source items of the given SKUs (all sources), every page.
+    /// The source items of the given SKUs (all sources), every page. SKUs are asked for with
+    /// `in` lists kept short enough for any web server's URL limit; a SKU containing a comma
+    /// (which `in` would split) is asked for on its own with `eq`.
     pub async fn source_items_for_skus(
         &self,
         skus: &[String],
         page_size: u32,
     ) -> Result<Vec<SourceItem>, MagentoError> {
-        if skus.is_empty() {
-            return Ok(Vec::new());
+        const MAX_LIST_CHARS: usize = 2000;
+        let (odd, plain): (Vec<&String>, Vec<&String>) = skus.iter().partition(|s| s.contains(','));
+        let mut lists: Vec<Filter> = Vec::new();
+        let mut current = String::new();
+        for sku in plain {
+            if !current.is_empty() && current.len() + sku.len() + 1 > MAX_LIST_CHARS {
+                lists.push(Filter::new(
+                    "sku",
+                    Condition::In,
+                    std::mem::take(&mut current),
+                ));
+            }
+            if !current.is_empty() {
+                current.push(',');
+            }
+            current.push_str(sku);
         }
-        let criteria = SearchCriteria::new().and(Filter::new("sku", Condition::In, skus.join(",")));
-        self.search_all(
-            "GET V1/inventory/source-items",
-            "V1/inventory/source-items",
-            &criteria,
-            page_size,
-        )
-        .await
+        if !current.is_empty() {
+            lists.push(Filter::new("sku", Condition::In, current));
+        }
+        lists.extend(
+            odd.into_iter()
+                .map(|s| Filter::new("sku", Condition::Eq, s.clone())),
+        );
+        let mut all = Vec::new();
+        for filter in lists {
+            let criteria = SearchCriteria::new().and(filter);
+            all.extend(
+                self.search_all::<SourceItem>(
+                    "GET V1/inventory/source-items",
+                    "V1/inventory/source-items",
+                    &criteria,
+                    page_size,
+                )
+                .await?,
+            );
+        }
+        Ok(all)
     }
 
     /// `GET /V1/inventory/sources`: every source.

@@ -402,3 +402,33 @@ async fn a_refused_sku_is_set_aside_and_the_rest_of_its_batch_is_saved() {
         "{outcome:?}"
     );
 }
+
+#[tokio::test]
+async fn source_items_for_many_skus_are_read_in_url_sized_lists_and_comma_skus_alone() {
+    use b1bridge::sim::magento::{Seed, SeedProduct, SeedSourceItem};
+    let mut seed = Seed::empty();
+    for (id, sku) in [(1, "PLAIN-1"), (2, "ODD,SKU")] {
+        seed.products.push(SeedProduct::simple(id, sku));
+        seed.source_items.push(SeedSourceItem {
+            sku: sku.into(),
+            source_code: "default".into(),
+            quantity: dec!(3),
+            status: 1,
+        });
+    }
+    let sim = spawn(MagentoSimConfig::new(TOKEN).with_seed(seed))
+        .await
+        .unwrap();
+    let client = MagentoClient::new(&settings(&sim, TOKEN)).unwrap();
+    // 400 ten-character SKUs (4,400 characters) need three lists; the comma SKU a fourth request.
+    let mut skus: Vec<String> = (0..400).map(|i| format!("MISS-{i:05}")).collect();
+    skus.push("PLAIN-1".into());
+    skus.push("ODD,SKU".into());
+    let found = client.source_items_for_skus(&skus, 100).await.unwrap();
+    let names: std::collections::BTreeSet<&str> = found.iter().map(|i| i.sku.as_str()).collect();
+    assert_eq!(names, ["ODD,SKU", "PLAIN-1"].into_iter().collect());
+    assert_eq!(
+        sim.state().stats().requests_by_endpoint["GET /V1/inventory/source-items"],
+        4
+    );
+}

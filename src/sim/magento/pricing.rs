@@ -33,6 +33,23 @@ impl Store {
             })
     }
 
+    /// Where a base price for `store_id` lands: store 0 under a global price scope; under a
+    /// website scope, every store view of that store's website.
+    fn price_stores(&self, store_id: i64) -> Vec<i64> {
+        match (
+            self.price_scope,
+            self.stores.iter().find(|s| s.id == store_id),
+        ) {
+            (PriceScope::Global, _) | (PriceScope::Website, None) => vec![0],
+            (PriceScope::Website, Some(store)) => self
+                .stores
+                .iter()
+                .filter(|s| s.website_id == store.website_id)
+                .map(|s| s.id)
+                .collect(),
+        }
+    }
+
     fn store_exists(&self, id: i64) -> bool {
         id == 0 || self.stores.iter().any(|s| s.id == id)
     }
@@ -64,14 +81,10 @@ impl Store {
                 }
             }
             if ok {
-                // Global price scope: every row lands on store 0.
-                let store = if self.price_scope == PriceScope::Global {
-                    0
-                } else {
-                    store_id.unwrap_or(0)
-                };
                 let canonical = self.products[&sku.to_lowercase()].sku.to_lowercase();
-                valid.push(((canonical, store), dec(price)));
+                for store in self.price_stores(store_id.unwrap_or(0)) {
+                    valid.push(((canonical.clone(), store), dec(price)));
+                }
             }
         }
         for (key, price) in valid {

@@ -81,3 +81,43 @@ async fn special_prices_check_dates_and_the_global_scope() {
         .unwrap()
         .starts_with("Could not change non global Price"));
 }
+
+#[tokio::test]
+async fn a_website_price_scope_copies_a_base_price_to_the_websites_store_views() {
+    use b1bridge::sim::magento::{MagentoSimConfig, Seed};
+    let seed = Seed::from_json(
+        &json!({
+            "stores": [{"id": 1, "code": "default", "website_id": 1}, {"id": 2, "code": "fr", "website_id": 1},
+                       {"id": 3, "code": "b2b", "website_id": 2}],
+            "products": [{"id": 1, "sku": "A", "price": 10}],
+            "sources": [{"source_code": "default"}],
+            "stocks": [{"stock_id": 1, "name": "Default Stock", "source_codes": ["default"]}],
+            "price_scope": "website"
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let shop = Shop::with(MagentoSimConfig::new(super::TOKEN).with_seed(seed)).await;
+    let a = shop
+        .post(
+            "products/base-prices",
+            json!({"prices": [{"sku": "A", "price": 12, "store_id": 2}]}),
+        )
+        .await;
+    assert_eq!(a.json, json!([]));
+    let stored = shop
+        .post("products/base-prices-information", json!({"skus": ["A"]}))
+        .await
+        .json;
+    let mut rows: Vec<(i64, String)> = stored
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["store_id"].as_i64().unwrap(), r["price"].to_string()))
+        .collect();
+    rows.sort();
+    assert_eq!(
+        rows,
+        vec![(0, "10".into()), (1, "12".into()), (2, "12".into())]
+    );
+}
