@@ -37,16 +37,27 @@ final class Dispatcher
     }
 
     /**
-     * Sends up to $limit due rows, one after another.
+     * Sends up to $limit due rows, oldest first, claiming each just before its attempt (so that a
+     * lease never runs out while a row waits behind others). Stops at the first attempt to be
+     * retried: when b1bridge is down or overloaded, the rest of the batch keeps its attempts and
+     * its order instead of each spending one on the same outage.
      *
      * @return array<int, string> outbox id → "delivered" | "pending" | "failed" | "lost" (lease lost)
      */
     public function sendDue(int $limit): array
     {
-        $now = ($this->clock)();
         $results = [];
-        foreach ($this->store->claimDue($limit, $now, $now + $this->settings->leaseSeconds()) as $message) {
+        while (count($results) < $limit) {
+            $now = ($this->clock)();
+            $claimed = $this->store->claimDue(1, $now, $now + $this->settings->leaseSeconds());
+            if ($claimed === []) {
+                break;
+            }
+            $message = $claimed[0];
             $results[$message->id] = $this->attempt($message);
+            if ($results[$message->id] === OutboxStatus::PENDING) {
+                break;
+            }
         }
         return $results;
     }

@@ -203,6 +203,18 @@ final class DispatcherTest extends TestCase
         self::assertSame(array_slice($ids, 3), array_keys($d->sendDue(3)));
     }
 
+    public function testWhileB1bridgeIsDownABatchSpendsOneAttemptNotOnePerEvent(): void
+    {
+        $ids = [];
+        for ($i = 0; $i < 4; $i++) {
+            $ids[] = $this->store->record("msg_$i", 'order.updated', 'order', 3, self::T0);
+        }
+        $http = new ScriptedTransport(new TransportResult(202), TransportResult::failed('no answer: Connection refused'));
+        self::assertSame([$ids[0] => 'delivered', $ids[1] => 'pending'], $this->dispatcher($http)->sendDue(10));
+        self::assertSame([0, 0], [$this->store->rows[$ids[2]]['attempts'], $this->store->rows[$ids[3]]['attempts']]);
+        self::assertSame(OutboxStatus::PENDING, $this->store->rows[$ids[3]]['status']);
+    }
+
     public function testSettingsRefuseAUrlThatCannotBeb1bridge(): void
     {
         foreach (['', 'b1bridge.example.com/webhooks/magento', 'ftp://b1bridge/x'] as $url) {
