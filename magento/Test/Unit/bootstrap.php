@@ -18,3 +18,4 @@ spl_autoload_register(static function (string $class): void {
 
 require __DIR__ . '/MagentoStubs.php';
 require __DIR__ . '/Fake/MagentoDoubles.php';
+require __DIR__ . '/Fake/SqliteAdapter.php';
