@@ -3,9 +3,9 @@ declare(strict_types=1);
 
 namespace B1Bridge\Webhook\Model;
 
-use B1Bridge\Webhook\Core\CurlTransport;
 use B1Bridge\Webhook\Core\Dispatcher;
 use B1Bridge\Webhook\Core\EnvelopeBuilder;
+use B1Bridge\Webhook\Core\Transport;
 use Psr\Log\LoggerInterface;
 
 /**
@@ -17,13 +17,20 @@ class DispatcherFactory
     private Config $config;
     private OutboxTable $outbox;
     private RestPayloadSource $payloads;
+    private Transport $transport;
     private LoggerInterface $logger;
 
-    public function __construct(Config $config, OutboxTable $outbox, RestPayloadSource $payloads, LoggerInterface $logger)
-    {
+    public function __construct(
+        Config $config,
+        OutboxTable $outbox,
+        RestPayloadSource $payloads,
+        Transport $transport,
+        LoggerInterface $logger
+    ) {
         $this->config = $config;
         $this->outbox = $outbox;
         $this->payloads = $payloads;
+        $this->transport = $transport;
         $this->logger = $logger;
     }
 
@@ -35,6 +42,6 @@ class DispatcherFactory
             $this->logger->warning('b1bridge webhooks are not sent: ' . implode('; ', $this->config->problems()));
             return null;
         }
-        return new Dispatcher($this->outbox, $this->payloads, new CurlTransport(), new EnvelopeBuilder(), $settings);
+        return new Dispatcher($this->outbox, $this->payloads, $this->transport, new EnvelopeBuilder(), $settings);
     }
 }

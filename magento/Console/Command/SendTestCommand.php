@@ -3,11 +3,11 @@ declare(strict_types=1);
 
 namespace B1Bridge\Webhook\Console\Command;
 
-use B1Bridge\Webhook\Core\CurlTransport;
 use B1Bridge\Webhook\Core\EnvelopeBuilder;
 use B1Bridge\Webhook\Core\EventType;
 use B1Bridge\Webhook\Core\OutboxMessage;
 use B1Bridge\Webhook\Core\TestVerdict;
+use B1Bridge\Webhook\Core\Transport;
 use B1Bridge\Webhook\Core\WebhookIds;
 use B1Bridge\Webhook\Model\Config;
 use B1Bridge\Webhook\Model\OutboxTable;
@@ -34,19 +34,22 @@ class SendTestCommand extends Command
     private RestPayloadSource $payloads;
     private OrderRepositoryInterface $orders;
     private SearchCriteriaBuilder $criteria;
+    private Transport $transport;
 
     public function __construct(
         Config $config,
         OutboxTable $outbox,
         RestPayloadSource $payloads,
         OrderRepositoryInterface $orders,
-        SearchCriteriaBuilder $criteria
+        SearchCriteriaBuilder $criteria,
+        Transport $transport
     ) {
         $this->config = $config;
         $this->outbox = $outbox;
         $this->payloads = $payloads;
         $this->orders = $orders;
         $this->criteria = $criteria;
+        $this->transport = $transport;
         parent::__construct();
     }
 
@@ -79,7 +82,7 @@ class SendTestCommand extends Command
         $headers = $settings->signer->headers($webhookId, $now, $body);
 
         $output->writeln(sprintf('POST %s (order entity %d, webhook-id %s, %d bytes)', $settings->endpointUrl, $orderId, $webhookId, strlen($body)));
-        $answer = (new CurlTransport())->post($settings->endpointUrl, $headers, $body, $settings->connectTimeout, $settings->timeout);
+        $answer = $this->transport->post($settings->endpointUrl, $headers, $body, $settings->connectTimeout, $settings->timeout);
         $output->writeln($answer->status === null ? 'no answer' : 'HTTP ' . $answer->status);
         if ($answer->body !== '') {
             $output->writeln($answer->body);

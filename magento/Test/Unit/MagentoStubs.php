@@ -143,15 +143,132 @@ namespace Magento\Framework\Webapi {
     }
 }
 
+namespace Magento\Framework\Api {
+    class SearchCriteria extends \Magento\Framework\DataObject
+    {
+    }
+
+    /** Collects filters like Magento's builder; create() hands them over and starts afresh. */
+    class SearchCriteriaBuilder
+    {
+        private array $filters = [];
+        private ?int $pageSize = null;
+
+        public function addFilter($field, $value, $conditionType = 'eq')
+        {
+            $this->filters[] = [$field, $value, $conditionType];
+            return $this;
+        }
+
+        public function setPageSize($pageSize)
+        {
+            $this->pageSize = $pageSize;
+            return $this;
+        }
+
+        public function create()
+        {
+            $criteria = new SearchCriteria(['filters' => $this->filters, 'page_size' => $this->pageSize]);
+            $this->filters = [];
+            $this->pageSize = null;
+            return $criteria;
+        }
+    }
+}
+
 namespace Magento\Sales\Api {
     interface OrderRepositoryInterface
     {
         public function get($id);
+
+        public function getList(\Magento\Framework\Api\SearchCriteria $searchCriteria);
     }
 
     interface CreditmemoRepositoryInterface
     {
         public function get($id);
+    }
+}
+
+namespace Symfony\Component\Console\Input {
+    interface InputInterface
+    {
+        public function getOption(string $name);
+    }
+
+    class InputOption
+    {
+        public const VALUE_REQUIRED = 2;
+    }
+}
+
+namespace Symfony\Component\Console\Output {
+    interface OutputInterface
+    {
+        public function writeln($messages, int $options = 0);
+    }
+}
+
+namespace Symfony\Component\Console\Command {
+    use Symfony\Component\Console\Input\InputInterface;
+    use Symfony\Component\Console\Output\OutputInterface;
+
+    /** Symfony's Command as far as a Magento command uses it: configure() at construction, run() → execute(). */
+    class Command
+    {
+        private ?string $name = null;
+        private string $description = '';
+        /** @var array<string, int> */
+        private array $options = [];
+
+        public function __construct(?string $name = null)
+        {
+            $this->name = $name;
+            $this->configure();
+        }
+
+        protected function configure()
+        {
+        }
+
+        public function setName(string $name)
+        {
+            $this->name = $name;
+            return $this;
+        }
+
+        public function getName(): ?string
+        {
+            return $this->name;
+        }
+
+        public function setDescription(string $description)
+        {
+            $this->description = $description;
+            return $this;
+        }
+
+        public function addOption(string $name, $shortcut = null, ?int $mode = null, string $description = '', $default = null)
+        {
+            $this->options[$name] = (int) $mode;
+            return $this;
+        }
+
+        /** @return list<string> */
+        public function optionNames(): array
+        {
+            return array_keys($this->options);
+        }
+
+        public function run(InputInterface $input, OutputInterface $output): int
+        {
+            return $this->execute($input, $output);
+        }
+
+        protected function execute(InputInterface $input, OutputInterface $output)
+        {
+            throw new \LogicException('execute() must be overridden');
+        }
     }
 }
 

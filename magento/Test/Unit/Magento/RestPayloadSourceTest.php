@@ -28,6 +28,11 @@ final class RestPayloadSourceTest extends TestCase
             {
                 return $this->orders[$id] ?? throw new NoSuchEntityException("no order $id");
             }
+
+            public function getList(\Magento\Framework\Api\SearchCriteria $searchCriteria)
+            {
+                throw new \LogicException('not used');
+            }
         };
         $memoRepo = new class ($memos) implements CreditmemoRepositoryInterface {
             public function __construct(private array $memos)
