@@ -3,7 +3,8 @@
 # `b1bridge serve --no-workers` on a free port and a fresh database: real sample orders must be
 # accepted (202), a repeated webhook-id answered 200 duplicate, a wrong secret 401.
 # Needs DATABASE_URL pointing at a running Postgres (scripts/test.sh provides it), python3, psql,
-# and php with curl (magento/run-tests.sh installs it when root).
+# and php with curl and pdo_sqlite (magento/run-tests.sh, which scripts/test.sh runs first, installs
+# them when root).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 : "${DATABASE_URL:?DATABASE_URL must point at a running Postgres (source scripts/ensure-postgres.sh)}"

@@ -1,7 +1,7 @@
 <?php
 /**
- * The Magento module's own signer, envelope builder, transport and dispatcher against a running
- * `b1bridge serve`: real sample orders (tests/fixtures/magento) must be accepted (202), the same
+ * The Magento module's own signer, envelope builder, transport, dispatcher and outbox SQL
+ * (Model\OutboxTable, on SQLite) against a running `b1bridge serve`: real sample orders (tests/fixtures/magento) must be accepted (202), the same
  * webhook-id again must be a duplicate (200), a wrong secret refused (401, not retried), and an
  * order b1bridge accepted must be readable from its API. Exits non-zero on the first failure.
  *
@@ -22,18 +22,14 @@ use B1Bridge\Webhook\Core\StandardWebhookSigner;
 use B1Bridge\Webhook\Core\Transport;
 use B1Bridge\Webhook\Core\TransportResult;
 use B1Bridge\Webhook\Core\WebhookIds;
-use B1Bridge\Webhook\Test\Unit\Fake\InMemoryOutboxStore;
+use B1Bridge\Webhook\Model\OutboxTable;
+use B1Bridge\Webhook\Test\Unit\Fake\SingleConnection;
+use B1Bridge\Webhook\Test\Unit\Fake\SqliteAdapter;
 
 $root = dirname(__DIR__, 2);
-spl_autoload_register(static function (string $class) use ($root): void {
-    $prefix = 'B1Bridge\\Webhook\\';
-    if (strncmp($class, $prefix, strlen($prefix)) === 0) {
-        $file = $root . '/magento/' . str_replace('\\', '/', substr($class, strlen($prefix))) . '.php';
-        if (is_file($file)) {
-            require $file;
-        }
-    }
-});
+// The module's test bootstrap: its autoloader, and the connection double over SQLite that lets
+// Model\OutboxTable's own SQL hold the outbox here.
+require $root . '/magento/Test/Unit/bootstrap.php';
 
 $base = rtrim((string) getenv('B1BRIDGE_TEST_URL'), '/');
 $endpoint = $base . '/webhooks/magento';
@@ -119,7 +115,7 @@ $cancel = $envelopes->build('order.cancelled', time(), ['order' => ['entity_id' 
 [$old] = send($oldSecret, WebhookIds::generate(), $cancel);
 check($old->status === 202, "order.cancelled signed with the previous secret answered 202 (got {$old->status} {$old->body})");
 
-// 4. The whole sending path: outbox → dispatcher → b1bridge, with a recording transport.
+// 4. The whole sending path: outbox (Model\OutboxTable) → dispatcher → b1bridge.
 final class Recording implements Transport
 {
     /** @var list<TransportResult> */
@@ -140,7 +136,19 @@ final class Fixtures implements PayloadSource
         return ['order' => $this->orders[$m->entityId]];
     }
 }
-$store = new InMemoryOutboxStore();
+$db = new SqliteAdapter($root . '/magento/etc/db_schema.xml');
+$store = new OutboxTable(new SingleConnection($db));
+$rowOf = static fn (int $id): array => $db->fetchRow('SELECT * FROM b1bridge_webhook_outbox WHERE outbox_id = ?', [$id]);
+$record = static fn (array $order): int => (int) $store->record(
+    $db,
+    'order.placed:' . $order['entity_id'] . ':' . $order['increment_id'],
+    WebhookIds::generate(),
+    'order.placed',
+    'order',
+    (int) $order['entity_id'],
+    $order['increment_id'],
+    time()
+);
 $payloads = new Fixtures();
 $http = new Recording();
 $dispatcher = static function (string $url, string $secret) use ($store, $payloads, $http): Dispatcher {
@@ -149,30 +157,32 @@ $dispatcher = static function (string $url, string $secret) use ($store, $payloa
 };
 $second = order('rest-order-guest-configurable.json', "MM$suffix-2");
 $payloads->orders[(int) $second['entity_id']] = $second;
-$row = $store->record(WebhookIds::generate(), 'order.placed', 'order', (int) $second['entity_id'], time());
+$row = $record($second);
 $result = $dispatcher($endpoint, $newSecret)->sendDue(10);
 check(($result[$row] ?? null) === 'delivered' && end($http->answers)->status === 202, 'the dispatcher delivered an outbox row (202)');
 
 // A resend of a delivered-then-failed row (as after an operator's resend) is recognised: 200.
-$store->rows[$row]['status'] = 'failed';
-$store->resend($row, time());
+$db->query("UPDATE b1bridge_webhook_outbox SET status = 'failed' WHERE outbox_id = ?", [$row]);
+check($store->resend($row, time()), 'the failed row was put back by resend');
 $result = $dispatcher($endpoint, $newSecret)->sendDue(10);
 check(($result[$row] ?? null) === 'delivered' && end($http->answers)->status === 200, 'a resent event (same webhook-id and body) answered 200 duplicate');
 
 // A wrong secret is refused and not retried.
 $third = order('rest-order-guest-coupon-full-discount.json', "MM$suffix-3");
 $payloads->orders[(int) $third['entity_id']] = $third;
-$bad = $store->record(WebhookIds::generate(), 'order.placed', 'order', (int) $third['entity_id'], time());
+$bad = $record($third);
 $result = $dispatcher($endpoint, StandardWebhookSigner::generateSecret())->sendDue(10);
-check(($result[$bad] ?? null) === 'failed' && $store->rows[$bad]['last_http_status'] === 401 && $store->rows[$bad]['attempts'] === 1, 'a wrong secret: 401, kept as failed after one attempt');
+$badRow = $rowOf($bad);
+check(($result[$bad] ?? null) === 'failed' && (int) $badRow['last_http_status'] === 401 && (int) $badRow['attempts'] === 1, 'a wrong secret: 401, kept as failed after one attempt');
 
 // b1bridge down (nothing listens): the event waits for a retry.
 $socket = stream_socket_server('tcp://127.0.0.1:0');
 $closedPort = (int) substr(strrchr(stream_socket_get_name($socket, false), ':'), 1);
 fclose($socket);
-$store->resend($bad, time());
+check($store->resend($bad, time()), 'the refused row was put back by resend');
 $result = $dispatcher("http://127.0.0.1:$closedPort/webhooks/magento", $newSecret)->sendDue(10);
-check(($result[$bad] ?? null) === 'pending' && $store->rows[$bad]['next_attempt_at'] >= time() + 59, 'no answer: kept pending for a retry');
+check(($result[$bad] ?? null) === 'pending' && (int) $rowOf($bad)['next_attempt_at'] >= time() + 59, 'no answer: kept pending for a retry');
+check($rowOf($row)['payload'] !== null && json_decode($rowOf($row)['payload'], true)['data']['order']['increment_id'] === $second['increment_id'], 'the outbox kept the body it sent');
 
 echo $failures === 0 ? "magento module against b1bridge: all checks passed\n" : "magento module against b1bridge: $failures check(s) failed\n";
 exit($failures === 0 ? 0 : 1);
