@@ -75,7 +75,7 @@ class Config
     {
         $problems = [];
         if ($requireEnabled && !$this->isEnabled()) {
-            $problems[] = 'the module is disabled (b1bridge > Webhooks > Enabled)';
+            $problems[] = 'the module is disabled (Stores > Configuration > Services > b1bridge > Enabled)';
         }
         $url = trim((string) $this->scopeConfig->getValue(self::XML_ENDPOINT_URL));
         $urlProblem = DispatchSettings::problemWithUrl($url);

@@ -27,7 +27,7 @@ final class ConfigTest extends TestCase
         self::assertFalse($config->isEnabled());
         self::assertNull($config->dispatchSettings());
         self::assertSame([
-            'the module is disabled (b1bridge > Webhooks > Enabled)',
+            'the module is disabled (Stores > Configuration > Services > b1bridge > Enabled)',
             'no endpoint URL is set',
             'no signing secret is set',
         ], $config->problems());
