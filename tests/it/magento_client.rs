@@ -216,6 +216,9 @@ async fn a_timeout_is_retried_for_reads_but_a_lost_shipment_is_ambiguous() {
     sim.state().set_faults(faults(vec![0])).unwrap();
     let e = client.ship(order_id, &request).await.unwrap_err();
     assert!(matches!(e, MagentoError::Ambiguous { .. }), "{e:?}");
+    sim.state().set_faults(faults(vec![500])).unwrap();
+    let e = client.ship(order_id, &request).await.unwrap_err();
+    assert!(matches!(e, MagentoError::Ambiguous { .. }), "{e:?}");
     // A 503 (maintenance) says nothing was applied: that one is retried.
     sim.state().set_faults(faults(vec![503])).unwrap();
     let shipment = client.ship(order_id, &request).await.unwrap();
