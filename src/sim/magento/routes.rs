@@ -77,8 +77,22 @@ fn ok(v: Value) -> Answer {
     Ok(Json(v).into_response())
 }
 
+/// Large catalogues: a search limited to some SKUs looks only those up, and an unfiltered,
+/// unsorted one converts only its page (the answer is the same either way).
 async fn search_source_items(State(s): State<MagentoSimState>, RawQuery(q): RawQuery) -> Answer {
-    search(q, true, || s.store().source_items_json())
+    let criteria = Criteria::parse(&query_pairs(q)?)?;
+    criteria.require_present()?;
+    let store = s.store();
+    if let Some(skus) = criteria.sku_restriction() {
+        return ok(criteria.apply(store.source_items_of(&skus)));
+    }
+    if criteria.is_plain() {
+        let total = store.source_items.len();
+        let (skip, take) = criteria.page_window(total);
+        let page = store.source_items_page(skip, take);
+        return ok(criteria.answer_page(page, total));
+    }
+    ok(criteria.apply(store.source_items_json()))
 }
 
 async fn save_source_items(State(s): State<MagentoSimState>, body: Bytes) -> Answer {
@@ -160,13 +174,22 @@ async fn ship(
 }
 
 async fn search_products(State(s): State<MagentoSimState>, RawQuery(q): RawQuery) -> Answer {
-    search(q, true, || {
-        s.store()
+    let criteria = Criteria::parse(&query_pairs(q)?)?;
+    criteria.require_present()?;
+    let store = s.store();
+    if criteria.is_plain() {
+        let total = store.products.len();
+        let (skip, take) = criteria.page_window(total);
+        let page = store
             .products
             .values()
+            .skip(skip)
+            .take(take)
             .map(Store::product_json)
-            .collect()
-    })
+            .collect();
+        return ok(criteria.answer_page(page, total));
+    }
+    ok(criteria.apply(store.products.values().map(Store::product_json).collect()))
 }
 
 async fn base_prices(State(s): State<MagentoSimState>, body: Bytes) -> Answer {

@@ -92,6 +92,52 @@ impl Criteria {
         Ok(c)
     }
 
+    /// The SKUs a search is limited to, when one of its groups is only `sku` `eq`/`in`
+    /// filters: the caller may then look those up instead of listing everything (the full
+    /// criteria are still applied to what it finds).
+    pub fn sku_restriction(&self) -> Option<Vec<String>> {
+        self.groups.values().find_map(|group| {
+            let mut skus = Vec::new();
+            for f in group.values() {
+                match (f.field.as_str(), f.condition.as_str()) {
+                    ("sku", "" | "eq") => skus.push(f.value.clone()),
+                    ("sku", "in") => skus.extend(f.value.split(',').map(|v| v.trim().to_owned())),
+                    _ => return None,
+                }
+            }
+            Some(skus)
+        })
+    }
+
+    /// No filter and no sort: a page can be cut from the rows without looking at them.
+    pub fn is_plain(&self) -> bool {
+        self.groups.is_empty() && self.sort.is_empty()
+    }
+
+    /// The rows of the requested page out of `total`, as `(skip, take)`.
+    pub fn page_window(&self, total: usize) -> (usize, usize) {
+        match self.page_size.filter(|s| *s > 0) {
+            None => (0, total),
+            Some(size) => {
+                let last_page = total.div_ceil(size).max(1);
+                let page = self.current_page.unwrap_or(1).clamp(1, last_page);
+                ((page - 1) * size, size)
+            }
+        }
+    }
+
+    /// The answer for rows that are already the page (see [`is_plain`](Self::is_plain)).
+    pub fn answer_page(&self, page: Vec<Value>, total: usize) -> Value {
+        let mut criteria = json!({"filter_groups": []});
+        if let Some(size) = self.page_size {
+            criteria["page_size"] = json!(size);
+        }
+        if let Some(page) = self.current_page {
+            criteria["current_page"] = json!(page);
+        }
+        json!({"items": page, "search_criteria": criteria, "total_count": total})
+    }
+
     pub fn require_present(&self) -> Result<(), MagentoSimError> {
         if self.present {
             Ok(())
@@ -120,26 +166,13 @@ impl Criteria {
             });
         }
         let total = items.len();
-        let page_items = match self.page_size.filter(|s| *s > 0) {
-            None => items,
-            Some(size) => {
-                let last_page = total.div_ceil(size).max(1);
-                let page = self.current_page.unwrap_or(1).clamp(1, last_page);
-                items
-                    .into_iter()
-                    .skip((page - 1) * size)
-                    .take(size)
-                    .collect()
-            }
+        let page_items = if self.page_size.is_some() && total > 0 {
+            let (skip, take) = self.page_window(total);
+            items.into_iter().skip(skip).take(take).collect()
+        } else {
+            items
         };
-        let mut criteria = json!({"filter_groups": []});
-        if let Some(size) = self.page_size {
-            criteria["page_size"] = json!(size);
-        }
-        if let Some(page) = self.current_page {
-            criteria["current_page"] = json!(page);
-        }
-        json!({"items": page_items, "search_criteria": criteria, "total_count": total})
+        self.answer_page(page_items, total)
     }
 }
 
