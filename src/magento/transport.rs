@@ -156,11 +156,19 @@ impl Transport {
             Ok(p) => p,
             Err(_) => return Attempt::Fail(MagentoError::Config("client closed".into())),
         };
+        let started = std::time::Instant::now();
         let response = match builder.send().await {
             Ok(r) => r,
             Err(e) => return self.transport_failure(request, e),
         };
         let status = response.status();
+        tracing::debug!(
+            endpoint = request.endpoint,
+            status = status.as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "Magento answered"
+        );
+        // Only the delay-seconds form: an HTTP-date falls back to our own backoff.
         let retry_after = response
             .headers()
             .get(RETRY_AFTER)

@@ -4,7 +4,7 @@
 use b1bridge::config::MagentoSettings;
 use b1bridge::magento::types::{
     BasePrice, OrderComment, ShipItem, ShipRequest, ShipTrack, SourceItem, SourceItemStatus,
-    StockItemUpdate,
+    StockItemUpdate, TierPrice, TierPriceType,
 };
 use b1bridge::magento::{MagentoClient, MagentoError, SearchCriteria};
 use b1bridge::sim::magento::{spawn, MagentoFaults, MagentoSimConfig, MagentoSimHandle};
@@ -327,6 +327,24 @@ async fn comments_always_carry_the_status_and_prices_report_bad_rows() {
     assert_eq!(errors[0].render(), "Invalid attribute SKU = ghost-sku.");
     let stored = client.base_prices(&["24-MB01".into()]).await.unwrap();
     assert_eq!(stored[0].price, dec!(36.99));
+
+    let tier = TierPrice {
+        sku: "24-MB01".into(),
+        price: dec!(33.5),
+        price_type: TierPriceType::Fixed,
+        website_id: 0,
+        customer_group: "ALL GROUPS".into(),
+        quantity: dec!(10),
+    };
+    assert!(client
+        .update_tier_prices(std::slice::from_ref(&tier))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        client.tier_prices(&["24-MB01".into()]).await.unwrap(),
+        vec![tier]
+    );
 }
 
 #[tokio::test]

@@ -46,6 +46,11 @@ pub fn router(state: MagentoSimState) -> Router<MagentoSimState> {
             "/rest/{store}/V1/products/special-price",
             post(special_prices),
         )
+        .route("/rest/{store}/V1/products/tier-prices", post(tier_prices))
+        .route(
+            "/rest/{store}/V1/products/tier-prices-information",
+            post(tier_prices_information),
+        )
         .route("/rest/{store}/V1/taxRates/search", get(tax_rates))
         .route("/rest/{store}/V1/creditmemo/{id}", get(credit_memo))
         .route("/rest/{store}/V1/creditmemos", get(search_credit_memos))
@@ -205,6 +210,16 @@ async fn base_prices_information(State(s): State<MagentoSimState>, body: Bytes) 
 async fn special_prices(State(s): State<MagentoSimState>, body: Bytes) -> Answer {
     let body = json_body(&body)?;
     ok(s.store().save_special_prices(&body)?)
+}
+
+async fn tier_prices(State(s): State<MagentoSimState>, body: Bytes) -> Answer {
+    let body = json_body(&body)?;
+    ok(s.store().save_tier_prices(&body)?)
+}
+
+async fn tier_prices_information(State(s): State<MagentoSimState>, body: Bytes) -> Answer {
+    let body = json_body(&body)?;
+    ok(s.store().tier_prices_of(&body)?)
 }
 
 async fn tax_rates(State(s): State<MagentoSimState>, RawQuery(q): RawQuery) -> Answer {

@@ -121,3 +121,43 @@ async fn a_website_price_scope_copies_a_base_price_to_the_websites_store_views()
         vec![(0, "10".into()), (1, "12".into()), (2, "12".into())]
     );
 }
+
+#[tokio::test]
+async fn tier_prices_for_all_groups_are_validated_row_by_row() {
+    let shop = Shop::start().await;
+    let row = |sku: &str, kind: &str, price: i64, group: &str, qty: i64| json!({"sku": sku, "price": price, "price_type": kind, "website_id": 0, "customer_group": group, "quantity": qty});
+    let a = shop
+        .post(
+            "products/tier-prices",
+            json!({"prices": [
+                row("24-MB01", "fixed", 30, "ALL GROUPS", 5),
+                row("24-MB01", "discount", 150, "ALL GROUPS", 10),
+                row("24-MB01", "fixed", 29, "Nobody", 10),
+                row("24-MB01", "fixed", 28, "all groups", 0),
+                row("24-WB04", "fixed", 40, "ALL GROUPS", 3),
+                row("24-WB04", "fixed", 39, "all groups", 3)
+            ]}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    let messages: Vec<&str> = a
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 4, "{messages:?}");
+    assert!(messages[0].starts_with("Invalid attribute Price"));
+    assert!(messages[1].starts_with("No such entity with Customer Group"));
+    assert!(messages[2].starts_with("Invalid attribute Quantity"));
+    assert!(messages[3].starts_with("We found a duplicate"));
+    let stored = shop
+        .post(
+            "products/tier-prices-information",
+            json!({"skus": ["24-MB01", "24-WB04"]}),
+        )
+        .await
+        .json;
+    assert_eq!(stored.as_array().unwrap().len(), 2, "{stored}");
+}
