@@ -196,11 +196,13 @@ impl Store {
             let row_id = json!([sku, website.to_string(), group, num(qty).to_string()]);
             let mut problems: Vec<&str> = Vec::new();
             let product = self.products.get(&sku.to_lowercase());
-            let type_ok = match (product.map(|p| p.type_id.as_str()), kind) {
-                (Some("simple" | "virtual" | "downloadable"), "fixed" | "discount") => true,
-                (Some("bundle"), "discount") => true,
-                _ => false,
-            };
+            let type_ok = matches!(
+                (product.map(|p| p.type_id.as_str()), kind),
+                (
+                    Some("simple" | "virtual" | "downloadable"),
+                    "fixed" | "discount"
+                ) | (Some("bundle"), "discount")
+            );
             if product.is_none() {
                 problems.push("The product that was requested doesn't exist. Verify the product and try again.");
             } else if !type_ok {
