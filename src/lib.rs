@@ -5,9 +5,11 @@
 //! - [`http`]: the HTTP edge (webhook intake, operators' API, health, OpenAPI).
 //! - [`store`]: Postgres storage (events, outbox, orders, exceptions).
 //! - [`sap`]: the SAP B1 Service Layer client (a port).
-//! - [`magento`]: the Magento port (webhook signature and envelopes, order JSON reader).
+//! - [`magento`]: the Magento port (webhook signature and envelopes, order JSON reader, the
+//!   REST client).
 //! - [`worker`]: background processes that drain the outbox.
-//! - [`sim`]: the SAP B1 Service Layer simulator for tests, benchmarks and `run.sh`.
+//! - [`sim`]: the SAP B1 Service Layer and Magento REST simulators for tests, benchmarks and
+//!   `run.sh`.
 //!
 //! Dependencies point inward: `http` and `worker` use `domain`, `store`, `sap` and `magento`;
 //! `domain` uses nothing of ours.
