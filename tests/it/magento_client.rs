@@ -453,3 +453,25 @@ async fn source_items_for_many_skus_are_read_in_url_sized_lists_and_comma_skus_a
         4
     );
 }
+
+#[tokio::test]
+async fn no_more_requests_at_once_than_the_limit() {
+    let sim = spawn(MagentoSimConfig::new(TOKEN)).await.unwrap();
+    sim.state()
+        .set_faults(MagentoFaults {
+            latency_ms: 40,
+            ..Default::default()
+        })
+        .unwrap();
+    let mut s = settings(&sim, TOKEN);
+    s.max_concurrency = 2;
+    let client = std::sync::Arc::new(MagentoClient::new(&s).unwrap());
+    let calls = (0..8).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.salable_quantity("24-MB01", 1).await })
+    });
+    for call in futures::future::join_all(calls).await {
+        assert_eq!(call.unwrap().unwrap(), dec!(100));
+    }
+    assert_eq!(sim.state().stats().max_concurrent_requests, 2);
+}
