@@ -1,4 +1,5 @@
 //! The integration test binary: one binary, one module per area, real Postgres.
+mod alert_rules;
 mod api_auth;
 mod api_common;
 mod api_docs;
@@ -16,4 +17,5 @@ mod sap_client;
 mod sap_sim;
 mod sap_tls;
 mod support;
+mod ui_page;
 mod worker;

@@ -41,7 +41,13 @@ fn num(v: f64) -> String {
 fn slug(title: &str) -> String {
     title
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 
@@ -61,7 +67,7 @@ pub fn bar_chart(title: &str, bars: &[Bar], unit: &str) -> Markup {
     html! {
         figure.chart {
             svg role="img" aria-labelledby={ (id) "-t " (id) "-d" } viewBox={ "0 0 " (width) " " (height) }
-                preserveAspectRatio="xMinYMin meet" {
+                width=(width) height=(height) preserveAspectRatio="xMinYMin meet" {
                 title id={ (id) "-t" } { (title) }
                 desc id={ (id) "-d" } { (desc.join("; ")) }
                 @for (i, b) in bars.iter().enumerate() {
@@ -123,7 +129,7 @@ fn hourly(title: &str, hours: &[String], series: &[Series], lines: bool) -> Mark
     html! {
         figure.chart {
             svg role="img" aria-labelledby={ (id) "-t " (id) "-d" } viewBox={ "0 0 " (width) " " (height) }
-                preserveAspectRatio="xMinYMin meet" {
+                width=(width) height=(height) preserveAspectRatio="xMinYMin meet" {
                 title id={ (id) "-t" } { (title) }
                 desc id={ (id) "-d" } { (desc.join(". ")) }
                 @for tick in [0.0, 0.5, 1.0] {
@@ -186,8 +192,14 @@ mod tests {
         let svg = bar_chart(
             "Exceptions by team",
             &[
-                Bar { label: "finance".into(), value: 2.0 },
-                Bar { label: "operations".into(), value: 0.0 },
+                Bar {
+                    label: "finance".into(),
+                    value: 2.0,
+                },
+                Bar {
+                    label: "operations".into(),
+                    value: 0.0,
+                },
             ],
             "open",
         )
@@ -197,7 +209,10 @@ mod tests {
         let hourly = hourly_columns(
             "Orders per hour",
             &["00:00".into(), "01:00".into()],
-            &[Series { name: "received", values: vec![0.0, 3.0] }],
+            &[Series {
+                name: "received",
+                values: vec![0.0, 3.0],
+            }],
         )
         .into_string();
         assert!(hourly.contains("received: 01:00 3"), "{hourly}");

@@ -10,7 +10,9 @@ use crate::http::ApiError;
 #[derive(Debug)]
 pub enum UiError {
     /// No live session (or its token was revoked): sign in, then come back to `next`.
-    SignIn { next: String },
+    SignIn {
+        next: String,
+    },
     /// A form whose CSRF token or origin does not match the session.
     Forged,
     Api(ApiError),

@@ -17,10 +17,10 @@ use super::flash::{self, Flash, Tone};
 use super::format;
 use super::layout::{self, csrf_field, path_escape, query_escape, words, Page};
 use super::session::{local_path, Session};
+use crate::domain::access::Role;
 use crate::domain::exception::{Category, Impact, OwnerTeam};
 use crate::domain::exception_flow::{transition, ExceptionAction, ExceptionStatus};
 use crate::domain::mappings::MappingKind;
-use crate::domain::access::Role;
 use crate::http::api::auth::{Authorized, Operator, Viewer};
 use crate::http::api::exceptions::{self as api, Exception, ExceptionQuery};
 use crate::http::api::orders::Job;
@@ -127,7 +127,10 @@ pub async fn queue_page(
     let here = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
     let mut groups: BTreeMap<(usize, usize), Vec<&Exception>> = BTreeMap::new();
     for x in &rows {
-        let team = OwnerTeam::ALL.iter().position(|t| *t == x.owner_team).unwrap_or(0);
+        let team = OwnerTeam::ALL
+            .iter()
+            .position(|t| *t == x.owner_team)
+            .unwrap_or(0);
         let impact = Impact::ALL.iter().position(|i| *i == x.impact).unwrap_or(0);
         groups.entry((team, impact)).or_default().push(x);
     }
@@ -140,7 +143,7 @@ pub async fn queue_page(
         .collect();
     let body = html! {
         (filter_form(&f))
-        section aria-labelledby="by-team" {
+        section.summary aria-labelledby="by-team" {
             h2 #by-team .visually-hidden { "Exceptions by team" }
             (charts::bar_chart("Exceptions by owner team (as filtered)", &by_team, "exceptions"))
         }
@@ -192,7 +195,11 @@ fn filter_form(f: &QueueFilter) -> Markup {
     };
     let mut statuses = vec!["unresolved"];
     statuses.extend(ExceptionStatus::ALL.iter().map(|s| s.as_str()));
-    let status_chosen = if f.status.is_empty() { "unresolved" } else { f.status.as_str() };
+    let status_chosen = if f.status.is_empty() {
+        "unresolved"
+    } else {
+        f.status.as_str()
+    };
     html! {
         form.filters method="get" action="/" aria-label="Filter the queue" {
             div.field {
@@ -247,7 +254,7 @@ fn queue_table(session: &Session, xs: &[&Exception], now: DateTime<Utc>, here: &
                                 small { "since " (format::at(x.first_seen_at)) }
                             }
                             td { (order_link(x.order_increment_id.as_deref())) }
-                            td {
+                            td.skus {
                                 @for sku in &x.skus { code { (sku) } br; }
                                 @if x.skus.is_empty() { span.muted { "—" } }
                             }
@@ -457,7 +464,13 @@ pub async fn detail_page(
             pre { (serde_json::to_string_pretty(&d.context).unwrap_or_default()) }
         }
     };
-    Ok(Page::new(&session, flash, "queue", format!("Exception: {}", words(x.category.as_str())), body))
+    Ok(Page::new(
+        &session,
+        flash,
+        "queue",
+        format!("Exception: {}", words(x.category.as_str())),
+        body,
+    ))
 }
 
 pub fn jobs_table(jobs: &[Job]) -> Markup {

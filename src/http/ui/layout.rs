@@ -74,6 +74,7 @@ impl IntoResponse for Page {
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     title { (self.title) " · b1bridge" }
                     link rel="stylesheet" href="/ui/style.css";
+                    link rel="icon" href="/ui/icon.svg" type="image/svg+xml";
                 }
                 body {
                     a.skip href="#main" { "Skip to content" }
@@ -154,6 +155,17 @@ pub async fn stylesheet() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         STYLESHEET,
+    )
+}
+
+/// `GET /ui/icon.svg`: the tab's icon (two linked boxes: Magento and SAP).
+pub async fn icon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect x="2" y="8" width="12" height="16" rx="3" fill="#0b5cad"/><rect x="18" y="8" width="12" height="16" rx="3" fill="#1a7f37"/><path d="M14 16h4" stroke="#10243e" stroke-width="3"/></svg>"##,
     )
 }
 

@@ -40,7 +40,12 @@ struct Field {
 }
 
 const fn f(name: &'static str, label: &'static str, input: Input, hint: &'static str) -> Field {
-    Field { name, label, input, hint }
+    Field {
+        name,
+        label,
+        input,
+        hint,
+    }
 }
 
 fn key_label(kind: MappingKind) -> &'static str {
@@ -54,24 +59,74 @@ fn key_label(kind: MappingKind) -> &'static str {
     }
 }
 
-const SKU: &[Field] = &[f("item_code", "SAP ItemCode", Input::Text, "The SAP item this SKU is sold as.")];
-const CUSTOMER: &[Field] = &[f("card_code", "SAP CardCode", Input::Text, "The Business Partner for this customer.")];
+const SKU: &[Field] = &[f(
+    "item_code",
+    "SAP ItemCode",
+    Input::Text,
+    "The SAP item this SKU is sold as.",
+)];
+const CUSTOMER: &[Field] = &[f(
+    "card_code",
+    "SAP CardCode",
+    Input::Text,
+    "The Business Partner for this customer.",
+)];
 const WAREHOUSE: &[Field] = &[
-    f("magento_source_code", "Magento source code", Input::OptionalText, "The MSI source its stock is published to; empty for none."),
-    f("include_in_stock", "Counts in sellable stock", Input::Checkbox, ""),
-    f("order_default", "Order lines are posted to this warehouse", Input::Checkbox, ""),
+    f(
+        "magento_source_code",
+        "Magento source code",
+        Input::OptionalText,
+        "The MSI source its stock is published to; empty for none.",
+    ),
+    f(
+        "include_in_stock",
+        "Counts in sellable stock",
+        Input::Checkbox,
+        "",
+    ),
+    f(
+        "order_default",
+        "Order lines are posted to this warehouse",
+        Input::Checkbox,
+        "",
+    ),
 ];
 const TAX_CODE: &[Field] = &[
     f("sap_tax_code", "SAP tax code", Input::Text, ""),
-    f("rate_percent", "Rate (%)", Input::OptionalNumber, "Optional; finds the code by percentage when Magento omits the rate's name."),
+    f(
+        "rate_percent",
+        "Rate (%)",
+        Input::OptionalNumber,
+        "Optional; finds the code by percentage when Magento omits the rate's name.",
+    ),
 ];
 const SHIPPING_METHOD: &[Field] = &[
-    f("expense_code", "SAP freight ExpenseCode", Input::Integer, ""),
-    f("tax_code", "SAP tax code for taxed shipping", Input::OptionalText, "Optional."),
+    f(
+        "expense_code",
+        "SAP freight ExpenseCode",
+        Input::Integer,
+        "",
+    ),
+    f(
+        "tax_code",
+        "SAP tax code for taxed shipping",
+        Input::OptionalText,
+        "Optional.",
+    ),
 ];
 const PAYMENT_METHOD: &[Field] = &[
-    f("sap_payment_method", "SAP PaymentMethod", Input::OptionalText, "Optional (15 characters)."),
-    f("comment", "Comment on the SAP document", Input::OptionalText, "Optional."),
+    f(
+        "sap_payment_method",
+        "SAP PaymentMethod",
+        Input::OptionalText,
+        "Optional (15 characters).",
+    ),
+    f(
+        "comment",
+        "Comment on the SAP document",
+        Input::OptionalText,
+        "Optional.",
+    ),
 ];
 
 fn fields(kind: MappingKind) -> &'static [Field] {
@@ -86,9 +141,8 @@ fn fields(kind: MappingKind) -> &'static [Field] {
 }
 
 fn parse_kind(raw: &str) -> Result<MappingKind, UiError> {
-    MappingKind::parse(raw).ok_or_else(|| {
-        UiError::Api(ApiError::NotFound(format!("no mapping table '{raw}'")))
-    })
+    MappingKind::parse(raw)
+        .ok_or_else(|| UiError::Api(ApiError::NotFound(format!("no mapping table '{raw}'"))))
 }
 
 /// `GET /ui/mappings`: the first table.
@@ -119,9 +173,19 @@ pub async fn table_page(
         limit: Some(200),
         cursor: q.cursor.clone().filter(|c| !c.is_empty()),
     };
-    let Json(page) = api::list_mappings(auth, State(ctx), Path(kind.as_str().to_owned()), ApiQuery(query)).await?;
+    let Json(page) = api::list_mappings(
+        auth,
+        State(ctx),
+        Path(kind.as_str().to_owned()),
+        ApiQuery(query),
+    )
+    .await?;
     let prefill_key = q.key.clone().unwrap_or_default();
-    let existing = page.items.iter().find(|m| m.key == prefill_key).map(|m| &m.value.0);
+    let existing = page
+        .items
+        .iter()
+        .find(|m| m.key == prefill_key)
+        .map(|m| &m.value.0);
     let admin = session.caller.role.allows(Role::Admin);
     let body = html! {
         nav.tabs aria-label="Mapping tables" {
@@ -173,7 +237,13 @@ pub async fn table_page(
             p { a href={ "/ui/mappings/" (kind.as_str()) "?cursor=" (query_escape(next)) } { "Next entries →" } }
         }
     };
-    Ok(Page::new(&session, flash, "mappings", format!("Mappings: {}", words(kind.as_str())), body))
+    Ok(Page::new(
+        &session,
+        flash,
+        "mappings",
+        format!("Mappings: {}", words(kind.as_str())),
+        body,
+    ))
 }
 
 fn show_value(v: Option<&Value>) -> Markup {
@@ -245,12 +315,30 @@ fn value_from_form(kind: MappingKind, pairs: &[(String, String)]) -> Value {
             Input::Text | Input::OptionalText => Value::String(raw),
             // Not a number: left as text, so the API's validation names the field.
             Input::Integer | Input::OptionalNumber => {
-                serde_json::from_str::<serde_json::Number>(&raw).map_or(Value::String(raw), Value::Number)
+                serde_json::from_str::<serde_json::Number>(&raw)
+                    .map_or(Value::String(raw), Value::Number)
             }
         };
         value.insert(fd.name.to_owned(), v);
     }
     Value::Object(value)
+}
+
+/// `item_code WP13-28-Blue, …` for the flash message.
+fn describe(value: &Value) -> String {
+    value
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| match v {
+                    Value::String(s) => format!("{} {s}", words(k)),
+                    other => format!("{} {other}", words(k)),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
 }
 
 fn form_field(pairs: &[(String, String)], name: &str) -> String {
@@ -291,15 +379,19 @@ pub async fn save(
             &back,
             Tone::Success,
             &format!(
-                "Saved {} → {}. Retry the orders it held back.",
+                "Saved {}: {}. Retry the orders it held back (exception queue).",
                 m.key,
-                m.value.0
+                describe(&m.value.0)
             ),
         ),
         Err(ApiError::Unauthorized(_)) => return Err(UiError::SignIn { next: back }),
         Err(e) => {
             let (tone, text) = layout::refusal(&e);
-            flash::redirect_with(&format!("{back}?key={}#edit", query_escape(&key)), tone, &text)
+            flash::redirect_with(
+                &format!("{back}?key={}#edit", query_escape(&key)),
+                tone,
+                &text,
+            )
         }
     })
 }
@@ -319,7 +411,12 @@ pub async fn delete(
     let back = format!("/ui/mappings/{}", kind.as_str());
     let result = async {
         let auth = Authorized::<Admin>::check(session.caller.clone())?;
-        api::delete_mapping(auth, State(ctx), Path((kind.as_str().to_owned(), key.clone()))).await
+        api::delete_mapping(
+            auth,
+            State(ctx),
+            Path((kind.as_str().to_owned(), key.clone())),
+        )
+        .await
     }
     .await;
     Ok(match result {
@@ -338,21 +435,32 @@ mod tests {
     use super::*;
 
     fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
-        p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        p.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn the_form_becomes_the_kinds_value_object() {
         assert_eq!(
-            value_from_form(MappingKind::Skus, &pairs(&[("key", "X"), ("item_code", " MH01 ")])),
+            value_from_form(
+                MappingKind::Skus,
+                &pairs(&[("key", "X"), ("item_code", " MH01 ")])
+            ),
             serde_json::json!({"item_code": "MH01"})
         );
         assert_eq!(
-            value_from_form(MappingKind::Warehouses, &pairs(&[("order_default", "true")])),
+            value_from_form(
+                MappingKind::Warehouses,
+                &pairs(&[("order_default", "true")])
+            ),
             serde_json::json!({"magento_source_code": null, "include_in_stock": false, "order_default": true})
         );
         assert_eq!(
-            value_from_form(MappingKind::ShippingMethods, &pairs(&[("expense_code", "abc")])),
+            value_from_form(
+                MappingKind::ShippingMethods,
+                &pairs(&[("expense_code", "abc")])
+            ),
             serde_json::json!({"expense_code": "abc", "tax_code": null}),
             "a non-number is left for the API to name"
         );

@@ -32,6 +32,7 @@ pub fn pages() -> Router<ApiContext> {
         .route("/", get(exceptions::queue_page))
         .route("/ui/login", get(session::login_page))
         .route("/ui/style.css", get(layout::stylesheet))
+        .route("/ui/icon.svg", get(layout::icon))
         .route("/ui/exceptions/{id}", get(exceptions::detail_page))
         .route("/ui/exceptions/{id}/action", post(exceptions::act))
         .route("/ui/orders", get(orders::list_page))

@@ -87,7 +87,7 @@ pub async fn list_page(
                                 td { a href={ "/ui/orders/" (path_escape(&o.increment_id)) } { (o.increment_id) } }
                                 td { span class={ "badge " (o.status.as_str()) } { (words(o.status.as_str())) } }
                                 td { (o.customer_email.as_deref().unwrap_or("—")) }
-                                td.num { @if let Some(t) = o.grand_total { (t.round_dp(2)) " " (o.currency.as_deref().unwrap_or("")) } }
+                                td.num { @if let Some(t) = o.grand_total { (format!("{t:.2}")) " " (o.currency.as_deref().unwrap_or("")) } }
                                 td { @if let Some(n) = o.sap_doc_num { "DocNum " (n) } @else { span.muted { "—" } } }
                                 td.num { (o.open_exceptions) }
                                 td { (format::at(o.created_at)) }
@@ -147,7 +147,7 @@ pub async fn detail_page(
                         @else { span.muted { "not in SAP yet" } }
                     }
                     dt { "Customer" } dd { (o.customer_email.as_deref().unwrap_or("—")) }
-                    dt { "Grand total" } dd { @if let Some(t) = o.grand_total { (t.round_dp(2)) " " (o.currency.as_deref().unwrap_or("")) } @else { "—" } }
+                    dt { "Grand total" } dd { @if let Some(t) = o.grand_total { (format!("{t:.2}")) " " (o.currency.as_deref().unwrap_or("")) } @else { "—" } }
                     dt { "Placed in Magento" } dd { @if let Some(t) = o.magento_created_at { (format::at(t)) } @else { "—" } }
                     dt { "First heard of" } dd { (format::at(o.created_at)) " (" (format::age_since(o.created_at, now)) " ago)" }
                     @if let Some(c) = o.cancel_requested_at { dt { "Cancellation requested" } dd { (format::at(c)) } }
@@ -234,7 +234,13 @@ pub async fn retry(
     let back = format!("/ui/orders/{}", path_escape(&increment_id));
     let result = async {
         let auth = Authorized::<Operator>::check(session.caller.clone())?;
-        api::retry_order(auth, State(ctx), Path(increment_id), ActionNote { note: form.note }).await
+        api::retry_order(
+            auth,
+            State(ctx),
+            Path(increment_id),
+            ActionNote { note: form.note },
+        )
+        .await
     }
     .await;
     Ok(match result {

@@ -35,9 +35,13 @@ pub async fn page(
 ) -> Result<Page, UiError> {
     let auth = Authorized::<Viewer>::check(session.caller.clone())?;
     let date = q.date.filter(|d| !d.trim().is_empty());
-    let Json(r) = api::daily_report(auth, State(ctx.clone()), ApiQuery(DailyQuery { date })).await?;
+    let Json(r) =
+        api::daily_report(auth, State(ctx.clone()), ApiQuery(DailyQuery { date })).await?;
     let hours = day_series::hourly(&ctx.pool, &UtcDay::of(r.date)).await?;
-    let labels: Vec<String> = hours.iter().map(|h| h.hour.format("%H:%M").to_string()).collect();
+    let labels: Vec<String> = hours
+        .iter()
+        .map(|h| h.hour.format("%H:%M").to_string())
+        .collect();
     let series = |name, f: fn(&day_series::HourFigures) -> i64| Series {
         name,
         values: hours.iter().map(|h| f(h) as f64).collect(),
@@ -51,7 +55,10 @@ pub async fn page(
         .exceptions
         .by_team
         .iter()
-        .map(|t| Bar { label: words(t.team.as_str()), value: (t.open + t.retrying) as f64 })
+        .map(|t| Bar {
+            label: words(t.team.as_str()),
+            value: (t.open + t.retrying) as f64,
+        })
         .collect();
     let today = Utc::now().date_naive();
     let body = html! {

@@ -36,6 +36,9 @@ pub const SESSION_HOURS: i64 = 12;
 /// Longer than any token b1bridge accepts or mints; a longer field is not a token.
 pub const MAX_TOKEN_CHARS: usize = 1024;
 
+/// The longest page address followed after signing in.
+pub const MAX_NEXT_CHARS: usize = 2048;
+
 /// A signed-in browser: the token's holder and the session's CSRF token.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -130,6 +133,7 @@ pub fn local_path(next: Option<&str>) -> String {
     match next {
         Some(p)
             if p.starts_with('/')
+                && p.len() <= MAX_NEXT_CHARS
                 && !p.starts_with("//")
                 && !p.contains('\\')
                 && !p.chars().any(char::is_control) =>
@@ -214,7 +218,7 @@ pub struct LoginForm {
 /// (`b1b_session`, HttpOnly, SameSite=Strict, ended with the browser or after 12 h) and
 /// redirects to the page asked for. The token is checked like a bearer token; the session
 /// ends as soon as the token is revoked.
-#[utoipa::path(post, path = "/ui/login", tag = "ui",
+#[utoipa::path(post, path = "/ui/login", tag = "ui", operation_id = "ui_login",
     request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 303, description = "Signed in: the session cookie is set and `Location` is the page to open",
@@ -295,7 +299,7 @@ pub struct LogoutForm {
 }
 
 /// Signs the browser out: the session ends on the server and its cookie is removed.
-#[utoipa::path(post, path = "/ui/logout", tag = "ui",
+#[utoipa::path(post, path = "/ui/logout", tag = "ui", operation_id = "ui_logout",
     request_body(content = LogoutForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 303, description = "Signed out (or was not signed in); `Location` is the login page",
@@ -312,7 +316,8 @@ pub async fn logout(
     headers: HeaderMap,
     form: Result<Form<LogoutForm>, FormRejection>,
 ) -> Result<Response, UiError> {
-    let clear = HeaderValue::from_static("b1b_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    let clear =
+        HeaderValue::from_static("b1b_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     let mut res = Redirect::to("/ui/login").into_response();
     res.headers_mut().append(header::SET_COOKIE, clear);
     let session = match session {
@@ -334,10 +339,20 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(local_path(Some("/ui/orders/1?x=2")), "/ui/orders/1?x=2");
-        for bad in ["https://evil.example/", "//evil.example", "/\\evil", "evil", ""] {
+        for bad in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil",
+            "evil",
+            "",
+        ] {
             assert_eq!(local_path(Some(bad)), "/", "{bad}");
         }
         assert_eq!(local_path(None), "/");
+        assert_eq!(
+            local_path(Some(&format!("/{}", "a".repeat(MAX_NEXT_CHARS)))),
+            "/"
+        );
     }
 
     #[test]
@@ -355,10 +370,19 @@ mod tests {
     fn a_form_from_another_origin_is_refused() {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
-        assert!(same_origin(&h).is_ok(), "no Origin: a same-origin form of an older browser");
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://127.0.0.1:8080"));
+        assert!(
+            same_origin(&h).is_ok(),
+            "no Origin: a same-origin form of an older browser"
+        );
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://127.0.0.1:8080"),
+        );
         assert!(same_origin(&h).is_ok());
-        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
         assert!(matches!(same_origin(&h), Err(UiError::Forged)));
         h.insert(header::ORIGIN, HeaderValue::from_static("null"));
         assert!(matches!(same_origin(&h), Err(UiError::Forged)));

@@ -37,7 +37,8 @@ pub async fn page(
 ) -> Result<Page, UiError> {
     let auth = Authorized::<Viewer>::check(session.caller.clone())?;
     let Json(settings) = api::get_settings(auth, State(ctx)).await?;
-    let value = serde_json::to_value(&settings).map_err(|e| crate::http::ApiError::Internal(e.to_string()))?;
+    let value = serde_json::to_value(&settings)
+        .map_err(|e| crate::http::ApiError::Internal(e.to_string()))?;
     let entries: Vec<(String, Value)> = value
         .as_object()
         .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
