@@ -177,7 +177,6 @@ pub async fn login_page(Query(q): Query<LoginQuery>) -> Response {
 fn login_form(next: &str, error: Option<&str>) -> layout::Page {
     let body = html! {
         div.login {
-            h2 { "Sign in" }
             p {
                 "Paste your b1bridge API token. It is sent once and exchanged for a session \
                  that ends when you close the browser; the page never keeps the token."
@@ -200,7 +199,7 @@ fn login_form(next: &str, error: Option<&str>) -> layout::Page {
             }
         }
     };
-    layout::bare_page("Sign in", body)
+    layout::bare_page("Sign in to the operations page", body)
 }
 
 /// The login form's fields.
