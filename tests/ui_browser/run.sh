@@ -6,8 +6,8 @@
 # does not know; an admin signs in with a token, finds the unknown_sku exception, maps the SKU,
 # retries, and sees the exception resolved and the order posted. Screenshots land in
 # target/ui-browser/screenshots/.
-# Needs DATABASE_URL pointing at a running Postgres (scripts/test.sh provides it), node ≥ 20,
-# npm, python3, psql; installs chromium with apt-get when missing and running as root.
+# Needs DATABASE_URL pointing at a running Postgres (scripts/test.sh provides it), python3 and
+# psql; installs chromium, nodejs (≥ 18) and npm with apt-get when missing and running as root.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 : "${DATABASE_URL:?DATABASE_URL must point at a running Postgres (source scripts/ensure-postgres.sh)}"
@@ -22,6 +22,17 @@ if [ -z "$chromium_bin" ]; then
     chromium_bin=$(command -v chromium)
   else
     echo "ui browser test: chromium is not installed (apt-get install chromium)" >&2
+    exit 1
+  fi
+fi
+
+# Node and npm: Debian's packages when missing (playwright-core 1.60 still runs on Debian 12's
+# Node 18).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm) >&2
+  else
+    echo "ui browser test: node and npm are not installed (apt-get install nodejs npm)" >&2
     exit 1
   fi
 fi

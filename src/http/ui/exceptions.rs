@@ -297,6 +297,9 @@ fn fix_links(session: &Session, x: &Exception) -> Markup {
         _ => None,
     };
     let admin = session.caller.role.allows(Role::Admin);
+    if x.status.is_final() {
+        return html! {};
+    }
     html! {
         @if let Some(kind) = kind {
             @if kind == MappingKind::Skus && admin {
@@ -444,8 +447,8 @@ pub async fn detail_page(
                 p { strong { (x.title) } }
                 p { (x.detail) }
                 @if let Some(e) = &x.sap_error { p.sap { "SAP said (" (e.code) "): " (e.message) } }
-                (fix_links(&session, x))
-                (action_form(&session, x, &here))
+                p { (fix_links(&session, x)) }
+                div.act { (action_form(&session, x, &here)) }
             }
         }
         @if !d.jobs.is_empty() {
