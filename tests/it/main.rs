@@ -9,6 +9,7 @@ mod api_mappings;
 mod api_master_data;
 mod api_orders;
 mod api_reports;
+mod cli_pipe;
 mod intake;
 mod intake_batch;
 mod openapi;

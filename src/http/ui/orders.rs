@@ -78,7 +78,7 @@ pub async fn list_page(
                 table {
                     thead { tr {
                         th scope="col" { "Order" } th scope="col" { "Status" } th scope="col" { "Customer" }
-                        th scope="col" { "Total" } th scope="col" { "SAP document" } th scope="col" { "Open exceptions" }
+                        th.num scope="col" { "Total" } th scope="col" { "SAP document" } th.num scope="col" { "Open exceptions" }
                         th scope="col" { "Received" }
                     } }
                     tbody {
