@@ -9,7 +9,7 @@ use axum::{Form, Json};
 use chrono::{DateTime, Utc};
 use maud::{html, Markup};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use super::charts::{self, Bar};
 use super::error::UiError;
@@ -21,9 +21,10 @@ use crate::domain::access::Role;
 use crate::domain::exception::{Category, Impact, OwnerTeam};
 use crate::domain::exception_flow::{transition, ExceptionAction, ExceptionStatus};
 use crate::domain::mappings::MappingKind;
+use crate::domain::order_flow::OrderStatus;
 use crate::http::api::auth::{Authorized, Operator, Viewer};
 use crate::http::api::exceptions::{self as api, Exception, ExceptionQuery};
-use crate::http::api::orders::Job;
+use crate::http::api::orders::{self as orders_api, Job, OrderQuery};
 use crate::http::api::{ActionNote, ApiQuery};
 use crate::http::{ApiContext, ApiError};
 
@@ -114,6 +115,27 @@ async fn fetch(
     Ok((rows, truncated))
 }
 
+/// The orders held back now (whose exceptions a retry can re-queue), up to [`MAX_ROWS`].
+async fn parked_orders(ctx: &ApiContext, session: &Session) -> Result<HashSet<String>, UiError> {
+    let mut parked = HashSet::new();
+    let mut cursor = None;
+    loop {
+        let auth = Authorized::<Viewer>::check(session.caller.clone())?;
+        let query = OrderQuery {
+            status: Some(OrderStatus::Parked),
+            q: None,
+            limit: Some(500),
+            cursor: cursor.take(),
+        };
+        let Json(page) = orders_api::list_orders(auth, State(ctx.clone()), ApiQuery(query)).await?;
+        parked.extend(page.items.into_iter().map(|o| o.increment_id));
+        match page.next_cursor {
+            Some(next) if parked.len() < MAX_ROWS => cursor = Some(next),
+            _ => return Ok(parked),
+        }
+    }
+}
+
 /// `GET /`: the queue.
 pub async fn queue_page(
     session: Session,
@@ -123,6 +145,7 @@ pub async fn queue_page(
     uri: axum::http::Uri,
 ) -> Result<Page, UiError> {
     let (rows, truncated) = fetch(&ctx, &session, &f).await?;
+    let parked = parked_orders(&ctx, &session).await?;
     let now = Utc::now();
     let here = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
     let mut groups: BTreeMap<(usize, usize), Vec<&Exception>> = BTreeMap::new();
@@ -163,7 +186,7 @@ pub async fn queue_page(
                     h2 id={ "team-" (team.1.as_str()) } { (title_case(&words(team.1.as_str()))) " " span.count { "(" (count) ")" } }
                     @for ((_, impact), xs) in team_groups {
                         h3 { "Impact: " (words(Impact::ALL[*impact].as_str())) }
-                        (queue_table(&session, xs, now, &here))
+                        (queue_table(&session, xs, &parked, now, &here))
                     }
                 }
             }
@@ -231,7 +254,13 @@ fn filter_form(f: &QueueFilter) -> Markup {
     }
 }
 
-fn queue_table(session: &Session, xs: &[&Exception], now: DateTime<Utc>, here: &str) -> Markup {
+fn queue_table(
+    session: &Session,
+    xs: &[&Exception],
+    parked: &HashSet<String>,
+    now: DateTime<Utc>,
+    here: &str,
+) -> Markup {
     html! {
         div.table-wrap {
             table.queue {
@@ -271,7 +300,7 @@ fn queue_table(session: &Session, xs: &[&Exception], now: DateTime<Utc>, here: &
                                 @if x.occurrences > 1 { br; small { (x.occurrences) " occurrences" } }
                                 br; small.muted { (words(x.category.as_str())) }
                             }
-                            td { (action_form(session, x, here)) }
+                            td { (action_form(session, x, here, x.order_increment_id.as_ref().is_some_and(|o| parked.contains(o)))) }
                         }
                     }
                 }
@@ -317,7 +346,15 @@ fn fix_links(session: &Session, x: &Exception) -> Markup {
 }
 
 /// The actions the exception's state allows, for an operator; one note for all of them.
-pub fn action_form(session: &Session, x: &Exception, return_to: &str) -> Markup {
+/// `order_parked`: whether its order is held back (a retry re-queues the parked job; an
+/// exception on an order that is not held, such as a `total_mismatch` on a posted order,
+/// has nothing to retry, so the button is not offered).
+pub fn action_form(
+    session: &Session,
+    x: &Exception,
+    return_to: &str,
+    order_parked: bool,
+) -> Markup {
     let allowed: Vec<ExceptionAction> = [
         ExceptionAction::Retry,
         ExceptionAction::Resolve,
@@ -325,6 +362,7 @@ pub fn action_form(session: &Session, x: &Exception, return_to: &str) -> Markup 
     ]
     .into_iter()
     .filter(|a| transition(x.status, *a).is_ok())
+    .filter(|a| *a != ExceptionAction::Retry || order_parked)
     .collect();
     if allowed.is_empty() {
         return html! {
@@ -448,7 +486,7 @@ pub async fn detail_page(
                 p { (x.detail) }
                 @if let Some(e) = &x.sap_error { p.sap { "SAP said (" (e.code) "): " (e.message) } }
                 p { (fix_links(&session, x)) }
-                div.act { (action_form(&session, x, &here)) }
+                div.act { (action_form(&session, x, &here, d.order.as_ref().is_some_and(|o| o.status == OrderStatus::Parked))) }
             }
         }
         @if !d.jobs.is_empty() {

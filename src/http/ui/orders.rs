@@ -183,7 +183,7 @@ pub async fn detail_page(
                             tr id={ "x-" (x.id) } {
                                 td { a href={ "/ui/exceptions/" (x.id) } { strong { (x.title) } } p { (x.detail) } }
                                 td { span class={ "badge " (x.status.as_str()) } { (x.status.as_str()) } }
-                                td { (action_form(&session, x, &here)) }
+                                td { (action_form(&session, x, &here, parked)) }
                             }
                         }
                     }
