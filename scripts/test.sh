@@ -17,6 +17,10 @@ trap drop_test_databases EXIT
 cargo test --locked "$@"
 # A client generated from openapi/openapi.json drives a running server.
 tests/generated_client/run.sh
+# The Magento module (magento/): its PHPUnit tests (installs php-cli/phpunit when root), then its
+# signer and dispatcher against a running server.
+magento/run-tests.sh
+tests/magento_module/run.sh
 # The operations page in headless Chromium: sign in, unknown SKU, map it, retry, posted.
 tests/ui_browser/run.sh
 # The Prometheus alerting rules parse, and fire when they should (promtool).
