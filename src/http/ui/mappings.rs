@@ -200,7 +200,10 @@ pub async fn table_page(
         } @else {
             p.hint { "Admins can add and change entries here." }
         }
-        h2 { (page.items.len()) " entries" @if page.next_cursor.is_some() { " (first page)" } }
+        h2 {
+            (page.items.len()) @if page.items.len() == 1 { " entry" } @else { " entries" }
+            @if page.next_cursor.is_some() { " (this page)" }
+        }
         @if page.items.is_empty() { p.empty { "This table is empty." } }
         @else {
             div.table-wrap {
