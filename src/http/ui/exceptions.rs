@@ -374,11 +374,19 @@ pub fn action_form(
         return html! { small.muted { "Operators act on exceptions." } };
     }
     let note_id = format!("note-{}", x.id);
+    // Screen readers hear which exception a row's buttons act on, not only "Retry".
+    let about = match &x.order_increment_id {
+        Some(order) => format!(
+            " on the {} exception of order {order}",
+            words(x.category.as_str())
+        ),
+        None => format!(" on the {} exception", words(x.category.as_str())),
+    };
     html! {
         form.actions method="post" action={ "/ui/exceptions/" (x.id) "/action" } {
             (csrf_field(session))
             input type="hidden" name="return_to" value=(return_to);
-            label for=(note_id) { "Note" }
+            label for=(note_id) { "Note" span.visually-hidden { (about) } }
             input id=(note_id) type="text" name="note" maxlength="2000"
                 aria-describedby={ (note_id) "-hint" };
             small id={ (note_id) "-hint" } { "Required to resolve or ignore." }
@@ -386,7 +394,7 @@ pub fn action_form(
                 @for a in allowed {
                     button type="submit" name="action" value=(a.as_str())
                         class=(if a == ExceptionAction::Retry { "primary" } else { "" }) {
-                        (title_case(a.as_str()))
+                        (title_case(a.as_str())) span.visually-hidden { (about) }
                     }
                 }
             }
