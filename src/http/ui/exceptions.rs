@@ -169,6 +169,18 @@ pub async fn queue_page(
         section.summary aria-labelledby="by-team" {
             h2 #by-team .visually-hidden { "Exceptions by team" }
             (charts::bar_chart("Exceptions by owner team (as filtered)", &by_team, "exceptions"))
+            div.card.totals {
+                dl {
+                    dt { "Listed" } dd { (rows.len()) }
+                    dt { "Blocking fulfilment" } dd { (rows.iter().filter(|x| x.impact == Impact::BlocksFulfilment).count()) }
+                    dt { "Waiting longest" } dd {
+                        @match rows.first() {
+                            Some(x) => { (format::age_since(x.first_seen_at, now)) " (" (order_link(x.order_increment_id.as_deref())) ")" },
+                            None => "—",
+                        }
+                    }
+                }
+            }
         }
         @if rows.is_empty() {
             p.empty { "Nothing here: no exception matches these filters." }
