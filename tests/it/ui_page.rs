@@ -391,3 +391,73 @@ async fn revoking_the_token_or_signing_out_ends_the_session() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn admins_change_settings_on_the_page() {
+    let app = spawn_app().await;
+    let operator = sign_in(&app, OPERATOR).await;
+    let view = html(&app, &operator, "/ui/settings").await;
+    assert!(
+        !view.contains(r#"id="s-guest_policy""#),
+        "read-only below admin"
+    );
+
+    let admin = sign_in(&app, ADMIN).await;
+    let form = html(&app, &admin, "/ui/settings").await;
+    assert!(form.contains(r#"<select id="s-guest_policy" name="guest_policy">"#));
+    let csrf = csrf_of(&form);
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("csrf", &csrf),
+        ("guest_policy", "per_email"),
+        ("guest_card_code", "WEBGUEST"),
+        ("card_code_prefix", "W"),
+        ("default_warehouse", "01"),
+        ("serial_batch_policy", "post"),
+        ("default_freight_expense_code", "1"),
+        ("tax_exempt_code", "EX"),
+        ("safety_stock", "2.5"),
+        ("item_cache_ttl_secs", "600"),
+    ];
+    let res = post_form(&app, &admin, "/ui/settings", &fields).await;
+    assert!(res.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("b1b_flash=ok"));
+    let stored = get_json(&app, "/api/v1/settings", VIEWER).await;
+    assert_eq!(stored["guest_policy"], "per_email");
+    assert_eq!(stored["serial_batch_policy"], "post");
+    assert_eq!(stored["item_cache_ttl_secs"], 600);
+    assert_eq!(stored["safety_stock"].to_string(), "2.5");
+
+    // A value the API refuses is refused here too, naming the field; nothing changes.
+    fields[9] = ("item_cache_ttl_secs", "5");
+    let res = post_form(&app, &admin, "/ui/settings", &fields).await;
+    let cookie = res.headers()[SET_COOKIE].to_str().unwrap();
+    let flash = percent_encoding::percent_decode_str(cookie).decode_utf8_lossy();
+    assert!(
+        flash.starts_with("b1b_flash=error:")
+            && flash.contains("item_cache_ttl_secs: must be between 10 and 86400"),
+        "{flash}"
+    );
+    assert_eq!(
+        get_json(&app, "/api/v1/settings", VIEWER).await["item_cache_ttl_secs"],
+        600
+    );
+
+    let res = post_form(
+        &app,
+        &operator,
+        "/ui/settings",
+        &[("csrf", &csrf_of(&view)), ("guest_policy", "hold")],
+    )
+    .await;
+    assert!(res.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("b1b_flash=error"));
+    assert_eq!(
+        get_json(&app, "/api/v1/settings", VIEWER).await["guest_policy"],
+        "per_email"
+    );
+    app.stop().await;
+}

@@ -42,6 +42,6 @@ pub fn pages() -> Router<ApiContext> {
         .route("/ui/mappings/{kind}", get(mappings::table_page))
         .route("/ui/mappings/{kind}", post(mappings::save))
         .route("/ui/mappings/{kind}/delete", post(mappings::delete))
-        .route("/ui/settings", get(settings::page))
+        .route("/ui/settings", get(settings::page).post(settings::save))
         .route("/ui/report", get(report::page))
 }
