@@ -5,11 +5,12 @@
 //! - [`http`]: the HTTP edge (webhook intake, operators' API, health, OpenAPI).
 //! - [`store`]: Postgres storage (events, outbox, orders, exceptions).
 //! - [`sap`]: the SAP B1 Service Layer client (a port).
-//! - [`magento`]: the Magento port (webhook signature and envelopes, order JSON reader, REST
-//!   client).
+//! - [`magento`]: the Magento port (webhook signature and envelopes, order JSON reader, the
+//!   REST client).
 //! - [`worker`]: background processes that drain the outbox (order jobs and runs).
 //! - [`scheduler`]: starts the periodic runs (stock sync) at their intervals.
-//! - [`sim`]: the SAP B1 Service Layer simulator for tests, benchmarks and `run.sh`.
+//! - [`sim`]: the SAP B1 Service Layer and Magento REST simulators for tests, benchmarks and
+//!   `run.sh`.
 //!
 //! Dependencies point inward: `http` and `worker` use `domain`, `store`, `sap` and `magento`;
 //! `domain` uses nothing of ours.

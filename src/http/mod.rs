@@ -6,6 +6,7 @@ pub mod error;
 pub mod health;
 pub mod intake_batcher;
 pub mod metrics;
+pub mod ui;
 pub mod webhook;
 
 use axum::extract::DefaultBodyLimit;
@@ -52,7 +53,9 @@ pub struct ApiContext {
         (name = "reports", description = "The daily check: order flow, queue, exceptions, stock sync, health"),
         (name = "runs", description = "Scheduled and manual runs (stock sync), and starting one now (operator)"),
         (name = "health", description = "Liveness, readiness and metrics"),
-        (name = "docs", description = "This document and a browsable page")
+        (name = "docs", description = "This document and a browsable page"),
+        (name = "ui", description = "Signing a browser in to and out of the operations page (`GET /`): \
+                                    HTML forms, answered with redirects and a session cookie")
     ),
     components(responses(
         api::responses::BadRequest,
@@ -111,6 +114,8 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(reports::daily_report))
         .routes(routes!(runs::list_runs))
         .routes(routes!(runs::start_stock_sync))
+        .routes(routes!(ui::session::login))
+        .routes(routes!(ui::session::logout))
 }
 
 /// This document (the same bytes as `openapi/openapi.json`).
@@ -129,6 +134,7 @@ pub fn router(ctx: ApiContext) -> Router {
     let limit = ctx.webhook.max_body_bytes;
     let (router, _) = api_router().split_for_parts();
     router
+        .merge(ui::pages())
         .layer(DefaultBodyLimit::max(limit))
         .layer(TraceLayer::new_for_http())
         .with_state(ctx)

@@ -29,7 +29,7 @@ pub enum MagentoError {
         reason: String,
     },
     /// A write that is not idempotent (a shipment, a comment) was sent and its answer was
-    /// lost (timeout, reset, 5xx other than 503): Magento may have applied it. Read back
+    /// lost (timeout, reset, a 5xx other than 503): Magento may have applied it. Read back
     /// before sending it again.
     #[error("Magento may have applied {endpoint}; its answer was lost: {reason}")]
     Ambiguous { endpoint: String, reason: String },

@@ -29,5 +29,6 @@ pub mod types;
 
 pub use client::MagentoClient;
 pub use error::MagentoError;
+pub use inventory::RowOutcome;
 pub use message::MagentoMessage;
 pub use search::{Condition, Filter, SearchCriteria, SearchResult};

@@ -24,7 +24,8 @@ pub(crate) enum Replay {
     /// Reads, and writes that set a value (source items, stock items, prices): safe to resend.
     Safe,
     /// Writes that add something (a shipment, a comment): resent only when Magento surely
-    /// did not apply them (429, 503, connection refused).
+    /// did not apply them (429, 503, connection refused); any other 5xx or a timeout is
+    /// [`MagentoError::Ambiguous`].
     Unsafe,
 }
 
@@ -155,11 +156,19 @@ impl Transport {
             Ok(p) => p,
             Err(_) => return Attempt::Fail(MagentoError::Config("client closed".into())),
         };
+        let started = std::time::Instant::now();
         let response = match builder.send().await {
             Ok(r) => r,
             Err(e) => return self.transport_failure(request, e),
         };
         let status = response.status();
+        tracing::debug!(
+            endpoint = request.endpoint,
+            status = status.as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "Magento answered"
+        );
+        // Only the delay-seconds form: an HTTP-date falls back to our own backoff.
         let retry_after = response
             .headers()
             .get(RETRY_AFTER)
@@ -221,14 +230,13 @@ fn classify(
             reason: message,
             wait: retry_after,
         },
-        // 500 is Magento's own exception handler (its transaction rolled back); 502/504 come
-        // from a proxy that may have passed the request on.
-        500..=599 if request.replay == Replay::Unsafe && code != 500 => {
-            Attempt::Fail(MagentoError::Ambiguous {
-                endpoint,
-                reason: format!("HTTP {code}: {message}"),
-            })
-        }
+        // A write that adds something is not resent after another 5xx: a 502/504 comes from a
+        // proxy that may have passed it on, and a 500 can follow the commit (a shipment's
+        // notification failing after it was saved). The caller reads back instead.
+        500..=599 if request.replay == Replay::Unsafe => Attempt::Fail(MagentoError::Ambiguous {
+            endpoint,
+            reason: format!("HTTP {code}: {message}"),
+        }),
         500..=599 => Attempt::Again {
             status: Some(code),
             reason: message,

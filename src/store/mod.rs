@@ -2,6 +2,7 @@
 //! `&mut PgConnection` from the caller's transaction.
 pub mod audit;
 pub mod daily_report;
+pub mod day_series;
 pub mod exceptions;
 pub mod intake;
 pub mod intake_batch;
@@ -15,6 +16,7 @@ pub mod runs;
 pub mod settings;
 pub mod stock;
 pub mod tokens;
+pub mod ui_sessions;
 
 use secrecy::ExposeSecret;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -4,7 +4,7 @@
 use b1bridge::config::MagentoSettings;
 use b1bridge::magento::types::{
     BasePrice, OrderComment, ShipItem, ShipRequest, ShipTrack, SourceItem, SourceItemStatus,
-    StockItemUpdate,
+    StockItemUpdate, TierPrice, TierPriceType,
 };
 use b1bridge::magento::{MagentoClient, MagentoError, SearchCriteria};
 use b1bridge::sim::magento::{spawn, MagentoFaults, MagentoSimConfig, MagentoSimHandle};
@@ -216,6 +216,9 @@ async fn a_timeout_is_retried_for_reads_but_a_lost_shipment_is_ambiguous() {
     sim.state().set_faults(faults(vec![0])).unwrap();
     let e = client.ship(order_id, &request).await.unwrap_err();
     assert!(matches!(e, MagentoError::Ambiguous { .. }), "{e:?}");
+    sim.state().set_faults(faults(vec![500])).unwrap();
+    let e = client.ship(order_id, &request).await.unwrap_err();
+    assert!(matches!(e, MagentoError::Ambiguous { .. }), "{e:?}");
     // A 503 (maintenance) says nothing was applied: that one is retried.
     sim.state().set_faults(faults(vec![503])).unwrap();
     let shipment = client.ship(order_id, &request).await.unwrap();
@@ -324,6 +327,24 @@ async fn comments_always_carry_the_status_and_prices_report_bad_rows() {
     assert_eq!(errors[0].render(), "Invalid attribute SKU = ghost-sku.");
     let stored = client.base_prices(&["24-MB01".into()]).await.unwrap();
     assert_eq!(stored[0].price, dec!(36.99));
+
+    let tier = TierPrice {
+        sku: "24-MB01".into(),
+        price: dec!(33.5),
+        price_type: TierPriceType::Fixed,
+        website_id: 0,
+        customer_group: "ALL GROUPS".into(),
+        quantity: dec!(10),
+    };
+    assert!(client
+        .update_tier_prices(std::slice::from_ref(&tier))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        client.tier_prices(&["24-MB01".into()]).await.unwrap(),
+        vec![tier]
+    );
 }
 
 #[tokio::test]
@@ -341,4 +362,116 @@ async fn audit_reads_products_and_tax_rates_in_pages() {
     assert!(all.iter().any(|p| p.sku == "24-MB01" && p.is_enabled()));
     let rates = client.tax_rates().await.unwrap();
     assert_eq!(rates[0].rate, dec!(8.25));
+}
+
+#[tokio::test]
+async fn a_refused_sku_is_set_aside_and_the_rest_of_its_batch_is_saved() {
+    use b1bridge::magento::RowOutcome;
+    let (sim, client) = setup().await;
+    let rows = [
+        item("24-MB01", dec!(5)),
+        item("NOPE-1", dec!(5)),
+        item("24-WB04", dec!(6)),
+    ];
+    let outcome = client.save_source_items_isolating(&rows).await;
+    assert_eq!(outcome[0], RowOutcome::Saved);
+    assert_eq!(outcome[2], RowOutcome::Saved);
+    match &outcome[1] {
+        RowOutcome::Refused(e) => assert!(e.to_string().contains("NOPE-1"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    // One refused batch, then the rest in one request.
+    assert_eq!(
+        sim.state().stats().requests_by_endpoint["POST /V1/inventory/source-items"],
+        2
+    );
+    assert_eq!(
+        sim.state().source_quantity("24-WB04", "default"),
+        Some(dec!(6))
+    );
+
+    // A refusal that names no SKU (an unknown source) is found by halving the batch.
+    let mut bad_source = item("24-WB04", dec!(1));
+    bad_source.source_code = "nowhere".into();
+    let rows4 = [
+        item("24-MB01", dec!(8)),
+        bad_source,
+        item("24-WB04", dec!(9)),
+        item("MH09-XS-Blue", dec!(4)),
+    ];
+    let outcome = client.save_source_items_isolating(&rows4).await;
+    assert!(matches!(outcome[1], RowOutcome::Refused(_)), "{outcome:?}");
+    assert!(
+        [0, 2, 3].iter().all(|&i| outcome[i] == RowOutcome::Saved),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        sim.state().source_quantity("MH09-XS-Blue", "default"),
+        Some(dec!(4))
+    );
+
+    // Magento down: nothing is reported saved.
+    sim.state()
+        .set_faults(MagentoFaults {
+            down: true,
+            ..Default::default()
+        })
+        .unwrap();
+    let outcome = client.save_source_items_isolating(&rows).await;
+    assert!(
+        outcome.iter().all(|o| matches!(o, RowOutcome::NotSaved(_))),
+        "{outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn source_items_for_many_skus_are_read_in_url_sized_lists_and_comma_skus_alone() {
+    use b1bridge::sim::magento::{Seed, SeedProduct, SeedSourceItem};
+    let mut seed = Seed::empty();
+    for (id, sku) in [(1, "PLAIN-1"), (2, "ODD,SKU")] {
+        seed.products.push(SeedProduct::simple(id, sku));
+        seed.source_items.push(SeedSourceItem {
+            sku: sku.into(),
+            source_code: "default".into(),
+            quantity: dec!(3),
+            status: 1,
+        });
+    }
+    let sim = spawn(MagentoSimConfig::new(TOKEN).with_seed(seed))
+        .await
+        .unwrap();
+    let client = MagentoClient::new(&settings(&sim, TOKEN)).unwrap();
+    // 400 ten-character SKUs (4,400 characters) need three lists; the comma SKU a fourth request.
+    let mut skus: Vec<String> = (0..400).map(|i| format!("MISS-{i:05}")).collect();
+    skus.push("PLAIN-1".into());
+    skus.push("ODD,SKU".into());
+    let found = client.source_items_for_skus(&skus, 100).await.unwrap();
+    let names: std::collections::BTreeSet<&str> = found.iter().map(|i| i.sku.as_str()).collect();
+    assert_eq!(names, ["ODD,SKU", "PLAIN-1"].into_iter().collect());
+    assert_eq!(
+        sim.state().stats().requests_by_endpoint["GET /V1/inventory/source-items"],
+        4
+    );
+}
+
+#[tokio::test]
+async fn no_more_requests_at_once_than_the_limit() {
+    let sim = spawn(MagentoSimConfig::new(TOKEN)).await.unwrap();
+    sim.state()
+        .set_faults(MagentoFaults {
+            latency_ms: 40,
+            ..Default::default()
+        })
+        .unwrap();
+    let mut s = settings(&sim, TOKEN);
+    s.max_concurrency = 2;
+    let client = std::sync::Arc::new(MagentoClient::new(&s).unwrap());
+    let calls = (0..8).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.salable_quantity("24-MB01", 1).await })
+    });
+    for call in futures::future::join_all(calls).await {
+        assert_eq!(call.unwrap().unwrap(), dec!(100));
+    }
+    assert_eq!(sim.state().stats().max_concurrent_requests, 2);
 }

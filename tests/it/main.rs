@@ -1,4 +1,5 @@
 //! The integration test binary: one binary, one module per area, real Postgres.
+mod alert_rules;
 mod api_auth;
 mod api_common;
 mod api_docs;
@@ -9,6 +10,8 @@ mod api_master_data;
 mod api_orders;
 mod api_reports;
 mod api_runs;
+mod cli_pipe;
+mod day_series;
 mod intake;
 mod intake_batch;
 mod magento_client;
@@ -20,4 +23,5 @@ mod sap_sim;
 mod sap_tls;
 mod stock_sync;
 mod support;
+mod ui_page;
 mod worker;

@@ -12,4 +12,4 @@ pub use inventory::{
     SalableQuantity, Source, SourceItem, SourceItemStatus, StockItem, StockItemUpdate,
 };
 pub use orders::{OrderComment, RestOrder, ShipItem, ShipRequest, ShipTrack};
-pub use prices::{BasePrice, PriceRowError, SpecialPrice};
+pub use prices::{BasePrice, PriceRowError, SpecialPrice, TierPrice, TierPriceType};

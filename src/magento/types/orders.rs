@@ -115,3 +115,40 @@ impl OrderComment {
         }})
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_order_reads_with_string_or_number_ids_and_keeps_its_json() {
+        let o: RestOrder = serde_json::from_str(
+            r#"{"entity_id":"9","increment_id":"000000013","state":"new","updated_at":"2020-04-24 15:50:17"}"#,
+        )
+        .unwrap();
+        assert_eq!((o.entity_id, o.status.as_deref()), (9, None));
+        assert_eq!(o.raw["increment_id"], "000000013");
+        let o: RestOrder = serde_json::from_str(r#"{"entity_id":9,"increment_id":13}"#).unwrap();
+        assert_eq!(o.increment_id, "13");
+        assert!(serde_json::from_str::<RestOrder>(r#"{"increment_id":"1"}"#).is_err());
+    }
+
+    #[test]
+    fn a_comment_always_carries_the_status_and_a_shipment_its_source() {
+        let c = OrderComment {
+            comment: "x".into(),
+            status: "processing".into(),
+            is_customer_notified: false,
+            is_visible_on_front: true,
+        };
+        assert_eq!(c.to_body(9)["statusHistory"]["status"], "processing");
+        let s = ShipRequest {
+            source_code: Some("east".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            s.to_body()["arguments"]["extension_attributes"]["source_code"],
+            "east"
+        );
+    }
+}

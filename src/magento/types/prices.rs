@@ -24,6 +24,28 @@ pub struct SpecialPrice {
     pub price_to: String,
 }
 
+/// Whether a tier price is an amount or a percentage off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TierPriceType {
+    Fixed,
+    Discount,
+}
+
+/// One row of `POST /V1/products/tier-prices`: from `quantity` on, customers of
+/// `customer_group` (a group *name*; `ALL GROUPS` for everyone) pay `price`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierPrice {
+    pub sku: String,
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    pub price: Decimal,
+    pub price_type: TierPriceType,
+    pub website_id: i64,
+    pub customer_group: String,
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    pub quantity: Decimal,
+}
+
 /// A refused row of a price update. Magento gives no row index: the SKU (and store) in
 /// `parameters` say which row it was.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

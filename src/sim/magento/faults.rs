@@ -18,7 +18,8 @@ pub struct MagentoFaults {
     pub server_error_rate: f64,
     /// Answered 429 with `Retry-After: 1` (nothing applied).
     pub rate_limit_rate: f64,
-    /// Held for `timeout_ms` before being handled (the client's timeout fires first).
+    /// Held for `timeout_ms` and then handled (the client's timeout fires first): a write
+    /// whose answer was lost is still applied, as on a slow real store.
     pub timeout_rate: f64,
     pub timeout_ms: u64,
     /// Added to every request before it is handled.

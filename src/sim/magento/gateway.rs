@@ -30,7 +30,12 @@ pub async fn gateway(
         let mut stats = state.stats_mut();
         stats.requests += 1;
         *stats.requests_by_endpoint.entry(endpoint).or_default() += 1;
+        stats.in_flight += 1;
+        stats.max_concurrent_requests = stats.max_concurrent_requests.max(stats.in_flight);
     }
+    // Counted out when the answer is ready, or when the client gave up and the request was
+    // dropped mid-way.
+    let _in_flight = InFlight(state.clone());
     let (latency, fault) = {
         let mut dice = state.dice();
         (dice.latency(), dice.roll())
@@ -82,6 +87,15 @@ pub async fn gateway(
         .into_response();
     }
     next.run(request).await
+}
+
+struct InFlight(MagentoSimState);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut stats = self.0.stats_mut();
+        stats.in_flight = stats.in_flight.saturating_sub(1);
+    }
 }
 
 /// The ACL resource Magento names in its 401 (one per area is enough to be realistic).

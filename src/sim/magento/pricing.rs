@@ -33,6 +33,23 @@ impl Store {
             })
     }
 
+    /// Where a base price for `store_id` lands: store 0 under a global price scope; under a
+    /// website scope, every store view of that store's website.
+    fn price_stores(&self, store_id: i64) -> Vec<i64> {
+        match (
+            self.price_scope,
+            self.stores.iter().find(|s| s.id == store_id),
+        ) {
+            (PriceScope::Global, _) | (PriceScope::Website, None) => vec![0],
+            (PriceScope::Website, Some(store)) => self
+                .stores
+                .iter()
+                .filter(|s| s.website_id == store.website_id)
+                .map(|s| s.id)
+                .collect(),
+        }
+    }
+
     fn store_exists(&self, id: i64) -> bool {
         id == 0 || self.stores.iter().any(|s| s.id == id)
     }
@@ -64,14 +81,10 @@ impl Store {
                 }
             }
             if ok {
-                // Global price scope: every row lands on store 0.
-                let store = if self.price_scope == PriceScope::Global {
-                    0
-                } else {
-                    store_id.unwrap_or(0)
-                };
                 let canonical = self.products[&sku.to_lowercase()].sku.to_lowercase();
-                valid.push(((canonical, store), dec(price)));
+                for store in self.price_stores(store_id.unwrap_or(0)) {
+                    valid.push(((canonical.clone(), store), dec(price)));
+                }
             }
         }
         for (key, price) in valid {
@@ -152,5 +165,116 @@ impl Store {
             self.special_prices.push(row);
         }
         Ok(Value::Array(errors))
+    }
+    /// `POST /V1/products/tier-prices`: adds or updates rows keyed by (SKU, website, group,
+    /// quantity). `price` ≥ 0, and ≤ 100 for `discount`; `quantity` > 0; `website_id` must
+    /// exist and be 0 unless the price scope is website; the group is `ALL GROUPS` (any case)
+    /// or one of Magento's default groups; the same key twice in one request is refused;
+    /// only simple, virtual and downloadable products take fixed prices, bundles discounts.
+    pub fn save_tier_prices(&mut self, body: &Value) -> Result<Value, MagentoSimError> {
+        const GROUPS: [&str; 5] = [
+            "all groups",
+            "not logged in",
+            "general",
+            "wholesale",
+            "retailer",
+        ];
+        let suffix = " Row ID: SKU = %SKU, Website ID: %websiteId, Customer Group: %customerGroup, Quantity: %qty.";
+        let mut errors = Vec::new();
+        let mut valid: Vec<Value> = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for row in rows(body)? {
+            let sku = row.get("sku").and_then(Value::as_str).unwrap_or("");
+            let website = int(row.get("website_id")).unwrap_or(-1);
+            let group = row
+                .get("customer_group")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let qty = dec(row.get("quantity"));
+            let price = dec(row.get("price"));
+            let kind = row.get("price_type").and_then(Value::as_str).unwrap_or("");
+            let row_id = json!([sku, website.to_string(), group, num(qty).to_string()]);
+            let mut problems: Vec<&str> = Vec::new();
+            let product = self.products.get(&sku.to_lowercase());
+            let type_ok = matches!(
+                (product.map(|p| p.type_id.as_str()), kind),
+                (
+                    Some("simple" | "virtual" | "downloadable"),
+                    "fixed" | "discount"
+                ) | (Some("bundle"), "discount")
+            );
+            if product.is_none() {
+                problems.push("The product that was requested doesn't exist. Verify the product and try again.");
+            } else if !type_ok {
+                problems.push("Invalid attribute Price Type = %priceType.");
+            }
+            if row.get("price").is_none()
+                || price < Decimal::ZERO
+                || (kind == "discount" && price > Decimal::from(100))
+            {
+                problems.push("Invalid attribute Price = %price.");
+            }
+            if qty <= Decimal::ZERO {
+                problems.push("Invalid attribute Quantity = %qty.");
+            }
+            let website_known = website == 0 || self.stores.iter().any(|s| s.website_id == website);
+            if !website_known || (website != 0 && self.price_scope == PriceScope::Global) {
+                problems.push("Invalid attribute Website ID = %websiteId.");
+            }
+            if !GROUPS.contains(&group.to_lowercase().as_str()) {
+                problems.push("No such entity with Customer Group = %customerGroup.");
+            }
+            let key = (
+                sku.to_lowercase(),
+                website,
+                group.to_lowercase(),
+                num(qty).to_string(),
+            );
+            if problems.is_empty() && !seen.insert(key) {
+                problems
+                    .push("We found a duplicate website, tier price, customer group and quantity.");
+            }
+            if problems.is_empty() {
+                valid.push(row.clone());
+            }
+            for message in problems {
+                errors.push(
+                    json!({"message": format!("{message}{suffix}"), "parameters": row_id.clone()}),
+                );
+            }
+        }
+        let key = |r: &Value| {
+            (
+                r["sku"].as_str().unwrap_or("").to_lowercase(),
+                int(r.get("website_id")),
+                r["customer_group"].as_str().unwrap_or("").to_lowercase(),
+                num(dec(r.get("quantity"))).to_string(),
+            )
+        };
+        for row in valid {
+            let k = key(&row);
+            self.tier_prices.retain(|r| key(r) != k);
+            self.tier_prices.push(row);
+        }
+        Ok(Value::Array(errors))
+    }
+
+    /// `POST /V1/products/tier-prices-information`.
+    pub fn tier_prices_of(&self, body: &Value) -> Result<Value, MagentoSimError> {
+        let skus: Vec<String> = body
+            .get("skus")
+            .and_then(Value::as_array)
+            .ok_or_else(|| MagentoSimError::required("skus"))?
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_lowercase)
+            .collect();
+        Ok(Value::Array(
+            self.tier_prices
+                .iter()
+                .filter(|r| skus.contains(&r["sku"].as_str().unwrap_or("").to_lowercase()))
+                .cloned()
+                .collect(),
+        ))
     }
 }

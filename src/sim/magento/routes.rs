@@ -46,6 +46,11 @@ pub fn router(state: MagentoSimState) -> Router<MagentoSimState> {
             "/rest/{store}/V1/products/special-price",
             post(special_prices),
         )
+        .route("/rest/{store}/V1/products/tier-prices", post(tier_prices))
+        .route(
+            "/rest/{store}/V1/products/tier-prices-information",
+            post(tier_prices_information),
+        )
         .route("/rest/{store}/V1/taxRates/search", get(tax_rates))
         .route("/rest/{store}/V1/creditmemo/{id}", get(credit_memo))
         .route("/rest/{store}/V1/creditmemos", get(search_credit_memos))
@@ -77,8 +82,22 @@ fn ok(v: Value) -> Answer {
     Ok(Json(v).into_response())
 }
 
+/// Large catalogues: a search limited to some SKUs looks only those up, and an unfiltered,
+/// unsorted one converts only its page (the answer is the same either way).
 async fn search_source_items(State(s): State<MagentoSimState>, RawQuery(q): RawQuery) -> Answer {
-    search(q, true, || s.store().source_items_json())
+    let criteria = Criteria::parse(&query_pairs(q)?)?;
+    criteria.require_present()?;
+    let store = s.store();
+    if let Some(skus) = criteria.sku_restriction() {
+        return ok(criteria.apply(store.source_items_of(&skus)));
+    }
+    if criteria.is_plain() {
+        let total = store.source_items.len();
+        let (skip, take) = criteria.page_window(total);
+        let page = store.source_items_page(skip, take);
+        return ok(criteria.answer_page(page, total));
+    }
+    ok(criteria.apply(store.source_items_json()))
 }
 
 async fn save_source_items(State(s): State<MagentoSimState>, body: Bytes) -> Answer {
@@ -160,13 +179,22 @@ async fn ship(
 }
 
 async fn search_products(State(s): State<MagentoSimState>, RawQuery(q): RawQuery) -> Answer {
-    search(q, true, || {
-        s.store()
+    let criteria = Criteria::parse(&query_pairs(q)?)?;
+    criteria.require_present()?;
+    let store = s.store();
+    if criteria.is_plain() {
+        let total = store.products.len();
+        let (skip, take) = criteria.page_window(total);
+        let page = store
             .products
             .values()
+            .skip(skip)
+            .take(take)
             .map(Store::product_json)
-            .collect()
-    })
+            .collect();
+        return ok(criteria.answer_page(page, total));
+    }
+    ok(criteria.apply(store.products.values().map(Store::product_json).collect()))
 }
 
 async fn base_prices(State(s): State<MagentoSimState>, body: Bytes) -> Answer {
@@ -182,6 +210,16 @@ async fn base_prices_information(State(s): State<MagentoSimState>, body: Bytes) 
 async fn special_prices(State(s): State<MagentoSimState>, body: Bytes) -> Answer {
     let body = json_body(&body)?;
     ok(s.store().save_special_prices(&body)?)
+}
+
+async fn tier_prices(State(s): State<MagentoSimState>, body: Bytes) -> Answer {
+    let body = json_body(&body)?;
+    ok(s.store().save_tier_prices(&body)?)
+}
+
+async fn tier_prices_information(State(s): State<MagentoSimState>, body: Bytes) -> Answer {
+    let body = json_body(&body)?;
+    ok(s.store().tier_prices_of(&body)?)
 }
 
 async fn tax_rates(State(s): State<MagentoSimState>, RawQuery(q): RawQuery) -> Answer {

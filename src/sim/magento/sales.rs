@@ -516,8 +516,20 @@ impl Store {
                 }
             }
         }
-        let refunded = dec(entry.json.get("total_refunded")) + grand;
-        entry.json["total_refunded"] = num(refunded);
+        // The order's refunded totals, as Magento keeps them.
+        for (field, amount) in [
+            ("total_refunded", grand),
+            ("base_total_refunded", grand),
+            ("subtotal_refunded", subtotal),
+            ("tax_refunded", tax),
+            ("shipping_refunded", shipping),
+            ("discount_refunded", discount),
+            ("adjustment_positive", adj_pos),
+            ("adjustment_negative", adj_neg),
+        ] {
+            let total = dec(entry.json.get(field)) + amount;
+            entry.json[field] = num(total);
+        }
         entry.json["updated_at"] = json!(stamp);
         self.credit_memos.insert(memo_id, memo.clone());
         Ok(memo)

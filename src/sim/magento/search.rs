@@ -92,6 +92,52 @@ impl Criteria {
         Ok(c)
     }
 
+    /// The SKUs a search is limited to, when one of its groups is only `sku` `eq`/`in`
+    /// filters: the caller may then look those up instead of listing everything (the full
+    /// criteria are still applied to what it finds).
+    pub fn sku_restriction(&self) -> Option<Vec<String>> {
+        self.groups.values().find_map(|group| {
+            let mut skus = Vec::new();
+            for f in group.values() {
+                match (f.field.as_str(), f.condition.as_str()) {
+                    ("sku", "" | "eq") => skus.push(f.value.clone()),
+                    ("sku", "in") => skus.extend(f.value.split(',').map(|v| v.trim().to_owned())),
+                    _ => return None,
+                }
+            }
+            Some(skus)
+        })
+    }
+
+    /// No filter and no sort: a page can be cut from the rows without looking at them.
+    pub fn is_plain(&self) -> bool {
+        self.groups.is_empty() && self.sort.is_empty()
+    }
+
+    /// The rows of the requested page out of `total`, as `(skip, take)`.
+    pub fn page_window(&self, total: usize) -> (usize, usize) {
+        match self.page_size.filter(|s| *s > 0) {
+            None => (0, total),
+            Some(size) => {
+                let last_page = total.div_ceil(size).max(1);
+                let page = self.current_page.unwrap_or(1).clamp(1, last_page);
+                ((page - 1) * size, size)
+            }
+        }
+    }
+
+    /// The answer for rows that are already the page (see [`is_plain`](Self::is_plain)).
+    pub fn answer_page(&self, page: Vec<Value>, total: usize) -> Value {
+        let mut criteria = json!({"filter_groups": []});
+        if let Some(size) = self.page_size {
+            criteria["page_size"] = json!(size);
+        }
+        if let Some(page) = self.current_page {
+            criteria["current_page"] = json!(page);
+        }
+        json!({"items": page, "search_criteria": criteria, "total_count": total})
+    }
+
     pub fn require_present(&self) -> Result<(), MagentoSimError> {
         if self.present {
             Ok(())
@@ -120,26 +166,13 @@ impl Criteria {
             });
         }
         let total = items.len();
-        let page_items = match self.page_size.filter(|s| *s > 0) {
-            None => items,
-            Some(size) => {
-                let last_page = total.div_ceil(size).max(1);
-                let page = self.current_page.unwrap_or(1).clamp(1, last_page);
-                items
-                    .into_iter()
-                    .skip((page - 1) * size)
-                    .take(size)
-                    .collect()
-            }
+        let page_items = if self.page_size.is_some() && total > 0 {
+            let (skip, take) = self.page_window(total);
+            items.into_iter().skip(skip).take(take).collect()
+        } else {
+            items
         };
-        let mut criteria = json!({"filter_groups": []});
-        if let Some(size) = self.page_size {
-            criteria["page_size"] = json!(size);
-        }
-        if let Some(page) = self.current_page {
-            criteria["current_page"] = json!(page);
-        }
-        json!({"items": page_items, "search_criteria": criteria, "total_count": total})
+        self.answer_page(page_items, total)
     }
 }
 
@@ -153,19 +186,24 @@ fn as_text(v: &Value) -> Option<String> {
 }
 
 fn compare(a: Option<&Value>, b: Option<&Value>) -> Ordering {
-    let (a, b) = (a.and_then(as_text), b.and_then(as_text));
-    match (a, b) {
-        (Some(a), Some(b)) => compare_text(&a, &b),
+    match (a.filter(|v| !v.is_null()), b.filter(|v| !v.is_null())) {
+        (Some(x), Some(y)) => compare_values(x, &as_text(y).unwrap_or_default()),
         (a, b) => a.is_some().cmp(&b.is_some()),
     }
 }
 
-/// Numbers compare as numbers, everything else (dates included: `YYYY-MM-DD hh:mm:ss`
-/// sorts as text) as text.
-fn compare_text(a: &str, b: &str) -> Ordering {
-    match (Decimal::from_str(a), Decimal::from_str(b)) {
-        (Ok(x), Ok(y)) => x.cmp(&y),
-        _ => a.cmp(b),
+/// Compares a stored value with a filter's text the way the database would: numeric
+/// columns as numbers, text columns (increment ids like `000000013`, dates as
+/// `YYYY-MM-DD hh:mm:ss`, SKUs) as text, so `"13"` does not find `"000000013"`.
+fn compare_values(stored: &Value, filter: &str) -> Ordering {
+    let text = as_text(stored).unwrap_or_default();
+    match (
+        stored,
+        Decimal::from_str(&text),
+        Decimal::from_str(filter.trim()),
+    ) {
+        (Value::Number(_), Ok(x), Ok(y)) => x.cmp(&y),
+        _ => text.as_str().cmp(filter),
     }
 }
 
@@ -201,7 +239,9 @@ fn like(value: &str, pattern: &str) -> bool {
 }
 
 fn matches(item: &Value, f: &Filter) -> bool {
-    let actual = item.get(&f.field).and_then(as_text);
+    let actual = item
+        .get(&f.field)
+        .filter(|v| !v.is_null() && as_text(v).is_some());
     let list = || {
         f.value
             .split(',')
@@ -209,24 +249,21 @@ fn matches(item: &Value, f: &Filter) -> bool {
             .map(str::to_owned)
             .collect::<Vec<_>>()
     };
+    let cmp = |a: &Value, v: &str| compare_values(a, v);
     match (f.condition.as_str(), actual) {
         ("null", a) => a.is_none(),
         ("notnull", a) => a.is_some(),
         (_, None) => false,
-        ("" | "eq", Some(a)) => compare_text(&a, &f.value) == Ordering::Equal,
-        ("neq", Some(a)) => compare_text(&a, &f.value) != Ordering::Equal,
-        ("gt", Some(a)) => compare_text(&a, &f.value) == Ordering::Greater,
-        ("gteq" | "from" | "moreq", Some(a)) => compare_text(&a, &f.value) != Ordering::Less,
-        ("lt", Some(a)) => compare_text(&a, &f.value) == Ordering::Less,
-        ("lteq" | "to", Some(a)) => compare_text(&a, &f.value) != Ordering::Greater,
-        ("in", Some(a)) => list()
-            .iter()
-            .any(|v| compare_text(&a, v) == Ordering::Equal),
-        ("nin", Some(a)) => !list()
-            .iter()
-            .any(|v| compare_text(&a, v) == Ordering::Equal),
-        ("like", Some(a)) => like(&a, &f.value),
-        ("nlike", Some(a)) => !like(&a, &f.value),
+        ("" | "eq", Some(a)) => cmp(a, &f.value) == Ordering::Equal,
+        ("neq", Some(a)) => cmp(a, &f.value) != Ordering::Equal,
+        ("gt", Some(a)) => cmp(a, &f.value) == Ordering::Greater,
+        ("gteq" | "from" | "moreq", Some(a)) => cmp(a, &f.value) != Ordering::Less,
+        ("lt", Some(a)) => cmp(a, &f.value) == Ordering::Less,
+        ("lteq" | "to", Some(a)) => cmp(a, &f.value) != Ordering::Greater,
+        ("in", Some(a)) => list().iter().any(|v| cmp(a, v) == Ordering::Equal),
+        ("nin", Some(a)) => !list().iter().any(|v| cmp(a, v) == Ordering::Equal),
+        ("like", Some(a)) => like(&as_text(a).unwrap_or_default(), &f.value),
+        ("nlike", Some(a)) => !like(&as_text(a).unwrap_or_default(), &f.value),
         _ => false,
     }
 }
@@ -279,5 +316,22 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.apply(items)["total_count"], 3);
+    }
+
+    #[test]
+    fn text_fields_compare_as_text() {
+        let items = vec![
+            json!({"increment_id": "000000013"}),
+            json!({"increment_id": "13"}),
+        ];
+        let c = Criteria::parse(&q(&[
+            (
+                "searchCriteria[filter_groups][0][filters][0][field]",
+                "increment_id",
+            ),
+            ("searchCriteria[filter_groups][0][filters][0][value]", "13"),
+        ]))
+        .unwrap();
+        assert_eq!(c.apply(items)["items"], json!([{"increment_id": "13"}]));
     }
 }

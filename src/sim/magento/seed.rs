@@ -79,6 +79,22 @@ pub struct SeedProduct {
     pub stock_item_id: Option<i64>,
 }
 
+impl SeedProduct {
+    /// An enabled simple product.
+    pub fn simple(id: i64, sku: impl Into<String>) -> Self {
+        Self {
+            id,
+            sku: sku.into(),
+            name: None,
+            type_id: simple(),
+            status: 1,
+            price: Decimal::ZERO,
+            dynamic_price: false,
+            stock_item_id: None,
+        }
+    }
+}
+
 fn simple() -> String {
     "simple".into()
 }
@@ -119,6 +135,30 @@ pub struct SeedSourceItem {
 impl Seed {
     pub fn from_json(text: &str) -> Result<Self, String> {
         serde_json::from_str(text).map_err(|e| format!("Magento simulator seed: {e}"))
+    }
+
+    /// A shop with the `default` store, the `default` source, stock 1 on it and nothing else;
+    /// tests and benchmarks add products and source items.
+    pub fn empty() -> Self {
+        Self {
+            stores: default_stores(),
+            products: Vec::new(),
+            sources: vec![SeedSource {
+                source_code: "default".into(),
+                name: Some("Default Source".into()),
+                enabled: true,
+            }],
+            stocks: vec![SeedStock {
+                stock_id: 1,
+                name: "Default Stock".into(),
+                source_codes: vec!["default".into()],
+            }],
+            source_items: Vec::new(),
+            tax_rates: Vec::new(),
+            orders: Vec::new(),
+            price_scope: PriceScope::Global,
+            default_stock_id: 1,
+        }
     }
 
     /// The built-in seed.

@@ -80,9 +80,15 @@ impl MagentoSimState {
         self.stats_mut().clone()
     }
 
-    /// Zeroes the counters (e.g. between the phases of a test).
+    /// Zeroes the counters (e.g. between the phases of a test); requests in flight stay
+    /// counted as such.
     pub fn reset_stats(&self) {
-        *self.stats_mut() = MagentoSimStats::default();
+        let mut stats = self.stats_mut();
+        let in_flight = stats.in_flight;
+        *stats = MagentoSimStats {
+            in_flight,
+            ..MagentoSimStats::default()
+        };
     }
 
     pub fn faults(&self) -> MagentoFaults {

@@ -12,4 +12,7 @@ pub struct MagentoSimStats {
     pub unauthorized: u64,
     pub injected_statuses: BTreeMap<u16, u64>,
     pub injected_timeouts: u64,
+    /// The most `/rest/…` requests ever in progress at once.
+    pub max_concurrent_requests: u64,
+    pub in_flight: u64,
 }

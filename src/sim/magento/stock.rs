@@ -110,10 +110,36 @@ impl Store {
     pub fn source_items_json(&self) -> Vec<Value> {
         self.source_items
             .values()
-            .map(|r| {
-                json!({"sku": r.sku, "source_code": r.source_code, "quantity": num(r.quantity),
-                       "status": i32::from(r.in_stock)})
+            .map(Self::source_item_json)
+            .collect()
+    }
+
+    fn source_item_json(r: &SourceItemRow) -> Value {
+        json!({"sku": r.sku, "source_code": r.source_code, "quantity": num(r.quantity),
+               "status": i32::from(r.in_stock)})
+    }
+
+    /// The source items of these SKUs (any case), without listing the others.
+    pub fn source_items_of(&self, skus: &[String]) -> Vec<Value> {
+        let mut keys: Vec<String> = skus.iter().map(|s| s.to_lowercase()).collect();
+        keys.sort();
+        keys.dedup();
+        keys.iter()
+            .flat_map(|key| {
+                self.source_items
+                    .range((key.clone(), String::new())..)
+                    .take_while(move |((k, _), _)| k == key)
+                    .map(|(_, r)| Self::source_item_json(r))
             })
+            .collect()
+    }
+
+    pub fn source_items_page(&self, skip: usize, take: usize) -> Vec<Value> {
+        self.source_items
+            .values()
+            .skip(skip)
+            .take(take)
+            .map(Self::source_item_json)
             .collect()
     }
 

@@ -42,6 +42,7 @@ pub struct Store {
     pub credit_memos: BTreeMap<i64, Value>,
     pub base_prices: BTreeMap<(String, i64), Decimal>,
     pub special_prices: Vec<Value>,
+    pub tier_prices: Vec<Value>,
     pub tax_rates: Vec<Value>,
     pub price_scope: PriceScope,
     pub default_stock_id: i64,
@@ -62,6 +63,7 @@ impl Store {
             credit_memos: BTreeMap::new(),
             base_prices: BTreeMap::new(),
             special_prices: Vec::new(),
+            tier_prices: Vec::new(),
             tax_rates: seed.tax_rates,
             price_scope: seed.price_scope,
             default_stock_id: seed.default_stock_id,
@@ -174,4 +176,28 @@ pub fn int(v: Option<&Value>) -> Option<i64> {
 /// A decimal as a JSON number (exact).
 pub fn num(d: Decimal) -> Value {
     serde_json::from_str(&d.normalize().to_string()).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::magento::seed::{SeedProduct, SeedSourceItem};
+
+    #[test]
+    fn an_empty_seed_takes_products_and_a_seed_without_default_source_is_refused() {
+        let mut seed = Seed::empty();
+        seed.products.push(SeedProduct::simple(7, "X-1"));
+        seed.source_items.push(SeedSourceItem {
+            sku: "x-1".into(),
+            source_code: "default".into(),
+            quantity: Decimal::from(4),
+            status: 1,
+        });
+        let store = Store::new(seed).unwrap();
+        assert_eq!(store.salable(1, "X-1").unwrap(), Decimal::from(4));
+        let mut seed = Seed::empty();
+        seed.sources.clear();
+        seed.stocks.clear();
+        assert!(Store::new(seed).err().unwrap().contains("default"));
+    }
 }

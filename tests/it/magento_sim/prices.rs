@@ -81,3 +81,83 @@ async fn special_prices_check_dates_and_the_global_scope() {
         .unwrap()
         .starts_with("Could not change non global Price"));
 }
+
+#[tokio::test]
+async fn a_website_price_scope_copies_a_base_price_to_the_websites_store_views() {
+    use b1bridge::sim::magento::{MagentoSimConfig, Seed};
+    let seed = Seed::from_json(
+        &json!({
+            "stores": [{"id": 1, "code": "default", "website_id": 1}, {"id": 2, "code": "fr", "website_id": 1},
+                       {"id": 3, "code": "b2b", "website_id": 2}],
+            "products": [{"id": 1, "sku": "A", "price": 10}],
+            "sources": [{"source_code": "default"}],
+            "stocks": [{"stock_id": 1, "name": "Default Stock", "source_codes": ["default"]}],
+            "price_scope": "website"
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let shop = Shop::with(MagentoSimConfig::new(super::TOKEN).with_seed(seed)).await;
+    let a = shop
+        .post(
+            "products/base-prices",
+            json!({"prices": [{"sku": "A", "price": 12, "store_id": 2}]}),
+        )
+        .await;
+    assert_eq!(a.json, json!([]));
+    let stored = shop
+        .post("products/base-prices-information", json!({"skus": ["A"]}))
+        .await
+        .json;
+    let mut rows: Vec<(i64, String)> = stored
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["store_id"].as_i64().unwrap(), r["price"].to_string()))
+        .collect();
+    rows.sort();
+    assert_eq!(
+        rows,
+        vec![(0, "10".into()), (1, "12".into()), (2, "12".into())]
+    );
+}
+
+#[tokio::test]
+async fn tier_prices_for_all_groups_are_validated_row_by_row() {
+    let shop = Shop::start().await;
+    let row = |sku: &str, kind: &str, price: i64, group: &str, qty: i64| json!({"sku": sku, "price": price, "price_type": kind, "website_id": 0, "customer_group": group, "quantity": qty});
+    let a = shop
+        .post(
+            "products/tier-prices",
+            json!({"prices": [
+                row("24-MB01", "fixed", 30, "ALL GROUPS", 5),
+                row("24-MB01", "discount", 150, "ALL GROUPS", 10),
+                row("24-MB01", "fixed", 29, "Nobody", 10),
+                row("24-MB01", "fixed", 28, "all groups", 0),
+                row("24-WB04", "fixed", 40, "ALL GROUPS", 3),
+                row("24-WB04", "fixed", 39, "all groups", 3)
+            ]}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    let messages: Vec<&str> = a
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 4, "{messages:?}");
+    assert!(messages[0].starts_with("Invalid attribute Price"));
+    assert!(messages[1].starts_with("No such entity with Customer Group"));
+    assert!(messages[2].starts_with("Invalid attribute Quantity"));
+    assert!(messages[3].starts_with("We found a duplicate"));
+    let stored = shop
+        .post(
+            "products/tier-prices-information",
+            json!({"skus": ["24-MB01", "24-WB04"]}),
+        )
+        .await
+        .json;
+    assert_eq!(stored.as_array().unwrap().len(), 2, "{stored}");
+}

@@ -164,6 +164,12 @@ async fn a_source_item_batch_with_one_bad_row_saves_nothing_and_names_the_row() 
         .await;
     assert_eq!(a.json["total_count"], 1);
     assert_eq!(a.json["items"][0]["quantity"], 100);
+    // Unfiltered, paged: the last page again past the end (13 items in the default seed).
+    let a = shop
+        .get("inventory/source-items?searchCriteria[pageSize]=5&searchCriteria[currentPage]=99")
+        .await;
+    assert_eq!(a.json["total_count"], 13, "{:?}", a.json);
+    assert_eq!(a.json["items"].as_array().unwrap().len(), 3);
 }
 
 #[tokio::test]
