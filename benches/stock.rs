@@ -49,7 +49,15 @@ fn main() -> anyhow::Result<()> {
     )?;
     let (mut magento, magento_addr) = match spawn_sim(
         Command::new(&bin)
-            .args(["sim", "magento", "--listen", "127.0.0.1:0", "--token", TOKEN, "--seed"])
+            .args([
+                "sim",
+                "magento",
+                "--listen",
+                "127.0.0.1:0",
+                "--token",
+                TOKEN,
+                "--seed",
+            ])
             .arg(&magento_seed),
         "Magento",
     ) {
@@ -67,7 +75,15 @@ fn main() -> anyhow::Result<()> {
     let result = rt.block_on(async {
         prepare_database(&database_url, batch, page).await?;
         let http = reqwest::Client::new();
-        let full = run_child(&database_url, &sap_url, &magento_url, &sap_addr, &magento_addr, &http).await?;
+        let full = run_child(
+            &database_url,
+            &sap_url,
+            &magento_url,
+            &sap_addr,
+            &magento_addr,
+            &http,
+        )
+        .await?;
         // 1 % of the items change in SAP (a receipt in a web warehouse).
         let changed = (skus / 100).max(1);
         for i in 0..changed {
@@ -79,7 +95,15 @@ fn main() -> anyhow::Result<()> {
                 .await?;
             anyhow::ensure!(res.status().is_success(), "stock change refused");
         }
-        let delta = run_child(&database_url, &sap_url, &magento_url, &sap_addr, &magento_addr, &http).await?;
+        let delta = run_child(
+            &database_url,
+            &sap_url,
+            &magento_url,
+            &sap_addr,
+            &magento_addr,
+            &http,
+        )
+        .await?;
         report(skus, batch, page, changed, &full, &delta);
         anyhow::Ok(())
     });
@@ -111,7 +135,8 @@ fn item_code(i: usize) -> String {
 }
 
 fn sap_seed_json(skus: usize) -> anyhow::Result<String> {
-    let mut seed: Value = serde_json::from_str(include_str!("../src/sim/sap_b1/default_seed.json"))?;
+    let mut seed: Value =
+        serde_json::from_str(include_str!("../src/sim/sap_b1/default_seed.json"))?;
     seed["warehouses"] = json!(WAREHOUSES
         .iter()
         .map(|w| json!({"WarehouseCode": w, "WarehouseName": format!("Warehouse {w}"), "Inactive": "tNO"}))
@@ -136,7 +161,8 @@ fn sap_seed_json(skus: usize) -> anyhow::Result<String> {
 }
 
 fn magento_seed_json(skus: usize) -> anyhow::Result<String> {
-    let mut seed: Value = serde_json::from_str(include_str!("../src/sim/magento/default_seed.json"))?;
+    let mut seed: Value =
+        serde_json::from_str(include_str!("../src/sim/magento/default_seed.json"))?;
     seed["products"] = json!((0..skus)
         .map(|i| json!({"id": i + 1, "sku": item_code(i), "price": 10}))
         .collect::<Vec<_>>());
@@ -201,7 +227,9 @@ async fn run_child(
     http: &reqwest::Client,
 ) -> anyhow::Result<Value> {
     let sap_before = sap_requests(http, sap_addr).await?;
-    http.delete(format!("http://{magento_addr}/sim/control/stats")).send().await?;
+    http.delete(format!("http://{magento_addr}/sim/control/stats"))
+        .send()
+        .await?;
     let exe = std::env::current_exe()?;
     let started = Instant::now();
     let out = Command::new(exe)
@@ -258,7 +286,10 @@ fn report(skus: usize, batch: u64, page: u64, changed: usize, full: &Value, delt
         );
     }
     eprintln!("items changed in SAP before the delta: {changed}");
-    eprintln!("magento simulator stats (delta): {}", delta["magento_stats"]);
+    eprintln!(
+        "magento simulator stats (delta): {}",
+        delta["magento_stats"]
+    );
 }
 
 /// The child: one stock sync run, then its own figures as JSON on stdout.

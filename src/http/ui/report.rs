@@ -116,7 +116,7 @@ pub async fn page(
                     dt { "Cancellation waiting" } dd { (r.orders.current.cancel_queued) }
                     dt { "Cancellation before its order" } dd { (r.orders.current.awaiting_order) }
                     dt { "Oldest waiting job" } dd {
-                        @if let Some(j) = &r.queue.oldest_pending { (format::age(j.age_secs)) " (order " a href={ "/ui/orders/" (j.order_increment_id) } { (j.order_increment_id) } ")" }
+                        @if let Some(j) = &r.queue.oldest_pending { (format::age(j.age_secs)) @if let Some(order) = &j.order_increment_id { " (order " a href={ "/ui/orders/" (order) } { (order) } ")" } @else { " (" (j.kind.as_str()) " " (j.subject) ")" } }
                         @else { "none" }
                     }
                     dt { "Due but not taken by a worker" } dd { (r.queue.past_run_after) }
