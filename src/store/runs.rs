@@ -139,14 +139,14 @@ async fn insert(
 ) -> Result<Run, StartError> {
     let id = Uuid::new_v4();
     // ON CONFLICT on the partial unique index: the active run wins, nothing is written.
-    let row: Option<RunRow> = sqlx::query_as(&format!(
+    let row: Option<RunRow> = sqlx::query_as(
         "WITH ins AS (
             INSERT INTO runs (id, kind, trigger, requested_by) VALUES ($1, $2, $3, $4)
             ON CONFLICT (kind) WHERE status IN ('queued', 'running') DO NOTHING
             RETURNING *
          ) SELECT id, kind, trigger, requested_by, status, figures, error, created_at,
-                  started_at, finished_at FROM ins"
-    ))
+                  started_at, finished_at FROM ins",
+    )
     .bind(id)
     .bind(kind.as_str())
     .bind(trigger.as_str())
