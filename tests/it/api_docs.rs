@@ -43,7 +43,10 @@ fn every_api_operation_documents_bearer_auth_and_its_errors() {
             assert!(op["operationId"].is_string(), "{method} {path}");
         }
     }
-    assert_eq!(operations, 16, "with GET /api/v1/runs and POST /api/v1/stock/sync");
+    assert_eq!(
+        operations, 16,
+        "with GET /api/v1/runs and POST /api/v1/stock/sync"
+    );
     for response in doc["components"]["responses"].as_object().unwrap().values() {
         assert!(response["content"]["application/problem+json"]["example"].is_object());
     }
