@@ -15,6 +15,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use std::time::Duration;
 
+use super::company_facts::CompanyFactsCache;
 use super::handler::{Completion, JobContext, JobFailure, JobHandler, JobOutcome};
 use super::item_cache::ItemCache;
 use super::order_outcome::{Cancelled, Posted};
@@ -22,8 +23,8 @@ use super::sap_failure::failure;
 use crate::domain::exception::NewException;
 use crate::domain::ids::CardCode;
 use crate::domain::mapping::{
-    build_draft, check_totals, customer_plan, item_codes_for, resolve_lines, CustomerPlan,
-    ResolvedLine,
+    build_checked_draft, check_totals, customer_plan, item_codes_for, resolve_lines,
+    CustomerPlan, ResolvedLine,
 };
 use crate::domain::mappings::{MappingKind, Mappings};
 use crate::domain::order::Order;
@@ -41,11 +42,16 @@ use crate::store::{self, StoreError};
 pub struct PostOrder {
     sap: SapClient,
     items: ItemCache,
+    company: CompanyFactsCache,
 }
 
 impl PostOrder {
     pub fn new(sap: SapClient, items: ItemCache) -> Self {
-        Self { sap, items }
+        Self {
+            sap,
+            items,
+            company: CompanyFactsCache::default(),
+        }
     }
 }
 
@@ -217,7 +223,17 @@ impl PostOrder {
         };
         if held.is_empty() {
             let card = tentative_card.expect("no hold, so a card code is planned");
-            match build_draft(order, card, &lines, mappings, settings) {
+            let company = self
+                .company
+                .facts(
+                    &self.sap,
+                    settings.tax_localization,
+                    Duration::from_secs(settings.item_cache_ttl_secs),
+                    refresh,
+                )
+                .await
+                .map_err(|e| failure("GET company facts", &e))?;
+            match build_checked_draft(order, card, &lines, mappings, settings, &company) {
                 Ok(draft) => return Ok(Ready { draft, lines }),
                 Err(problem) => held.push(problem),
             }
@@ -338,7 +354,13 @@ impl PostOrder {
                 .and_then(|d| d.vat_sum)
                 .unwrap_or_default(),
         };
-        let mismatch = check_totals(order, doc.doc_total, vat_sum);
+        // A foreign-currency document's figures in the order's currency are the FC twins;
+        // SAP answers 0 for them on a local-currency document.
+        let (doc_total, vat_sum) = match doc.doc_total_fc {
+            Some(fc) if !fc.is_zero() => (fc, doc.vat_sum_fc.unwrap_or_default()),
+            _ => (doc.doc_total, vat_sum),
+        };
+        let mismatch = check_totals(order, doc_total, vat_sum);
         if let Some(m) = &mismatch {
             tracing::warn!(title = %m.title, "SAP totals differ from Magento's");
         }
