@@ -75,4 +75,6 @@ fn json_number(d: rust_decimal::Decimal) -> serde_json::Value {
 }
 
 #[cfg(test)]
+mod money_tests;
+#[cfg(test)]
 mod samples;

@@ -28,7 +28,7 @@ use crate::domain::mapping::{
 };
 use crate::domain::mappings::{MappingKind, Mappings};
 use crate::domain::order::Order;
-use crate::domain::posting::{self, refusal_exception, SapDocument};
+use crate::domain::posting::{self, refusal_exception, OrderRefusal, SapDocument};
 use crate::domain::retry::FailureKind;
 use crate::domain::sales_order::{NewBusinessPartner, SalesOrderDraft};
 use crate::domain::settings::Settings;
@@ -161,7 +161,12 @@ impl PostOrder {
             Ok(created) => created,
             Err(e) => {
                 let mut f = failure("POST Orders", &e);
-                if let (Some(refusal), Some(sap_error)) = (order_refusal(&e), f.sap_error.clone()) {
+                if let (Some(mut refusal), Some(sap_error)) =
+                    (order_refusal(&e), f.sap_error.clone())
+                {
+                    if let OrderRefusal::PostingPeriodClosed { date } = &mut refusal {
+                        *date = Some(draft.doc_date);
+                    }
                     f = f.with_exception(refusal_exception(
                         &plan.order,
                         &lines,

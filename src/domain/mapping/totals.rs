@@ -279,7 +279,9 @@ pub fn check_before_posting(
 mod tests {
     use super::*;
     use crate::domain::ids::CardCode;
-    use crate::domain::mapping::samples::{self, every_item_sellable, order, starter_mappings};
+    use crate::domain::mapping::samples::{
+        self, every_item_sellable, order, starter_mappings, us_company,
+    };
     use crate::domain::mapping::{build_draft, resolve_lines};
     use crate::domain::settings::Settings;
     use rust_decimal_macros::dec;
@@ -298,7 +300,7 @@ mod tests {
         let o = order(sample);
         let (m, s) = (starter_mappings(), Settings::default());
         let lines = resolve_lines(&o, &m, &s, every_item_sellable).unwrap();
-        build_draft(&o, CardCode::parse("W1").unwrap(), &lines, &m, &s).unwrap()
+        build_draft(&o, CardCode::parse("W1").unwrap(), &lines, &m, &s, &us_company()).unwrap()
     }
 
     #[test]

@@ -314,7 +314,7 @@ mod tests {
         assert_eq!(kept.lines[1].tax_total, dec!(14.79));
         assert_eq!(kept.expenses[0].tax_sum, dec!(0.42));
         assert_eq!(kept.vat_sum, dec!(19.76));
-        assert_eq!(kept.doc_total, dec!(258.76));
+        assert_eq!(kept.doc_total, dec!(259.16));
     }
 
     #[test]
