@@ -152,7 +152,9 @@ impl PostOrder {
                 doc_num = doc.doc_num,
                 "order already in SAP B1 (an earlier attempt's answer was lost); recording it"
             );
-            return self.posted(job, &plan.order, doc, None).await;
+            return self
+                .posted(job, &plan.order, doc, None, plan.settings.total_tolerance)
+                .await;
         }
         let Ready { mut draft, lines } = self.ready(job, &plan).await?;
         let (card_code, customer_mapping) = self.business_partner(&plan).await?;
@@ -183,8 +185,14 @@ impl PostOrder {
             doc_num = created.doc_num,
             "order posted to SAP B1"
         );
-        self.posted(job, &plan.order, &created, customer_mapping)
-            .await
+        self.posted(
+            job,
+            &plan.order,
+            &created,
+            customer_mapping,
+            plan.settings.total_tolerance,
+        )
+        .await
     }
 
     /// Checks the lines against the item master and builds the draft, collecting every
@@ -348,6 +356,7 @@ impl PostOrder {
         order: &Order,
         doc: &SalesOrder,
         customer_mapping: Option<(String, CardCode)>,
+        tolerance: rust_decimal::Decimal,
     ) -> Result<Box<dyn Completion>, JobFailure> {
         let vat_sum = match doc.vat_sum {
             Some(v) => v,
@@ -365,7 +374,7 @@ impl PostOrder {
             Some(fc) if !fc.is_zero() => (fc, doc.vat_sum_fc.unwrap_or_default()),
             _ => (doc.doc_total, vat_sum),
         };
-        let mismatch = check_totals(order, doc_total, vat_sum);
+        let mismatch = check_totals(order, doc_total, vat_sum, tolerance);
         if let Some(m) = &mismatch {
             tracing::warn!(title = %m.title, "SAP totals differ from Magento's");
         }

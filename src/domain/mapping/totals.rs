@@ -14,18 +14,20 @@ use crate::domain::order::Order;
 use crate::domain::sales_order::SalesOrderDraft;
 
 /// Compares the posted document with Magento to the cent (half away from zero): `DocTotal`
-/// with `grand_total`, `VatSum` with Magento's tax. Sub-cent noise passes; anything else is
-/// a `total_mismatch` naming both figures.
+/// with `grand_total`, `VatSum` with Magento's tax. Sub-cent noise and differences within
+/// the settings' tolerance pass; anything else is a `total_mismatch` naming both figures.
 pub fn check_totals(
     order: &Order,
     sap_doc_total: Decimal,
     sap_vat_sum: Decimal,
+    tolerance: Decimal,
 ) -> Option<NewException> {
     let magento_total = round_cents(order.totals.grand_total);
     let magento_tax = round_cents(order.totals.tax_amount);
     let sap_total = round_cents(sap_doc_total);
     let sap_tax = round_cents(sap_vat_sum);
-    if magento_total == sap_total && magento_tax == sap_tax {
+    let within = |a: Decimal, b: Decimal| (a - b).abs() <= tolerance;
+    if within(magento_total, sap_total) && within(magento_tax, sap_tax) {
         return None;
     }
     let currency = &order.currency;
@@ -306,15 +308,16 @@ mod tests {
     #[test]
     fn equal_totals_pass_and_sub_cent_differences_are_ignored() {
         let o = order(samples::CONFIGURABLE_TAX);
-        assert_eq!(check_totals(&o, dec!(396.87), dec!(29.87)), None);
-        assert_eq!(check_totals(&o, dec!(396.870), dec!(29.8700)), None);
-        assert_eq!(check_totals(&o, dec!(396.8749), dec!(29.8651)), None);
+        assert_eq!(check_totals(&o, dec!(396.87), dec!(29.87), Decimal::ZERO), None);
+        assert_eq!(check_totals(&o, dec!(396.870), dec!(29.8700), Decimal::ZERO), None);
+        assert_eq!(check_totals(&o, dec!(396.8749), dec!(29.8651), Decimal::ZERO), None);
+        assert_eq!(check_totals(&o, dec!(396.86), dec!(29.86), dec!(0.01)), None);
     }
 
     #[test]
     fn a_total_off_by_one_cent_is_a_total_mismatch_naming_both_figures() {
         let o = order(samples::CONFIGURABLE_TAX);
-        let e = check_totals(&o, dec!(396.86), dec!(29.87)).expect("mismatch");
+        let e = check_totals(&o, dec!(396.86), dec!(29.87), Decimal::ZERO).expect("mismatch");
         assert_eq!(e.category, Category::TotalMismatch);
         assert_eq!(
             e.title,
@@ -330,7 +333,7 @@ mod tests {
     #[test]
     fn a_tax_difference_is_a_total_mismatch_even_when_the_total_agrees() {
         let o = order(samples::DISCOUNT_TAX);
-        let e = check_totals(&o, dec!(253.74), dec!(19.33)).expect("mismatch");
+        let e = check_totals(&o, dec!(253.74), dec!(19.33), Decimal::ZERO).expect("mismatch");
         assert_eq!(
             e.title,
             "Order 000000015 differs between SAP B1 and Magento (tax: SAP 19.33 vs Magento 19.34 USD)"
@@ -364,7 +367,10 @@ mod tests {
         let d = draft(samples::DISCOUNT_TAX);
         let t = expected_document_totals(&d, seed_rate).unwrap();
         assert_eq!((t.vat_sum, t.doc_total), (dec!(19.33), dec!(253.73)));
-        assert!(check_totals(&order(samples::DISCOUNT_TAX), t.doc_total, t.vat_sum).is_some());
+        assert!(
+            check_totals(&order(samples::DISCOUNT_TAX), t.doc_total, t.vat_sum, Decimal::ZERO)
+                .is_some()
+        );
     }
 
     #[test]
