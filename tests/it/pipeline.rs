@@ -23,6 +23,8 @@ use tokio::sync::oneshot;
 
 use crate::support::{sample_order, wait_until, TestDb};
 
+mod money;
+
 // ---- harness ---------------------------------------------------------------------------------
 
 const GUEST_CONFIGURABLE: &str = "rest-order-guest-configurable.json";
