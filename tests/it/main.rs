@@ -10,6 +10,7 @@ mod api_orders;
 mod api_reports;
 mod intake;
 mod intake_batch;
+mod money_property;
 mod openapi;
 mod pipeline;
 mod sap_client;
