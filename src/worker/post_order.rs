@@ -23,8 +23,8 @@ use super::sap_failure::failure;
 use crate::domain::exception::NewException;
 use crate::domain::ids::CardCode;
 use crate::domain::mapping::{
-    build_checked_draft, check_totals, customer_plan, item_codes_for, resolve_lines,
-    CustomerPlan, ResolvedLine,
+    build_checked_draft, check_totals, customer_plan, item_codes_for, resolve_lines, CustomerPlan,
+    ResolvedLine,
 };
 use crate::domain::mappings::{MappingKind, Mappings};
 use crate::domain::order::Order;

@@ -48,7 +48,11 @@ struct Company {
 fn uk() -> Company {
     Company {
         seed: Seed::uk_vat(),
-        facts: facts(TaxLocalization::Vat, "GBP", &[("O1", "20"), ("O2", "5"), ("O0", "0"), ("EX", "0")]),
+        facts: facts(
+            TaxLocalization::Vat,
+            "GBP",
+            &[("O1", "20"), ("O2", "5"), ("O0", "0"), ("EX", "0")],
+        ),
         rates: vec![
             rate(&["GB-VAT-20"], "20", "O1"),
             rate(&["GB-VAT-5"], "5", "O2"),
@@ -120,11 +124,30 @@ struct GenOrder {
     currency: usize,
 }
 
-const SKUS: [&str; 6] = ["MH09-XS-Blue", "RACER", "24-WG084", "WP13-28-Blue", "24-MB01", "24-WG088"];
+const SKUS: [&str; 6] = [
+    "MH09-XS-Blue",
+    "RACER",
+    "24-WG084",
+    "WP13-28-Blue",
+    "24-MB01",
+    "24-WG088",
+];
 
 fn gen_order() -> impl Strategy<Value = GenOrder> {
-    let line = (0..SKUS.len(), 1u32..6, 1i64..25_000, 0usize..3, prop_oneof![Just(0u32), Just(10), Just(15), Just(33), Just(50)])
-        .prop_map(|(sku, qty, cents, rate, discount)| GenLine { sku, qty, cents, rate, discount });
+    let line = (
+        0..SKUS.len(),
+        1u32..6,
+        1i64..25_000,
+        0usize..3,
+        prop_oneof![Just(0u32), Just(10), Just(15), Just(33), Just(50)],
+    )
+        .prop_map(|(sku, qty, cents, rate, discount)| GenLine {
+            sku,
+            qty,
+            cents,
+            rate,
+            discount,
+        });
     (
         proptest::collection::vec(line, 1..6),
         any::<bool>(),
@@ -132,13 +155,15 @@ fn gen_order() -> impl Strategy<Value = GenOrder> {
         any::<bool>(),
         0usize..2,
     )
-        .prop_map(|(lines, tax_inclusive, shipping_cents, free_shipping, currency)| GenOrder {
-            lines,
-            tax_inclusive,
-            shipping_cents,
-            free_shipping,
-            currency,
-        })
+        .prop_map(
+            |(lines, tax_inclusive, shipping_cents, free_shipping, currency)| GenOrder {
+                lines,
+                tax_inclusive,
+                shipping_cents,
+                free_shipping,
+                currency,
+            },
+        )
 }
 
 fn cents(c: i64) -> Decimal {
@@ -178,7 +203,14 @@ fn magento_order(g: &GenOrder, company: &Company) -> Value {
             let row_total = shown * qty;
             let discount = round_cents(row_total * Decimal::from(l.discount) / hundred);
             let base = (row_total - discount) * factor;
-            (shown, row_total, Decimal::ZERO, discount, Decimal::ZERO, base)
+            (
+                shown,
+                row_total,
+                Decimal::ZERO,
+                discount,
+                Decimal::ZERO,
+                base,
+            )
         };
         let exact = base + carry.get(&l.rate).copied().unwrap_or_default();
         let tax = round_cents(exact);
@@ -203,7 +235,11 @@ fn magento_order(g: &GenOrder, company: &Company) -> Value {
         }));
     }
     let ship_rate = &company.rates[0];
-    let shipping_shown = if g.free_shipping { Decimal::ZERO } else { cents(g.shipping_cents) };
+    let shipping_shown = if g.free_shipping {
+        Decimal::ZERO
+    } else {
+        cents(g.shipping_cents)
+    };
     let factor = ship_rate.percent / hundred;
     let (shipping_amount, shipping_tax) = if g.tax_inclusive {
         let net = round_cents(shipping_shown / (Decimal::ONE + factor));
@@ -286,14 +322,25 @@ fn run(company: Company, strategy: TaxStrategy, cases: u32) -> (u32, u32) {
                     let doc = sim.post_order(&body).map_err(|e| {
                         TestCaseError::fail(format!("SAP refused {body}: {}", e.message))
                     })?;
-                    let foreign = !doc.doc_total_fc.is_zero() || doc.doc_currency != company.facts.local_currency.as_str();
+                    let foreign = !doc.doc_total_fc.is_zero()
+                        || doc.doc_currency != company.facts.local_currency.as_str();
                     let (total, tax) = if foreign {
                         (doc.doc_total_fc, doc.vat_sum_fc)
                     } else {
                         (doc.doc_total, doc.vat_sum)
                     };
-                    prop_assert_eq!(total, round_cents(order.totals.grand_total), "DocTotal of {}", body);
-                    prop_assert_eq!(tax, round_cents(order.totals.tax_amount), "VatSum of {}", body);
+                    prop_assert_eq!(
+                        total,
+                        round_cents(order.totals.grand_total),
+                        "DocTotal of {}",
+                        body
+                    );
+                    prop_assert_eq!(
+                        tax,
+                        round_cents(order.totals.tax_amount),
+                        "VatSum of {}",
+                        body
+                    );
                     prop_assert!(doc.discount_percent.is_zero());
                     let (b, h) = counts.get();
                     counts.set((b + 1, h));

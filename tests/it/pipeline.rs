@@ -735,7 +735,8 @@ async fn a_total_mismatch_is_filed_for_finance_naming_both_figures() {
          (total: SAP 253.16 vs Magento 253.74 USD; tax: SAP 18.76 vs Magento 19.34 USD)"
     );
     assert!(
-        e.detail.contains("SKU 'RACER' net 179.2 at US-MI8 (8 %): SAP 14.34 vs Magento 14.79"),
+        e.detail
+            .contains("SKU 'RACER' net 179.2 at US-MI8 (8 %): SAP 14.34 vs Magento 14.79"),
         "{}",
         e.detail
     );

@@ -353,7 +353,14 @@ mod tests {
         let o = order(sample);
         let settings = Settings::default();
         let lines = resolve_lines(&o, mappings, &settings, every_item_sellable).unwrap();
-        build_draft(&o, card(card_code), &lines, mappings, &settings, &us_company())
+        build_draft(
+            &o,
+            card(card_code),
+            &lines,
+            mappings,
+            &settings,
+            &us_company(),
+        )
     }
 
     fn draft(sample: &str, card_code: &str) -> SalesOrderDraft {
@@ -507,7 +514,15 @@ mod tests {
         };
         let lines =
             resolve_lines(&o, &Mappings::default(), &settings, every_item_sellable).unwrap();
-        let d = build_draft(&o, card("W3"), &lines, &Mappings::default(), &settings, &us_company()).unwrap();
+        let d = build_draft(
+            &o,
+            card("W3"),
+            &lines,
+            &Mappings::default(),
+            &settings,
+            &us_company(),
+        )
+        .unwrap();
         assert!(d.lines.iter().all(|l| l.warehouse_code.as_str() == "02"));
     }
 
@@ -538,8 +553,15 @@ mod tests {
         assert_eq!(d.expenses[0].tax_amount, dec!(0.41));
 
         // Taxed shipping without a mapped tax code and without a single order rate.
-        let e =
-            build_draft(&o, card("WEBGUEST"), &lines, &starter_mappings(), &settings, &us_company()).unwrap_err();
+        let e = build_draft(
+            &o,
+            card("WEBGUEST"),
+            &lines,
+            &starter_mappings(),
+            &settings,
+            &us_company(),
+        )
+        .unwrap_err();
         assert_eq!(e.category, Category::TotalMismatch);
         assert!(e.detail.contains("shipping 'flatrate_flatrate' taxed 0.41"));
         assert!(e.skus.is_empty());
@@ -603,7 +625,8 @@ mod tests {
         let m = starter_mappings();
         let settings = Settings::default();
         let lines = resolve_lines(&o, &m, &settings, every_item_sellable).unwrap();
-        let e = build_draft(&o, card("WEBGUEST"), &lines, &m, &settings, &us_company()).unwrap_err();
+        let e =
+            build_draft(&o, card("WEBGUEST"), &lines, &m, &settings, &us_company()).unwrap_err();
         assert_eq!(e.category, Category::AddressInvalid);
         assert_eq!(
             e.title,

@@ -3,7 +3,9 @@
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use super::samples::{self, every_item_sellable, order, starter_mappings, uk_company, uk_mappings, us_company};
+use super::samples::{
+    self, every_item_sellable, order, starter_mappings, uk_company, uk_mappings, us_company,
+};
 use super::{build_checked_draft, build_draft, check_before_posting, resolve_lines};
 use crate::domain::company::{CompanyFacts, TaxLocalization};
 use crate::domain::exception::Category;
@@ -22,6 +24,7 @@ fn tax(code: &str) -> TaxCode {
     TaxCode::parse(code).unwrap()
 }
 
+#[allow(clippy::result_large_err)]
 fn draft_of(
     o: &Order,
     m: &Mappings,
@@ -49,7 +52,11 @@ fn a_tax_inclusive_order_posts_net_amounts_and_tax_to_the_cent() {
     assert_eq!(o.lines[0].discount_tax_compensation, dec!(2));
     let d = draft_of(&o, &uk_mappings(), &Settings::default(), &uk_company()).unwrap();
     let nets: Vec<Decimal> = d.lines.iter().map(|l| l.line_total).collect();
-    assert_eq!(nets, [dec!(89.98), dec!(16.20)], "gross − gross discount + its tax");
+    assert_eq!(
+        nets,
+        [dec!(89.98), dec!(16.20)],
+        "gross − gross discount + its tax"
+    );
     // The discount percentage is taken on the net row: 10 % of 99.98 is 10.00 (the gross
     // discount less its tax), which reproduces the net line total.
     assert_eq!(d.lines[0].discount_percent, Some(dec!(10.0020)));
@@ -61,11 +68,17 @@ fn a_tax_inclusive_order_posts_net_amounts_and_tax_to_the_cent() {
     assert_eq!(d.tax_localization, TaxLocalization::Vat);
     assert!(!d.foreign_currency);
     let t = check_before_posting(&o, &d, &uk_company(), Decimal::ZERO).unwrap();
-    assert_eq!((t.net, t.vat_sum, t.doc_total), (dec!(110.34), dec!(19.64), dec!(129.98)));
+    assert_eq!(
+        (t.net, t.vat_sum, t.doc_total),
+        (dec!(110.34), dec!(19.64), dec!(129.98))
+    );
     assert_eq!(o.computed_grand_total(), o.totals.grand_total);
     // The guest's name and company are on the address, for the extension's building field.
     let ship_to = d.address_extension.ship_to.unwrap();
-    assert_eq!(ship_to.name.as_deref(), Some("Siobhán O'Neill, Bright Lane Ltd"));
+    assert_eq!(
+        ship_to.name.as_deref(),
+        Some("Siobhán O'Neill, Bright Lane Ltd")
+    );
 }
 
 #[test]
@@ -111,11 +124,10 @@ fn the_shipping_takes_its_own_rate_over_the_shipping_method_mapping() {
 #[test]
 fn stacked_rates_on_one_line_map_as_one_combination() {
     // A Los Angeles order: California 7.25 % and LA County 2.25 % on the same line.
-    let mut v: serde_json::Value =
-        serde_json::from_str(include_str!(
-            "../../../tests/fixtures/magento/rest-order-registered-configurable-multiitem-tax.json"
-        ))
-        .unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/magento/rest-order-registered-configurable-multiitem-tax.json"
+    ))
+    .unwrap();
     for entry in v["extension_attributes"]["item_applied_taxes"]
         .as_array_mut()
         .unwrap()
@@ -187,13 +199,28 @@ fn sap_s_per_line_rounding_is_held_before_posting_naming_each_line() {
         total_tolerance: dec!(0.01),
         ..Settings::default()
     };
-    assert!(build_checked_draft(&o, card(), &lines, &starter_mappings(), &tolerant, &us_company()).is_ok());
+    assert!(build_checked_draft(
+        &o,
+        card(),
+        &lines,
+        &starter_mappings(),
+        &tolerant,
+        &us_company()
+    )
+    .is_ok());
     let line_tax = Settings {
         tax_strategy: TaxStrategy::MagentoLineTax,
         ..Settings::default()
     };
-    let d = build_checked_draft(&o, card(), &lines, &starter_mappings(), &line_tax, &us_company())
-        .unwrap();
+    let d = build_checked_draft(
+        &o,
+        card(),
+        &lines,
+        &starter_mappings(),
+        &line_tax,
+        &us_company(),
+    )
+    .unwrap();
     assert!(d.send_line_tax);
 }
 
@@ -221,5 +248,9 @@ fn an_order_in_another_currency_is_a_foreign_currency_document() {
         tax_strategy: TaxStrategy::MagentoLineTax,
         ..Settings::default()
     };
-    assert!(!draft_of(&o, &uk_mappings(), &s, &uk_company()).unwrap().send_line_tax);
+    assert!(
+        !draft_of(&o, &uk_mappings(), &s, &uk_company())
+            .unwrap()
+            .send_line_tax
+    );
 }

@@ -2,9 +2,9 @@
 //! and the fixtures the mapping tests share.
 use crate::domain::company::{CompanyFacts, TaxLocalization};
 use crate::domain::ids::ItemCode;
-use crate::domain::money::Currency;
 use crate::domain::magento_order::normalise;
 use crate::domain::mappings::Mappings;
+use crate::domain::money::Currency;
 use crate::domain::order::Order;
 use crate::domain::sales_order::ItemFacts;
 
@@ -70,7 +70,11 @@ pub fn uk_mappings() -> Mappings {
     use crate::domain::mappings::{MappingValue, TaxCodeMapping};
     let mut m = starter_mappings();
     m.tax_codes.clear();
-    for (rate, group) in [("GB-VAT-20", "O1"), ("GB-VAT-5", "O2"), ("IE-VAT-23", "IE23")] {
+    for (rate, group) in [
+        ("GB-VAT-20", "O1"),
+        ("GB-VAT-5", "O2"),
+        ("IE-VAT-23", "IE23"),
+    ] {
         m.insert(
             rate,
             MappingValue::TaxCode(TaxCodeMapping {
@@ -121,7 +125,13 @@ pub fn us_company() -> CompanyFacts {
 
 /// The simulator's UK seed as the worker reads it: VAT groups, GBP.
 pub fn uk_company() -> CompanyFacts {
-    let rates = [("O1", "20"), ("O2", "5"), ("O0", "0"), ("EX", "0"), ("IE23", "23")];
+    let rates = [
+        ("O1", "20"),
+        ("O2", "5"),
+        ("O0", "0"),
+        ("EX", "0"),
+        ("IE23", "23"),
+    ];
     CompanyFacts {
         localization: TaxLocalization::Vat,
         local_currency: Currency::parse("GBP").unwrap(),

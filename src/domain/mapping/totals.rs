@@ -302,16 +302,36 @@ mod tests {
         let o = order(sample);
         let (m, s) = (starter_mappings(), Settings::default());
         let lines = resolve_lines(&o, &m, &s, every_item_sellable).unwrap();
-        build_draft(&o, CardCode::parse("W1").unwrap(), &lines, &m, &s, &us_company()).unwrap()
+        build_draft(
+            &o,
+            CardCode::parse("W1").unwrap(),
+            &lines,
+            &m,
+            &s,
+            &us_company(),
+        )
+        .unwrap()
     }
 
     #[test]
     fn equal_totals_pass_and_sub_cent_differences_are_ignored() {
         let o = order(samples::CONFIGURABLE_TAX);
-        assert_eq!(check_totals(&o, dec!(396.87), dec!(29.87), Decimal::ZERO), None);
-        assert_eq!(check_totals(&o, dec!(396.870), dec!(29.8700), Decimal::ZERO), None);
-        assert_eq!(check_totals(&o, dec!(396.8749), dec!(29.8651), Decimal::ZERO), None);
-        assert_eq!(check_totals(&o, dec!(396.86), dec!(29.86), dec!(0.01)), None);
+        assert_eq!(
+            check_totals(&o, dec!(396.87), dec!(29.87), Decimal::ZERO),
+            None
+        );
+        assert_eq!(
+            check_totals(&o, dec!(396.870), dec!(29.8700), Decimal::ZERO),
+            None
+        );
+        assert_eq!(
+            check_totals(&o, dec!(396.8749), dec!(29.8651), Decimal::ZERO),
+            None
+        );
+        assert_eq!(
+            check_totals(&o, dec!(396.86), dec!(29.86), dec!(0.01)),
+            None
+        );
     }
 
     #[test]
@@ -367,10 +387,13 @@ mod tests {
         let d = draft(samples::DISCOUNT_TAX);
         let t = expected_document_totals(&d, seed_rate).unwrap();
         assert_eq!((t.vat_sum, t.doc_total), (dec!(19.33), dec!(253.73)));
-        assert!(
-            check_totals(&order(samples::DISCOUNT_TAX), t.doc_total, t.vat_sum, Decimal::ZERO)
-                .is_some()
-        );
+        assert!(check_totals(
+            &order(samples::DISCOUNT_TAX),
+            t.doc_total,
+            t.vat_sum,
+            Decimal::ZERO
+        )
+        .is_some());
     }
 
     #[test]

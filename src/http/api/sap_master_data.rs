@@ -75,16 +75,8 @@ impl SapMasterData {
                         // Either localization: sales tax codes (US/Canada) or VAT groups.
                         // A Service Layer without one of the two lists answers a refusal,
                         // which counts as an empty list.
-                        let sales = self
-                            .sap
-                            .list_tax_codes()
-                            .await
-                            .or_else(empty_if_refused)?;
-                        let vat = self
-                            .sap
-                            .list_vat_groups()
-                            .await
-                            .or_else(empty_if_refused)?;
+                        let sales = self.sap.list_tax_codes().await.or_else(empty_if_refused)?;
+                        let vat = self.sap.list_vat_groups().await.or_else(empty_if_refused)?;
                         Ok(sales
                             .into_iter()
                             .map(|t| t.code)

@@ -40,7 +40,11 @@ pub struct VatGroup {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct VatGroupLine {
-    #[serde(rename = "Effectivefrom", default, deserialize_with = "lenient::opt_date")]
+    #[serde(
+        rename = "Effectivefrom",
+        default,
+        deserialize_with = "lenient::opt_date"
+    )]
     pub effective_from: Option<NaiveDate>,
     #[serde(rename = "Rate", default, deserialize_with = "lenient::opt_decimal")]
     pub rate: Option<Decimal>,

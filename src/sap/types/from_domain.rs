@@ -216,7 +216,10 @@ mod tests {
     fn a_draft_becomes_an_orders_body_without_doc_total_and_with_exact_numbers() {
         let body = serde_json::to_value(NewSalesOrder::from(&draft())).unwrap();
         assert_eq!(body["NumAtCard"], "000000013");
-        assert!(body.get("DocTotal").is_none(), "SAP would derive a discount");
+        assert!(
+            body.get("DocTotal").is_none(),
+            "SAP would derive a discount"
+        );
         assert_eq!(body["DocCurrency"], "USD");
         assert_eq!(body["DocDate"], "2026-11-26");
         assert_eq!(body["TaxDate"], "2026-11-26");
@@ -252,7 +255,11 @@ mod tests {
         let line = &body["DocumentLines"][0];
         assert_eq!(line["VatGroup"], "US-MI");
         assert!(line.get("TaxCode").is_none());
-        assert_eq!(line["TaxTotal"].to_string(), "0.67", "Magento's tax is sent");
+        assert_eq!(
+            line["TaxTotal"].to_string(),
+            "0.67",
+            "Magento's tax is sent"
+        );
         assert_eq!(body["DocumentAdditionalExpenses"][0]["VatGroup"], "EX");
         assert_eq!(
             body["DocumentAdditionalExpenses"][0]["TaxSum"].to_string(),

@@ -87,7 +87,10 @@ pub struct DocumentLine {
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub line_total: Decimal,
     /// The net amount in the document's foreign currency (0 on a local-currency document).
-    #[serde(rename = "RowTotalFC", with = "rust_decimal::serde::arbitrary_precision")]
+    #[serde(
+        rename = "RowTotalFC",
+        with = "rust_decimal::serde::arbitrary_precision"
+    )]
     pub row_total_fc: Decimal,
     pub tax_code: Option<String>,
     pub vat_group: Option<String>,
@@ -117,7 +120,10 @@ pub struct DocumentExpense {
     pub expense_code: i64,
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub line_total: Decimal,
-    #[serde(rename = "LineTotalFC", with = "rust_decimal::serde::arbitrary_precision")]
+    #[serde(
+        rename = "LineTotalFC",
+        with = "rust_decimal::serde::arbitrary_precision"
+    )]
     pub line_total_fc: Decimal,
     pub tax_code: Option<String>,
     pub vat_group: Option<String>,

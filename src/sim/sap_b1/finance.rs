@@ -62,7 +62,11 @@ impl Company {
 
     /// The rate a document in `currency` dated `day` is booked at. Without a rate SAP
     /// refuses the document. The real text was not found; this one names the currency and day.
-    pub fn document_rate(&self, currency: &str, day: NaiveDate) -> Result<Decimal, ServiceLayerError> {
+    pub fn document_rate(
+        &self,
+        currency: &str,
+        day: NaiveDate,
+    ) -> Result<Decimal, ServiceLayerError> {
         self.exchange_rate(currency, day).ok_or_else(|| {
             ServiceLayerError::business(format!(
                 "Update the exchange rate for currency '{currency}' on {day} [ORDR.DocRate]"

@@ -65,7 +65,7 @@ pub async fn service_layer(State(state): State<SapSimState>, request: Request) -
         .path()
         .strip_prefix("/b1s/v1/")
         .unwrap_or_default();
-    // Service functions are not entity sets (reference §10 of docs: the company's local
+    // Service functions are not entity sets (docs/sap-document-calculation.md: the company's local
     // currency comes from `CompanyService_GetAdminInfo`).
     if path == "CompanyService_GetAdminInfo" {
         return if method == Method::POST {

@@ -323,13 +323,9 @@ fn draft_line(
         line_total: document_amount(&f, "LineTotal", "RowTotalFC", foreign, rate)?,
         tax_rate,
         // `TaxTotal` is a local amount.
-        tax_total: f.decimal("TaxTotal")?.map(|t| {
-            if foreign {
-                round_cents(t / rate)
-            } else {
-                t
-            }
-        }),
+        tax_total: f
+            .decimal("TaxTotal")?
+            .map(|t| if foreign { round_cents(t / rate) } else { t }),
     };
     let line = DocumentLine {
         line_num: index as i64,
@@ -380,13 +376,9 @@ fn draft_expense(
         line_total: document_amount(&f, "LineTotal", "LineTotalFC", foreign, rate)?
             .unwrap_or_default(),
         tax_rate,
-        tax_sum: f.decimal("TaxSum")?.map(|t| {
-            if foreign {
-                round_cents(t / rate)
-            } else {
-                t
-            }
-        }),
+        tax_sum: f
+            .decimal("TaxSum")?
+            .map(|t| if foreign { round_cents(t / rate) } else { t }),
     };
     let expense = DocumentExpense {
         line_num: index as i64,

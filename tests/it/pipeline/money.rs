@@ -14,8 +14,12 @@ async fn uk_pipeline(settings: Settings) -> Pipeline {
     })
     .await;
     for (rate, group) in [("GB-VAT-20", "O1"), ("GB-VAT-5", "O2")] {
-        p.map(MappingKind::TaxCodes, rate, json!({ "sap_tax_code": group }))
-            .await;
+        p.map(
+            MappingKind::TaxCodes,
+            rate,
+            json!({ "sap_tax_code": group }),
+        )
+        .await;
     }
     p.set_settings(&settings).await;
     p.start();
@@ -31,7 +35,12 @@ async fn a_uk_company_books_the_tax_inclusive_order_with_vat_groups_to_the_penny
     .await;
     p.place(&sample_as(UK_VAT_INCLUSIVE, "UK-1")).await;
     p.settle("UK-1").await;
-    assert_eq!(p.order("UK-1").await.0, "posted", "{:?}", p.open_exceptions("UK-1").await);
+    assert_eq!(
+        p.order("UK-1").await.0,
+        "posted",
+        "{:?}",
+        p.open_exceptions("UK-1").await
+    );
     let doc = p.sim.orders().pop().unwrap();
     assert_eq!(doc.doc_currency, "GBP");
     assert_eq!((doc.doc_total, doc.vat_sum), (dec!(129.98), dec!(19.64)));
@@ -78,10 +87,18 @@ async fn a_eur_order_posts_in_the_fc_fields_on_a_partner_that_takes_any_currency
     order["order_currency_code"] = json!("EUR");
     p.place(&order).await;
     p.settle("EU-1").await;
-    assert_eq!(p.order("EU-1").await.0, "posted", "{:?}", p.open_exceptions("EU-1").await);
+    assert_eq!(
+        p.order("EU-1").await.0,
+        "posted",
+        "{:?}",
+        p.open_exceptions("EU-1").await
+    );
     let doc = p.sim.orders().pop().unwrap();
     assert_eq!(doc.doc_currency, "EUR");
-    assert_eq!((doc.doc_total_fc, doc.vat_sum_fc), (dec!(129.98), dec!(19.64)));
+    assert_eq!(
+        (doc.doc_total_fc, doc.vat_sum_fc),
+        (dec!(129.98), dec!(19.64))
+    );
     assert_eq!(doc.document_lines[0].row_total_fc, dec!(89.98));
     // Local amounts at the day's rate (0.8612 GBP per EUR).
     assert_eq!(doc.document_lines[0].line_total, dec!(77.49));

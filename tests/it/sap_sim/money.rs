@@ -24,16 +24,22 @@ fn vat_order(num_at_card: &str, currency: &str, date: &str, line: Value) -> Valu
 #[tokio::test]
 async fn each_localization_takes_its_own_tax_field_and_refuses_the_other() {
     let uk = uk().await;
-    let line = |field: &str, code: &str| {
-        json!({"ItemCode": "RACER", "Quantity": 1, "LineTotal": 100, field: code})
-    };
+    let line = |field: &str, code: &str| json!({"ItemCode": "RACER", "Quantity": 1, "LineTotal": 100, field: code});
     let o = uk
-        .create_order(&vat_order("V-1", "GBP", "2026-11-02", line("VatGroup", "O1")))
+        .create_order(&vat_order(
+            "V-1",
+            "GBP",
+            "2026-11-02",
+            line("VatGroup", "O1"),
+        ))
         .await;
     assert_eq!(num(&o["VatSum"]), dec!(20));
     assert_eq!(o["DocumentLines"][0]["VatGroup"], "O1");
     let refused = uk
-        .post("Orders", &vat_order("V-2", "GBP", "2026-11-02", line("TaxCode", "O1")))
+        .post(
+            "Orders",
+            &vat_order("V-2", "GBP", "2026-11-02", line("TaxCode", "O1")),
+        )
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert_eq!(refused.error().1, "10000180 - Specify valid tax code");
@@ -49,7 +55,11 @@ async fn each_localization_takes_its_own_tax_field_and_refuses_the_other() {
             &vat_order("V-3", "USD", "2026-11-02", line("VatGroup", "US-MI")),
         )
         .await;
-    assert!(refused.error().1.starts_with("Invalid VAT Group"), "{}", refused.text);
+    assert!(
+        refused.error().1.starts_with("Invalid VAT Group"),
+        "{}",
+        refused.text
+    );
     assert_eq!(us.get("VatGroups").await.json()["value"], json!([]));
     let info = us.post("CompanyService_GetAdminInfo", &json!({})).await;
     assert_eq!(info.json()["LocalCurrency"], "USD");
@@ -71,20 +81,37 @@ async fn a_foreign_currency_document_needs_the_day_s_rate_and_a_partner_that_tak
     assert_eq!(num(&o["DocRate"]), dec!(0.8612));
     // No rate was entered for Christmas Day 2026.
     let refused = uk
-        .post("Orders", &vat_order("E-2", "EUR", "2026-12-25", line.clone()))
+        .post(
+            "Orders",
+            &vat_order("E-2", "EUR", "2026-12-25", line.clone()),
+        )
         .await;
-    assert!(refused.error().1.contains("exchange rate"), "{}", refused.text);
+    assert!(
+        refused.error().1.contains("exchange rate"),
+        "{}",
+        refused.text
+    );
     // No rate at all for a currency the company never quoted.
     let refused = uk
-        .post("Orders", &vat_order("E-3", "USD", "2026-11-02", line.clone()))
+        .post(
+            "Orders",
+            &vat_order("E-3", "USD", "2026-11-02", line.clone()),
+        )
         .await;
-    assert!(refused.error().1.contains("exchange rate"), "{}", refused.text);
+    assert!(
+        refused.error().1.contains("exchange rate"),
+        "{}",
+        refused.text
+    );
     // The web guest partner is GBP only.
     let mut guest = vat_order("E-4", "EUR", "2026-11-02", line);
     guest["CardCode"] = json!("WEBGUEST");
     let refused = uk.post("Orders", &guest).await;
     assert!(
-        refused.error().1.contains("does not match the currency 'GBP'"),
+        refused
+            .error()
+            .1
+            .contains("does not match the currency 'GBP'"),
         "{}",
         refused.text
     );
@@ -121,7 +148,10 @@ async fn a_date_in_a_locked_posting_period_is_refused_with_sap_s_text() {
             .post("Orders", &vat_order("P-2", "USD", date, line.clone()))
             .await;
         assert_eq!(refused.error().0, -5002, "{date}");
-        assert!(refused.error().1.starts_with("10000156 - Posting Date deviates"));
+        assert!(refused
+            .error()
+            .1
+            .starts_with("10000156 - Posting Date deviates"));
     }
 }
 
@@ -135,6 +165,13 @@ async fn the_address_blocks_are_rebuilt_from_the_extension_and_a_sent_block_is_l
                              "ShipToCountry": "US"},
         "DocumentLines": [{"ItemCode": "RACER", "Quantity": 1, "LineTotal": 10, "TaxCode": "EX"}]});
     let o = sl.create_order(&body).await;
-    assert_eq!(o["Address2"], "Jane Doe, ACME\r1 Main St\r49628 Calder MI\rUS");
-    assert_eq!(o["Address"], Value::Null, "no bill-to part: the block is empty");
+    assert_eq!(
+        o["Address2"],
+        "Jane Doe, ACME\r1 Main St\r49628 Calder MI\rUS"
+    );
+    assert_eq!(
+        o["Address"],
+        Value::Null,
+        "no bill-to part: the block is empty"
+    );
 }

@@ -211,7 +211,11 @@ async fn totals_follow_sap_for_lines_discounts_tax_freight_and_rounding() {
     lower["DocTotal"] = json!(237.00);
     let o = sl.create_order(&lower).await;
     assert_eq!(num(&o["DocTotal"]), dec!(237.00));
-    assert!(num(&o["DiscountPercent"]) > dec!(0), "{}", o["DiscountPercent"]);
+    assert!(
+        num(&o["DiscountPercent"]) > dec!(0),
+        "{}",
+        o["DiscountPercent"]
+    );
     assert_eq!(num(&o["TotalDiscount"]), dec!(0.09));
     assert_eq!(num(&o["VatSum"]), dec!(16.70));
     assert_eq!(num(&o["RoundingDiffAmount"]), dec!(-0.01));
