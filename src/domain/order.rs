@@ -202,3 +202,28 @@ pub struct AppliedTax {
     pub percent: Option<Decimal>,
     pub amount: Decimal,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_stored_with_a_single_tax_code_read_as_one_rate() {
+        let line = |extra: &str| {
+            serde_json::from_str::<OrderLine>(&format!(
+                r#"{{"magento_item_id":1,"parent_item_id":null,"kind":"simple","sku":"A",
+                    "name":null,"qty":"1","unit_price":"10","row_total":"10",
+                    "discount_amount":"0","tax_amount":"0","tax_percent":null{extra}}}"#
+            ))
+            .unwrap()
+        };
+        assert_eq!(
+            line(r#","tax_code":"US-MI-*-Rate 1""#).tax_rates,
+            ["US-MI-*-Rate 1"]
+        );
+        assert!(line(r#","tax_code":null"#).tax_rates.is_empty());
+        assert!(line("").tax_rates.is_empty());
+        assert_eq!(line(r#","tax_rates":["A","B"]"#).tax_rates, ["A", "B"]);
+        assert_eq!(line("").discount_tax_compensation, Decimal::ZERO);
+    }
+}
