@@ -336,12 +336,20 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// Writes to stdout; a reader that went away early (`b1bridge openapi | head`) is not an
+/// error: `print!` would panic on the broken pipe, so the write is checked instead.
+fn print_quietly(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Openapi => {
-            print!("{}", crate::http::openapi_json());
-            Ok(())
-        }
+        Command::Openapi => print_quietly(&crate::http::openapi_json()),
         Command::Migrate(db) => {
             crate::telemetry::init();
             let settings = DatabaseSettings::from_raw(db.database_url.as_ref())?;
