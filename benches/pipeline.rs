@@ -12,7 +12,7 @@
 //! first (item master cached, customers mapped), then the timed orders are queued with no
 //! worker running and the clock runs from the pool's start until the outbox is empty.
 use b1bridge::config::SapSettings;
-use b1bridge::domain::event::parse_event;
+use b1bridge::magento::envelope::parse_event;
 use b1bridge::sap::SapClient;
 use b1bridge::sim::sap_b1::{self, Faults, SapSimConfig, SapSimHandle};
 use b1bridge::store::intake::{self, Delivery};

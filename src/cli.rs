@@ -77,6 +77,8 @@ pub enum SimCommand {
     /// The SAP B1 Service Layer simulator, serving `/b1s/v1` (and `/sim/control`) on `--listen`.
     #[command(name = "sap-b1")]
     SapB1(SapB1SimArgs),
+    /// The Magento REST simulator, serving `/rest/{store}/V1` (and `/sim/control`) on `--listen`.
+    Magento(crate::sim::magento::MagentoSimArgs),
 }
 
 #[derive(Args, Clone)]
@@ -441,6 +443,10 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
                 .await;
             pool.close().await;
             Ok(())
+        }
+        Command::Sim(SimCommand::Magento(args)) => {
+            crate::telemetry::init();
+            args.run().await
         }
         Command::Sim(SimCommand::SapB1(args)) => {
             use crate::sim::sap_b1::{serve, SapSimState};

@@ -8,7 +8,6 @@ pub mod event;
 pub mod exception;
 pub mod exception_flow;
 pub mod ids;
-pub mod magento_order;
 pub mod mapping;
 pub mod mappings;
 pub mod master_data;

@@ -1,5 +1,5 @@
 //! The canonical order: a Magento order reduced to what the business posts to SAP. Built only
-//! by [`crate::domain::magento_order::normalise`], so every instance has already had Magento's
+//! by [`crate::magento::order::normalise`], so every instance has already had Magento's
 //! quirks (configurable parent/child pairs, bundles, string numbers, omitted nulls) resolved.
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;

@@ -339,8 +339,8 @@ fn sku_path(skus: &[String]) -> String {
 mod tests {
     use super::*;
     use crate::domain::ids::ItemCode;
-    use crate::domain::magento_order::normalise;
     use crate::domain::sales_order::ItemFacts;
+    use crate::magento::order::normalise;
 
     fn order() -> Order {
         let text = include_str!(

@@ -6,7 +6,6 @@ pub mod error;
 pub mod health;
 pub mod intake_batcher;
 pub mod metrics;
-pub mod signature;
 pub mod ui;
 pub mod webhook;
 

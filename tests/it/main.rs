@@ -13,6 +13,8 @@ mod cli_pipe;
 mod day_series;
 mod intake;
 mod intake_batch;
+mod magento_client;
+mod magento_sim;
 mod money_property;
 mod openapi;
 mod pipeline;

@@ -7,12 +7,12 @@
 use b1bridge::domain::company::{CompanyFacts, TaxLocalization};
 use b1bridge::domain::exception::Category;
 use b1bridge::domain::ids::{CardCode, TaxCode};
-use b1bridge::domain::magento_order::normalise;
 use b1bridge::domain::mapping::{build_checked_draft, resolve_lines};
 use b1bridge::domain::mappings::{MappingValue, Mappings, TaxCodeMapping};
 use b1bridge::domain::money::{round_cents, Currency};
 use b1bridge::domain::sales_order::ItemFacts;
 use b1bridge::domain::settings::{Settings, TaxStrategy};
+use b1bridge::magento::order::normalise;
 use b1bridge::sap::types::NewSalesOrder;
 use b1bridge::sim::sap_b1::{SapSimConfig, SapSimState, Seed};
 use proptest::prelude::*;

@@ -2,12 +2,12 @@
 //! become Sales Orders once each, correct to the cent, and cancellations cancel them; every
 //! problem becomes an exception that names the order (and SKU, or SAP document).
 use b1bridge::config::SapSettings;
-use b1bridge::domain::event::parse_event;
 use b1bridge::domain::exception::Category;
 use b1bridge::domain::exception_flow::ExceptionStatus;
 use b1bridge::domain::mappings::{MappingKind, MappingValue};
 use b1bridge::domain::retry::{RetrySchedule, RetrySchedules};
 use b1bridge::domain::settings::{GuestPolicy, SerialBatchPolicy, Settings, TaxStrategy};
+use b1bridge::magento::envelope::parse_event;
 use b1bridge::sap::SapClient;
 use b1bridge::sim::sap_b1::{self, Faults, SalesTaxCode, SapSimConfig, SapSimHandle, Seed};
 use b1bridge::store::exceptions::{self, StoredException};

@@ -98,7 +98,7 @@ fn the_shipping_takes_its_own_rate_over_the_shipping_method_mapping() {
     let mut v: serde_json::Value = serde_json::from_str(samples::UK_VAT_INCLUSIVE).unwrap();
     v["extension_attributes"]["item_applied_taxes"][2]["applied_taxes"][0]["code"] =
         "IE-VAT-23".into();
-    let o = crate::domain::magento_order::normalise(&v).unwrap();
+    let o = crate::magento::order::normalise(&v).unwrap();
     let mut m = uk_mappings();
     m.insert(
         "flatrate_flatrate",
@@ -116,7 +116,7 @@ fn the_shipping_takes_its_own_rate_over_the_shipping_method_mapping() {
         .as_array_mut()
         .unwrap()
         .truncate(2);
-    let o2 = crate::domain::magento_order::normalise(&v2).unwrap();
+    let o2 = crate::magento::order::normalise(&v2).unwrap();
     let d2 = draft_of(&o2, &m, &Settings::default(), &uk_company()).unwrap();
     assert_eq!(d2.expenses[0].tax_code, tax("O1"));
 }
@@ -137,7 +137,7 @@ fn stacked_rates_on_one_line_map_as_one_combination() {
             {"code": "US-CA-*-Rate 1", "percent": 7.25, "amount": 1}
         ]);
     }
-    let o = crate::domain::magento_order::normalise(&v).unwrap();
+    let o = crate::magento::order::normalise(&v).unwrap();
     assert_eq!(o.lines[0].tax_rates, ["US-CA-LA-County", "US-CA-*-Rate 1"]);
     let mut m = starter_mappings();
     let e = draft_of(&o, &m, &Settings::default(), &us_company()).unwrap_err();

@@ -2,11 +2,11 @@
 //! and the fixtures the mapping tests share.
 use crate::domain::company::{CompanyFacts, TaxLocalization};
 use crate::domain::ids::ItemCode;
-use crate::domain::magento_order::normalise;
 use crate::domain::mappings::Mappings;
 use crate::domain::money::Currency;
 use crate::domain::order::Order;
 use crate::domain::sales_order::ItemFacts;
+use crate::magento::order::normalise;
 
 /// Order 000000019: guest, one configurable (WP13-28-Blue), flat rate 5, no tax, total 54.
 pub const GUEST_CONFIGURABLE: &str =

@@ -1,5 +1,6 @@
 //! Turns Magento's order JSON (as `GET /V1/orders/{id}` returns it) into the canonical
-//! [`Order`]. Magento quirks handled here, with the facts in `shared/reference/magento.md` §1:
+//! [`Order`]. Magento quirks handled here, with the facts in
+//! `docs/magento-rest.md` (order JSON):
 //! - null fields are omitted, numbers may arrive as strings, dates are UTC without a zone;
 //! - a configurable product is a parent line (money, simple SKU) plus a child (no money):
 //!   the child is skipped;
@@ -12,9 +13,9 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
-use super::ids::{IncrementId, Sku};
-use super::money::{decimal_from_json, Currency};
-use super::order::{
+use crate::domain::ids::{IncrementId, Sku};
+use crate::domain::money::{decimal_from_json, Currency};
+use crate::domain::order::{
     Address, AppliedTax, Customer, LineKind, Order, OrderLine, Payment, Shipping, Totals,
 };
 
