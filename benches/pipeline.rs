@@ -169,6 +169,15 @@ async fn run(args: &Args, concurrency: usize, lock_rate: f64, orders: usize) -> 
         .unwrap();
     b1bridge::store::migrate(&pool).await.unwrap();
     pipeline::seed_starter_mappings(&pool).await.unwrap();
+    // Magento's line tax is sent, so every sample posts (order 15's SAP rounding would
+    // otherwise be held as total_mismatch before posting, by design).
+    let money = b1bridge::domain::settings::Settings {
+        tax_strategy: b1bridge::domain::settings::TaxStrategy::MagentoLineTax,
+        ..Default::default()
+    };
+    b1bridge::store::settings::replace(&pool, &money, "bench")
+        .await
+        .unwrap();
 
     let sim = sap_b1::spawn(SapSimConfig {
         faults: Faults {

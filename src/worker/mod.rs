@@ -5,6 +5,7 @@
 //! `post_order` and `cancel_order`, wrapped in `order_job::OrderJob` (what parking means for an
 //! order); `pipeline` wires them.
 pub mod cancel_order;
+pub mod company_facts;
 pub mod config;
 pub mod handler;
 pub mod item_cache;

@@ -15,6 +15,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use std::time::Duration;
 
+use super::company_facts::CompanyFactsCache;
 use super::handler::{Completion, JobContext, JobFailure, JobHandler, JobOutcome};
 use super::item_cache::ItemCache;
 use super::order_outcome::{Cancelled, Posted};
@@ -22,12 +23,12 @@ use super::sap_failure::failure;
 use crate::domain::exception::NewException;
 use crate::domain::ids::CardCode;
 use crate::domain::mapping::{
-    build_draft, check_totals, customer_plan, item_codes_for, resolve_lines, CustomerPlan,
+    build_checked_draft, check_totals, customer_plan, item_codes_for, resolve_lines, CustomerPlan,
     ResolvedLine,
 };
 use crate::domain::mappings::{MappingKind, Mappings};
 use crate::domain::order::Order;
-use crate::domain::posting::{self, refusal_exception, SapDocument};
+use crate::domain::posting::{self, refusal_exception, OrderRefusal, SapDocument};
 use crate::domain::retry::FailureKind;
 use crate::domain::sales_order::{NewBusinessPartner, SalesOrderDraft};
 use crate::domain::settings::Settings;
@@ -41,11 +42,16 @@ use crate::store::{self, StoreError};
 pub struct PostOrder {
     sap: SapClient,
     items: ItemCache,
+    company: CompanyFactsCache,
 }
 
 impl PostOrder {
     pub fn new(sap: SapClient, items: ItemCache) -> Self {
-        Self { sap, items }
+        Self {
+            sap,
+            items,
+            company: CompanyFactsCache::default(),
+        }
     }
 }
 
@@ -146,7 +152,9 @@ impl PostOrder {
                 doc_num = doc.doc_num,
                 "order already in SAP B1 (an earlier attempt's answer was lost); recording it"
             );
-            return self.posted(job, &plan.order, doc, None).await;
+            return self
+                .posted(job, &plan.order, doc, None, plan.settings.total_tolerance)
+                .await;
         }
         let Ready { mut draft, lines } = self.ready(job, &plan).await?;
         let (card_code, customer_mapping) = self.business_partner(&plan).await?;
@@ -155,7 +163,12 @@ impl PostOrder {
             Ok(created) => created,
             Err(e) => {
                 let mut f = failure("POST Orders", &e);
-                if let (Some(refusal), Some(sap_error)) = (order_refusal(&e), f.sap_error.clone()) {
+                if let (Some(mut refusal), Some(sap_error)) =
+                    (order_refusal(&e), f.sap_error.clone())
+                {
+                    if let OrderRefusal::PostingPeriodClosed { date } = &mut refusal {
+                        *date = Some(draft.doc_date);
+                    }
                     f = f.with_exception(refusal_exception(
                         &plan.order,
                         &lines,
@@ -172,8 +185,14 @@ impl PostOrder {
             doc_num = created.doc_num,
             "order posted to SAP B1"
         );
-        self.posted(job, &plan.order, &created, customer_mapping)
-            .await
+        self.posted(
+            job,
+            &plan.order,
+            &created,
+            customer_mapping,
+            plan.settings.total_tolerance,
+        )
+        .await
     }
 
     /// Checks the lines against the item master and builds the draft, collecting every
@@ -217,7 +236,17 @@ impl PostOrder {
         };
         if held.is_empty() {
             let card = tentative_card.expect("no hold, so a card code is planned");
-            match build_draft(order, card, &lines, mappings, settings) {
+            let company = self
+                .company
+                .facts(
+                    &self.sap,
+                    settings.tax_localization,
+                    Duration::from_secs(settings.item_cache_ttl_secs),
+                    refresh,
+                )
+                .await
+                .map_err(|e| failure("GET company facts", &e))?;
+            match build_checked_draft(order, card, &lines, mappings, settings, &company) {
                 Ok(draft) => return Ok(Ready { draft, lines }),
                 Err(problem) => held.push(problem),
             }
@@ -327,6 +356,7 @@ impl PostOrder {
         order: &Order,
         doc: &SalesOrder,
         customer_mapping: Option<(String, CardCode)>,
+        tolerance: rust_decimal::Decimal,
     ) -> Result<Box<dyn Completion>, JobFailure> {
         let vat_sum = match doc.vat_sum {
             Some(v) => v,
@@ -338,7 +368,13 @@ impl PostOrder {
                 .and_then(|d| d.vat_sum)
                 .unwrap_or_default(),
         };
-        let mismatch = check_totals(order, doc.doc_total, vat_sum);
+        // A foreign-currency document's figures in the order's currency are the FC twins;
+        // SAP answers 0 for them on a local-currency document.
+        let (doc_total, vat_sum) = match doc.doc_total_fc {
+            Some(fc) if !fc.is_zero() => (fc, doc.vat_sum_fc.unwrap_or_default()),
+            _ => (doc.doc_total, vat_sum),
+        };
+        let mismatch = check_totals(order, doc_total, vat_sum, tolerance);
         if let Some(m) = &mismatch {
             tracing::warn!(title = %m.title, "SAP totals differ from Magento's");
         }

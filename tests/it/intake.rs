@@ -98,7 +98,7 @@ async fn every_sample_order_round_trips_and_normalises() {
         LineKind::Configurable,
         "configurable child line skipped"
     );
-    assert_eq!(o.lines[0].tax_code.as_deref(), Some("US-MI-*-Rate 1"));
+    assert_eq!(o.lines[0].tax_rates, ["US-MI-*-Rate 1"]);
     assert_eq!(o.totals.grand_total, dec!(396.87));
     assert_eq!(o.totals.tax_amount, dec!(29.87));
     assert_eq!(o.customer.magento_customer_id, Some(1));

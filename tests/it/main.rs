@@ -16,6 +16,7 @@ mod intake;
 mod intake_batch;
 mod magento_client;
 mod magento_sim;
+mod money_property;
 mod openapi;
 mod pipeline;
 mod sap_client;

@@ -417,7 +417,12 @@ async fn admins_change_settings_on_the_page() {
         ("tax_exempt_code", "EX"),
         ("safety_stock", "2.5"),
         ("item_cache_ttl_secs", "600"),
+        ("tax_localization", ""),
+        ("tax_strategy", "magento_line_tax"),
+        ("total_tolerance", "0.01"),
+        ("store_timezone", "Europe/London"),
     ];
+    assert!(form.contains(r#"<select id="s-tax_localization" name="tax_localization">"#));
     let res = post_form(&app, &admin, "/ui/settings", &fields).await;
     assert!(res.headers()[SET_COOKIE]
         .to_str()
@@ -428,6 +433,10 @@ async fn admins_change_settings_on_the_page() {
     assert_eq!(stored["serial_batch_policy"], "post");
     assert_eq!(stored["item_cache_ttl_secs"], 600);
     assert_eq!(stored["safety_stock"].to_string(), "2.5");
+    assert!(stored["tax_localization"].is_null(), "automatic");
+    assert_eq!(stored["tax_strategy"], "magento_line_tax");
+    assert_eq!(stored["total_tolerance"].to_string(), "0.01");
+    assert_eq!(stored["store_timezone"], "Europe/London");
 
     // A value the API refuses is refused here too, naming the field; nothing changes.
     fields[9] = ("item_cache_ttl_secs", "5");

@@ -33,6 +33,10 @@ fn meaning(name: &str) -> &'static str {
         "tax_exempt_code" => "SAP tax code for untaxed lines and shipping.",
         "safety_stock" => "Held back from every stock figure sent to Magento (read by the stock sync, still to come).",
         "item_cache_ttl_secs" => "How long SAP item facts (active, sellable, serial/batch) are trusted before being read again (10 to 86400 seconds).",
+        "tax_localization" => "Which line field carries the tax code: VAT groups (UK, EU) or sales tax codes (US, Canada); automatic takes what the company has.",
+        "tax_strategy" => "How SAP's tax is made to equal Magento's: SAP computes from the tax codes (orders it would book differently are held), or Magento's line tax is sent and kept.",
+        "total_tolerance" => "Largest difference in total or tax, between what SAP will book and what Magento charged, that still posts (0 to 1).",
+        "store_timezone" => "The store's time zone (IANA name, e.g. Europe/London): an order is dated with its day there.",
         _ => "",
     }
 }
@@ -42,6 +46,9 @@ fn choices(name: &str) -> Option<&'static [&'static str]> {
     match name {
         "guest_policy" => Some(&["shared_guest", "per_email", "hold"]),
         "serial_batch_policy" => Some(&["hold", "post"]),
+        // "" is `null`: taken from the company.
+        "tax_localization" => Some(&["", "vat", "sales_tax"]),
+        "tax_strategy" => Some(&["sap_computes", "magento_line_tax"]),
         _ => None,
     }
 }
@@ -102,6 +109,7 @@ pub async fn page(
 fn text_of(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
+        Value::Null => "automatic".to_owned(),
         other => other.to_string(),
     }
 }
@@ -111,7 +119,11 @@ fn input(name: &str, v: &Value) -> Markup {
     html! {
         @if let Some(options) = choices(name) {
             select id=(id) name=(name) {
-                @for o in options { option value=(o) selected[v.as_str() == Some(*o)] { (words(o)) } }
+                @for o in options {
+                    option value=(o) selected[v.as_str().unwrap_or_default() == *o] {
+                        @if o.is_empty() { "automatic" } @else { (words(o)) }
+                    }
+                }
             }
         } @else if v.is_number() {
             input id=(id) type="number" name=(name) value=(text_of(v)) step="any" required;
@@ -129,7 +141,10 @@ fn settings_from_form(current: &[(String, Value)], pairs: &[(String, String)]) -
         let Some(raw) = pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()) else {
             continue;
         };
-        let value = if was.is_number() {
+        let nullable = was.is_null() || choices(name).is_some_and(|c| c.contains(&""));
+        let value = if raw.is_empty() && nullable {
+            Value::Null
+        } else if was.is_number() {
             serde_json::from_str::<serde_json::Number>(raw)
                 .map_or_else(|_| Value::String(raw.to_owned()), Value::Number)
         } else {
@@ -210,6 +225,14 @@ mod tests {
             "left for the error to name"
         );
         assert!(doc.get("csrf").is_none());
+        // A choice left on "automatic" is `null`; a chosen one its value.
+        let with = |name: &str, raw: &str| {
+            let pairs = vec![(name.to_string(), raw.to_string())];
+            settings_from_form(&current, &pairs)[name].clone()
+        };
+        assert_eq!(with("tax_localization", ""), Value::Null);
+        assert_eq!(with("tax_localization", "vat"), "vat");
+        assert_eq!(with("total_tolerance", "0.01").to_string(), "0.01");
         let err = serde_path_to_error::deserialize::<_, Settings>(doc).unwrap_err();
         assert_eq!(err.path().to_string(), "default_freight_expense_code");
     }
