@@ -7,6 +7,7 @@
 //!
 //! Tests use [`spawn`]; the CLI (`b1bridge sim sap-b1`) and the demo use [`serve`] or
 //! [`router`]. Where the reference says "not found", the code says what it chose and why.
+mod approvals;
 mod business_partners;
 mod company;
 mod control;
@@ -31,6 +32,7 @@ mod resource_path;
 mod responses;
 mod seed;
 mod server;
+mod serial_batch;
 mod session;
 mod state;
 mod stats;
@@ -38,6 +40,7 @@ mod targets;
 mod tls;
 mod totals;
 
+pub use approvals::{ApprovalProcedure, Decision};
 pub use documents::{Document, DocumentExpense, DocumentLine};
 pub use entities::{
     AdditionalExpense, BpAddress, BusinessPartner, Item, ItemPrice, ItemWarehouseInfo,

@@ -21,10 +21,11 @@ pub enum EntitySet {
     Orders,
     DeliveryNotes,
     Invoices,
+    Drafts,
 }
 
 impl EntitySet {
-    const ALL: [EntitySet; 8] = [
+    const ALL: [EntitySet; 9] = [
         EntitySet::Items,
         EntitySet::BusinessPartners,
         EntitySet::Warehouses,
@@ -33,6 +34,7 @@ impl EntitySet {
         EntitySet::Orders,
         EntitySet::DeliveryNotes,
         EntitySet::Invoices,
+        EntitySet::Drafts,
     ];
 
     pub fn name(self) -> &'static str {
@@ -45,6 +47,7 @@ impl EntitySet {
             EntitySet::Orders => "Orders",
             EntitySet::DeliveryNotes => "DeliveryNotes",
             EntitySet::Invoices => "Invoices",
+            EntitySet::Drafts => "Drafts",
         }
     }
 
@@ -56,9 +59,10 @@ impl EntitySet {
             EntitySet::Warehouses => ("WarehouseCode", false),
             EntitySet::SalesTaxCodes => ("Code", false),
             EntitySet::AdditionalExpenses => ("ExpensCode", true),
-            EntitySet::Orders | EntitySet::DeliveryNotes | EntitySet::Invoices => {
-                ("DocEntry", true)
-            }
+            EntitySet::Orders
+            | EntitySet::DeliveryNotes
+            | EntitySet::Invoices
+            | EntitySet::Drafts => ("DocEntry", true),
         }
     }
 
@@ -67,6 +71,7 @@ impl EntitySet {
             EntitySet::Orders => Some(DocKind::Order),
             EntitySet::DeliveryNotes => Some(DocKind::DeliveryNote),
             EntitySet::Invoices => Some(DocKind::Invoice),
+            EntitySet::Drafts => Some(DocKind::Draft),
             _ => None,
         }
     }
@@ -79,9 +84,10 @@ impl EntitySet {
             EntitySet::Warehouses => property_names::<Warehouse>(),
             EntitySet::SalesTaxCodes => property_names::<SalesTaxCode>(),
             EntitySet::AdditionalExpenses => property_names::<AdditionalExpense>(),
-            EntitySet::Orders | EntitySet::DeliveryNotes | EntitySet::Invoices => {
-                property_names::<Document>()
-            }
+            EntitySet::Orders
+            | EntitySet::DeliveryNotes
+            | EntitySet::Invoices
+            | EntitySet::Drafts => property_names::<Document>(),
         }
     }
 }

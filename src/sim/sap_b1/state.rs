@@ -5,6 +5,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use super::approvals::{self, Decision};
 use super::company::{Company, Stamp};
 use super::documents::Document;
 use super::entities::{BusinessPartner, Item};
@@ -211,6 +212,22 @@ impl SapSimState {
             item.recompute_totals();
             Ok(())
         })
+    }
+
+    /// An approver's decision on a draft, as made in the B1 client: approving adds the
+    /// Sales Order (returned), rejecting leaves the draft open.
+    pub fn decide_draft(
+        &self,
+        draft_entry: i64,
+        decision: Decision,
+    ) -> Result<Option<Document>, ServiceLayerError> {
+        let now = Stamp::now();
+        self.with_company(|c| approvals::decide(c, draft_entry, decision, &now))
+    }
+
+    /// All drafts, by `DocEntry`.
+    pub fn drafts(&self) -> Vec<Document> {
+        self.with_company(|c| c.drafts.values().cloned().collect())
     }
 
     pub fn order(&self, doc_entry: i64) -> Option<Document> {
