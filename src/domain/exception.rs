@@ -20,6 +20,8 @@ pub enum Category {
     PayloadInvalid,
     SapRejected,
     SapUnavailable,
+    /// SAP turned the order into a draft awaiting approval (an approval procedure).
+    ApprovalPending,
 }
 
 /// The team that owns an exception.
@@ -45,7 +47,7 @@ pub enum Impact {
 }
 
 impl Category {
-    pub const ALL: [Category; 13] = [
+    pub const ALL: [Category; 14] = [
         Category::UnknownSku,
         Category::ItemNotSellable,
         Category::CustomerUnmapped,
@@ -59,6 +61,7 @@ impl Category {
         Category::PayloadInvalid,
         Category::SapRejected,
         Category::SapUnavailable,
+        Category::ApprovalPending,
     ];
 
     /// Owner and impact come from the category alone, so they can never disagree.
@@ -68,7 +71,7 @@ impl Category {
             UnknownSku | ItemNotSellable => OwnerTeam::Merchandising,
             CustomerUnmapped | AddressInvalid => OwnerTeam::CustomerService,
             SerialBatchRequired | CancelConflict | StockDrift => OwnerTeam::Operations,
-            TotalMismatch | PaymentUnlinked => OwnerTeam::Finance,
+            TotalMismatch | PaymentUnlinked | ApprovalPending => OwnerTeam::Finance,
             MissedWebhook | PayloadInvalid | SapRejected | SapUnavailable => OwnerTeam::Integration,
         }
     }
@@ -100,6 +103,7 @@ impl Category {
             PayloadInvalid => "payload_invalid",
             SapRejected => "sap_rejected",
             SapUnavailable => "sap_unavailable",
+            ApprovalPending => "approval_pending",
         }
     }
 
@@ -212,6 +216,7 @@ mod tests {
             ("payload_invalid", "integration", "blocks_fulfilment"),
             ("sap_rejected", "integration", "blocks_fulfilment"),
             ("sap_unavailable", "integration", "blocks_fulfilment"),
+            ("approval_pending", "finance", "blocks_fulfilment"),
         ];
         assert_eq!(table.len(), Category::ALL.len());
         for (cat, team, impact) in table {

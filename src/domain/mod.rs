@@ -15,6 +15,7 @@ pub mod money;
 pub mod order;
 pub mod order_flow;
 pub mod posting;
+pub mod reference;
 pub mod retry;
 pub mod sales_order;
 pub mod settings;

@@ -23,6 +23,7 @@ mod gateway;
 mod handlers;
 mod json_input;
 mod login;
+mod operator_mappings;
 mod order_actions;
 mod orders;
 mod paging;
@@ -49,6 +50,7 @@ pub use entities::{
 pub use enums::{AddressType, CancelStatus, CardType, DocObject, DocStatus, DocType, YesNo};
 pub use errors::ServiceLayerError;
 pub use faults::{Faults, InvalidFaults};
+pub use operator_mappings::default_seed_mappings;
 pub use seed::{Numbering, Seed, SeedError, Series};
 pub use server::{router, serve, spawn, SapSimHandle};
 pub use state::{SapSimConfig, SapSimState};
