@@ -3,6 +3,7 @@
 pub mod access;
 pub mod aimd;
 pub mod daily_check;
+pub mod document_exceptions;
 pub mod event;
 pub mod exception;
 pub mod exception_flow;

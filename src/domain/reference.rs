@@ -73,11 +73,18 @@ impl NumAtCardFormat {
 
     /// The order's reference under this format.
     pub fn render(&self, order: &Order) -> Result<String, NoStoreId> {
-        let mut out = self.0.replace(INCREMENT_ID, order.increment_id.as_str());
+        self.render_parts(order.increment_id.as_str(), order.store_id)
+    }
+
+    /// The reference of the order `increment_id` of store `store_id`.
+    pub fn render_parts(
+        &self,
+        increment_id: &str,
+        store_id: Option<i64>,
+    ) -> Result<String, NoStoreId> {
+        let mut out = self.0.replace(INCREMENT_ID, increment_id);
         if self.0.contains(STORE_ID) {
-            let store = order
-                .store_id
-                .ok_or_else(|| NoStoreId(order.increment_id.to_string()))?;
+            let store = store_id.ok_or_else(|| NoStoreId(increment_id.to_owned()))?;
             out = out.replace(STORE_ID, &store.to_string());
         }
         Ok(out)
@@ -87,11 +94,16 @@ impl NumAtCardFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::mapping::samples;
+    use crate::domain::magento_order::normalise;
 
     #[test]
     fn the_default_is_the_increment_id_and_the_store_can_be_added() {
-        let mut order = samples::order("rest-order-registered-configurable-multiitem-tax.json");
+        let json: serde_json::Value = serde_json::from_str(include_str!(
+            "../../tests/fixtures/magento/rest-order-registered-configurable-multiitem-tax.json"
+        ))
+        .unwrap();
+        let mut order = normalise(&json).unwrap();
+        assert_eq!(order.store_id, Some(1), "read from the payload");
         order.store_id = Some(3);
         let id = order.increment_id.to_string();
         assert_eq!(NumAtCardFormat::default().render(&order).unwrap(), id);

@@ -2,6 +2,7 @@
 //! `&mut PgConnection` from the caller's transaction.
 pub mod audit;
 pub mod daily_report;
+pub mod documents;
 pub mod exceptions;
 pub mod intake;
 pub mod intake_batch;

@@ -7,6 +7,7 @@ pub mod config;
 pub mod handler;
 pub mod item_cache;
 mod job;
+mod order_lookup;
 mod order_outcome;
 mod parking;
 pub mod pipeline;
