@@ -92,7 +92,7 @@ pub fn partly_delivered(
         dedup_key: NewException::dedup_key_for(Category::CancelConflict, Some(increment_id), &[]),
         title: format!(
             "Order {increment_id} was cancelled in Magento after SAP B1 Sales Order {doc_num} \
-             was delivered: {}",
+             (DocEntry {doc_entry}) was delivered: {}",
             what.join(", ")
         ),
         detail: format!(
@@ -142,7 +142,11 @@ pub fn cancelled_while_awaiting_approval(increment_id: &str, draft: SapDocument)
 
 /// Several open SAP Sales Orders carry the order's reference, and none is recorded as
 /// b1bridge's: a cancel does not guess which one to cancel.
-pub fn several_documents(increment_id: &str, reference: &str, documents: &[SapDocument]) -> NewException {
+pub fn several_documents(
+    increment_id: &str,
+    reference: &str,
+    documents: &[SapDocument],
+) -> NewException {
     let list: Vec<String> = documents
         .iter()
         .map(|d| format!("{} (DocEntry {})", d.doc_num, d.doc_entry))

@@ -87,7 +87,9 @@ struct Prepared {
 
 async fn prepare(pool: &PgPool, job: &ClaimedJob) -> Result<Prepared, JobFailure> {
     let id = job.increment_id.as_str();
-    let row = store::posting::load(pool, id).await.map_err(store_failure)?;
+    let row = store::posting::load(pool, id)
+        .await
+        .map_err(store_failure)?;
     let Some(row) = row else {
         return Ok(Prepared {
             document: None,
@@ -155,7 +157,9 @@ impl CancelOrder {
         }
         let target = self.unrecorded(id, &prepared).await?;
         match &target {
-            None => tracing::info!("order was never posted to SAP B1; cancelled without a SAP document"),
+            None => {
+                tracing::info!("order was never posted to SAP B1; cancelled without a SAP document")
+            }
             Some(t) if t.cancelled => tracing::info!("Sales Order was already cancelled in SAP B1"),
             Some(t) => self.cancel(id, t.document).await?,
         }
@@ -189,13 +193,19 @@ impl CancelOrder {
             [] => {}
             [one] => return Ok(Some(Target::from_sap(one))),
             several => {
-                let documents: Vec<SapDocument> =
-                    several.iter().map(|d| Target::from_sap(d).document).collect();
+                let documents: Vec<SapDocument> = several
+                    .iter()
+                    .map(|d| Target::from_sap(d).document)
+                    .collect();
                 return Err(JobFailure::new(
                     FailureKind::Permanent,
                     json!({ "num_at_card": reference, "several_orders": documents.len() }),
                 )
-                .with_exception(several_documents(increment_id, reference, &documents)));
+                .with_exception(several_documents(
+                    increment_id,
+                    reference,
+                    &documents,
+                )));
             }
         }
         let draft = found

@@ -144,8 +144,10 @@ impl OrderLookup {
             self.sap
                 .find_by_references(ReferenceSearch::Drafts, &refs, None),
         )?;
-        let mut answers: HashMap<String, Existing> =
-            refs.iter().map(|r| (r.clone(), Existing::default())).collect();
+        let mut answers: HashMap<String, Existing> = refs
+            .iter()
+            .map(|r| (r.clone(), Existing::default()))
+            .collect();
         let asked: HashSet<&String> = refs.iter().collect();
         for (doc, is_draft) in orders
             .into_iter()

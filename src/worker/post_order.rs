@@ -133,8 +133,11 @@ async fn prepare(pool: &PgPool, job: &ClaimedJob) -> Result<Prepared, JobFailure
         .await
         .map_err(store_failure)?;
     let reference = settings.num_at_card_format.render(&order).map_err(|e| {
-        JobFailure::new(FailureKind::Permanent, json!({ "num_at_card": e.to_string() }))
-            .with_exception(reference_unavailable(id, &e.to_string()))
+        JobFailure::new(
+            FailureKind::Permanent,
+            json!({ "num_at_card": e.to_string() }),
+        )
+        .with_exception(reference_unavailable(id, &e.to_string()))
     })?;
     let draft = store::documents::recorded_draft(pool, id)
         .await
@@ -256,7 +259,12 @@ impl PostOrder {
     /// SAP keeps the order as a draft until an approver decides: recorded, `approval_pending`
     /// raised the first time, and checked again after the settings' interval. Nothing is
     /// added again while the draft waits.
-    fn awaiting_approval(&self, job: &ClaimedJob, plan: &Plan, doc: &SalesOrder) -> Box<dyn Completion> {
+    fn awaiting_approval(
+        &self,
+        job: &ClaimedJob,
+        plan: &Plan,
+        doc: &SalesOrder,
+    ) -> Box<dyn Completion> {
         let draft = SapDocument {
             doc_entry: doc.doc_entry.0,
             doc_num: doc.doc_num,

@@ -16,8 +16,7 @@ use super::responses as r;
 use super::{cursor, page_size, split_page, ApiJson, ApiQuery};
 use crate::domain::mappings::{
     CustomerMapping, MappingKind, MappingValue, PaymentMethodMapping, ShippingMethodMapping,
-    SkuMapping,
-    TaxCodeMapping, WarehouseMapping,
+    SkuMapping, TaxCodeMapping, WarehouseMapping,
 };
 use crate::domain::master_data::refs_of_mapping;
 use crate::domain::validation::FieldError;

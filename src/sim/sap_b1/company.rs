@@ -3,10 +3,10 @@
 use chrono::{NaiveDate, Utc};
 use std::collections::{BTreeMap, HashMap};
 
+use super::approvals::ApprovalProcedure;
 use super::datetime::format_time;
 use super::documents::{DocKind, Document};
 use super::entities::{AdditionalExpense, BusinessPartner, Item, SalesTaxCode, Warehouse};
-use super::approvals::ApprovalProcedure;
 use super::seed::{Numbering, Seed, Series};
 
 /// The moment a change happens, as B1 stamps `UpdateDate`/`UpdateTime`. The simulator uses

@@ -25,7 +25,10 @@ pub fn router() -> Router<SapSimState> {
         .route("/sim/control/deliveries", post(deliveries))
         .route("/sim/control/invoices", post(invoices))
         .route("/sim/control/stock", post(stock))
-        .route("/sim/control/drafts/{doc_entry}/{decision}", post(decide_draft))
+        .route(
+            "/sim/control/drafts/{doc_entry}/{decision}",
+            post(decide_draft),
+        )
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ServiceLayerError> {

@@ -28,7 +28,11 @@ pub fn create_order(
     now: &Stamp,
 ) -> Result<Added, ServiceLayerError> {
     let mut order = draft_order(company, body, now)?;
-    if company.approval_procedures.iter().any(|p| p.applies(&order)) {
+    if company
+        .approval_procedures
+        .iter()
+        .any(|p| p.applies(&order))
+    {
         approvals::add_draft(company, order);
         return Ok(Added::Draft);
     }

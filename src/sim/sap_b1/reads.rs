@@ -58,10 +58,9 @@ fn rows(
         EntitySet::Warehouses => company.warehouses.values().map(to_object).collect(),
         EntitySet::SalesTaxCodes => company.tax_codes.values().map(to_object).collect(),
         EntitySet::AdditionalExpenses => company.expense_codes.values().map(to_object).collect(),
-        EntitySet::Orders
-        | EntitySet::DeliveryNotes
-        | EntitySet::Invoices
-        | EntitySet::Drafts => unreachable!("handled above"),
+        EntitySet::Orders | EntitySet::DeliveryNotes | EntitySet::Invoices | EntitySet::Drafts => {
+            unreachable!("handled above")
+        }
     }
 }
 

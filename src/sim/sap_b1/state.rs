@@ -16,6 +16,7 @@ use super::session::Sessions;
 use super::stats::{SapSimStats, Traffic};
 use super::targets::{self, DeliveryRequest, InvoiceBase};
 use super::tls::TlsIdentity;
+use super::{order_actions, orders};
 
 /// How a simulator starts. `Default` is the contract's login (`SBODEMOGB`/`manager`/`1234`),
 /// the SAP default 30-minute session, the bundled seed, no faults, 20 rows per page and plain
@@ -223,6 +224,37 @@ impl SapSimState {
     ) -> Result<Option<Document>, ServiceLayerError> {
         let now = Stamp::now();
         self.with_company(|c| approvals::decide(c, draft_entry, decision, &now))
+    }
+
+    /// Keys in a Sales Order as a person would in the B1 client (one line of `quantity` ×
+    /// `item_code` for `card_code`, reference `num_at_card`), validated and totalled like any
+    /// other; an approval procedure applies to it too (then `None`: a draft was stored).
+    pub fn key_in_order(
+        &self,
+        card_code: &str,
+        num_at_card: &str,
+        item_code: &str,
+        quantity: Decimal,
+    ) -> Result<Option<Document>, ServiceLayerError> {
+        let body = serde_json::json!({
+            "CardCode": card_code,
+            "NumAtCard": num_at_card,
+            "DocumentLines": [{"ItemCode": item_code, "Quantity": quantity.to_string()}],
+        });
+        let serde_json::Value::Object(body) = body else {
+            unreachable!("an object literal")
+        };
+        let now = Stamp::now();
+        self.with_company(|c| match orders::create_order(c, &body, &now)? {
+            orders::Added::Order(o) => Ok(Some(o)),
+            orders::Added::Draft => Ok(None),
+        })
+    }
+
+    /// Cancels an order as a person would in the B1 client.
+    pub fn cancel_order(&self, doc_entry: i64) -> Result<(), ServiceLayerError> {
+        let now = Stamp::now();
+        self.with_company(|c| order_actions::cancel_order(c, doc_entry, &now))
     }
 
     /// All drafts, by `DocEntry`.

@@ -117,7 +117,14 @@ pub fn create_invoice(
             let picks = all_open(company, entry)?;
             // An invoice not based on a delivery moves the goods itself; the control
             // endpoint picks no numbers, so serial/batch items must be delivered first.
-            copy_from_order(company, entry, &picks, &Selections::new(), DocKind::Invoice, now)?
+            copy_from_order(
+                company,
+                entry,
+                &picks,
+                &Selections::new(),
+                DocKind::Invoice,
+                now,
+            )?
         }
         InvoiceBase::Delivery(entry) => {
             let delivery = company
