@@ -402,7 +402,10 @@ async fn main() {
             l.p99 * 1000.0,
             if l.exactly_once { "yes" } else { "NO" },
         );
-        assert!(l.exactly_once, "a latency-run order was not posted exactly once");
+        assert!(
+            l.exactly_once,
+            "a latency-run order was not posted exactly once"
+        );
     }
     assert!(
         runs.iter().all(|r| r.exactly_once),

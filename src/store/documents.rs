@@ -77,16 +77,27 @@ pub struct UpcomingPost {
     pub store_id: Option<i64>,
 }
 
-/// Up to `limit` orders whose post job is pending or on its first attempt, oldest job first:
-/// the orders a batched look-up covers in one SAP request.
+/// Up to `limit` orders whose post job is on its first attempt (running, then queued soonest
+/// first): the orders a batched look-up covers in one SAP request. The jobs are picked through
+/// the queue's own indexes before their orders are read, so the cost does not grow with the
+/// queue.
 pub async fn upcoming_posts(pool: &PgPool, limit: i64) -> Result<Vec<UpcomingPost>, StoreError> {
     let rows: Vec<(String, Option<i64>)> = sqlx::query_as(
-        "SELECT j.increment_id, (o.canonical ->> 'store_id')::bigint
-           FROM outbox j JOIN orders o ON o.increment_id = j.increment_id
-          WHERE j.kind = 'post_order' AND j.status IN ('pending', 'running') AND j.attempt <= 1
-            AND j.run_after <= now() + interval '1 minute'
-            AND o.canonical IS NOT NULL AND o.sap_doc_entry IS NULL AND o.sap_draft_entry IS NULL
-          ORDER BY j.run_after, j.id
+        "SELECT n.increment_id, (o.canonical ->> 'store_id')::bigint
+           FROM ((SELECT j.increment_id, j.run_after, j.id, 0 AS running_first
+                      FROM outbox j
+                     WHERE j.status = 'running' AND j.kind = 'post_order' AND j.attempt = 1
+                     LIMIT $1)
+                 UNION ALL
+                 (SELECT j.increment_id, j.run_after, j.id, 1
+                    FROM outbox j
+                   WHERE j.status = 'pending' AND j.kind = 'post_order' AND j.attempt = 0
+                     AND j.run_after <= now() + interval '1 minute'
+                   ORDER BY j.run_after, j.id
+                   LIMIT $1)) n
+           JOIN orders o ON o.increment_id = n.increment_id
+          WHERE o.canonical IS NOT NULL AND o.sap_doc_entry IS NULL AND o.sap_draft_entry IS NULL
+          ORDER BY n.running_first, n.run_after, n.id
           LIMIT $1",
     )
     .bind(limit)

@@ -59,6 +59,9 @@ struct Prefetched {
 pub struct OrderLookup {
     sap: SapClient,
     prefetched: Mutex<HashMap<String, Prefetched>>,
+    /// References whose answer was used lately: their jobs are still listed as running, but a
+    /// batch gains nothing by asking for them again.
+    taken: Mutex<HashMap<String, Instant>>,
     /// One batch at a time: jobs that miss while one is in flight wait for it, and most then
     /// find their answer in it.
     in_flight: tokio::sync::Mutex<()>,
@@ -69,6 +72,7 @@ impl OrderLookup {
         Self {
             sap,
             prefetched: Mutex::new(HashMap::new()),
+            taken: Mutex::new(HashMap::new()),
             in_flight: tokio::sync::Mutex::new(()),
         }
     }
@@ -124,6 +128,7 @@ impl OrderLookup {
         let upcoming = store::documents::upcoming_posts(pool, BATCH as i64 * 2).await?;
         {
             let known = self.lock();
+            let taken = lock(&self.taken);
             for post in upcoming {
                 if refs.len() >= BATCH {
                     break;
@@ -132,7 +137,7 @@ impl OrderLookup {
                 let Ok(r) = format.render_parts(&post.increment_id, post.store_id) else {
                     continue;
                 };
-                if !refs.contains(&r) && !known.contains_key(&r) {
+                if !refs.contains(&r) && !known.contains_key(&r) && !taken.contains_key(&r) {
                     refs.push(r);
                 }
             }
@@ -165,6 +170,7 @@ impl OrderLookup {
             }
         }
         let mine = answers.remove(reference).unwrap_or_default();
+        self.mark_taken(reference);
         let mut cache = self.lock();
         cache.retain(|_, p| p.asked_at.elapsed() < TRUST_FOR);
         for (r, existing) in answers {
@@ -176,14 +182,26 @@ impl OrderLookup {
 
     /// A prepared answer for `reference`, if one is young enough; it is used only once.
     fn take(&self, reference: &str) -> Option<Existing> {
-        let mut cache = self.lock();
-        let p = cache.remove(reference)?;
-        (p.asked_at.elapsed() < TRUST_FOR).then_some(p.existing)
+        let p = self.lock().remove(reference)?;
+        if p.asked_at.elapsed() >= TRUST_FOR {
+            return None;
+        }
+        self.mark_taken(reference);
+        Some(p.existing)
+    }
+
+    fn mark_taken(&self, reference: &str) {
+        let mut taken = lock(&self.taken);
+        taken.retain(|_, at| at.elapsed() < TRUST_FOR);
+        taken.insert(reference.to_owned(), Instant::now());
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Prefetched>> {
-        self.prefetched
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        lock(&self.prefetched)
     }
+}
+
+/// The maps stay consistent even if a holder panicked: every change is one insert or removal.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -368,7 +368,7 @@ async fn every_sample_order_lands_in_sap_once_with_magentos_total_and_tax() {
 }
 
 #[tokio::test]
-async fn a_warm_order_costs_two_sap_requests_and_items_are_read_once() {
+async fn orders_arriving_one_at_a_time_are_each_looked_up_and_items_are_read_once() {
     let p = Pipeline::started().await;
     for n in 0..4 {
         let id = format!("W{n:08}");
@@ -381,10 +381,17 @@ async fn a_warm_order_costs_two_sap_requests_and_items_are_read_once() {
         1,
         "the item master is cached"
     );
+    // Nothing else is queued, so each batch holds one order (a queue shares them: see
+    // a_batch_of_queued_orders_costs_at_most_1_1_sap_requests_each).
     assert_eq!(
         p.requests("GET /b1s/v1/Orders"),
         4,
         "one NumAtCard look-up per order"
+    );
+    assert_eq!(
+        p.requests("GET /b1s/v1/Drafts"),
+        4,
+        "drafts are searched too"
     );
     assert_eq!(p.requests("POST /b1s/v1/Orders"), 4, "one create per order");
     assert_eq!(p.requests("GET /b1s/v1/BusinessPartners"), 0);
