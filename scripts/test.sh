@@ -11,3 +11,7 @@ psql "$DATABASE_URL" -qAtc "SELECT datname FROM pg_database WHERE datname LIKE '
 cargo test --locked "$@"
 # A client generated from openapi/openapi.json drives a running server.
 tests/generated_client/run.sh
+# The Magento module (magento/): its PHPUnit tests (installs php-cli/phpunit when root), then its
+# signer and dispatcher against a running server.
+magento/run-tests.sh
+tests/magento_module/run.sh
