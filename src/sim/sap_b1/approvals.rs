@@ -34,8 +34,7 @@ impl ApprovalProcedure {
     /// Every term of the procedure holds for `doc` (a procedure without terms always applies).
     pub fn applies(&self, doc: &Document) -> bool {
         let total_ok = self.min_doc_total.is_none_or(|min| doc.doc_total >= min);
-        let customer_ok =
-            self.card_codes.is_empty() || self.card_codes.iter().any(|c| *c == doc.card_code);
+        let customer_ok = self.card_codes.is_empty() || self.card_codes.contains(&doc.card_code);
         total_ok && customer_ok
     }
 }

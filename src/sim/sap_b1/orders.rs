@@ -15,7 +15,7 @@ use super::totals::{self, ExpenseInput, LineInput, TotalsError, TotalsInput};
 
 /// What a `POST /Orders` added: the order, or a draft when an approval procedure applies.
 pub enum Added {
-    Order(Document),
+    Order(Box<Document>),
     /// The draft as stored; the Service Layer does not answer it (see `approvals`).
     Draft,
 }
@@ -43,7 +43,7 @@ pub fn create_order(
         change_committed(company, line, line.quantity);
     }
     company.put_order(order.clone());
-    Ok(Added::Order(order))
+    Ok(Added::Order(Box::new(order)))
 }
 
 fn draft_order(

@@ -246,7 +246,7 @@ impl SapSimState {
         };
         let now = Stamp::now();
         self.with_company(|c| match orders::create_order(c, &body, &now)? {
-            orders::Added::Order(o) => Ok(Some(o)),
+            orders::Added::Order(o) => Ok(Some(*o)),
             orders::Added::Draft => Ok(None),
         })
     }
