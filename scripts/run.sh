@@ -81,4 +81,29 @@ if [ -z "${SAP_B1_URL:-}" ]; then
   configure_simulator_mappings &
 fi
 
+# An admin token for the operations page and the API, new on every run, unless tokens are
+# configured. It lives only in this process's environment (only its hash in serve's memory).
+if [ -z "${B1BRIDGE_API_TOKENS:-}" ]; then
+  page_token="dev-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
+  export B1BRIDGE_API_TOKENS="dev-admin:admin:$page_token"
+fi
+listen="${B1BRIDGE_LISTEN:-127.0.0.1:8080}"
+{
+  echo
+  echo "run.sh: b1bridge on http://$listen"
+  echo "  operations page:  http://$listen/   (API reference: http://$listen/docs)"
+  if [ -n "${page_token:-}" ]; then
+    echo "  sign in with:     $page_token   (admin; B1BRIDGE_API_TOKENS=dev-admin:admin:…, new each run)"
+  else
+    echo "  sign in with:     a token of B1BRIDGE_API_TOKENS"
+  fi
+  # The URL is printed only when run.sh chose it: one the user gave may hold a password.
+  shown_url="'$DATABASE_URL'"
+  [ -n "$user_database_url" ] && shown_url='"$DATABASE_URL"'
+  echo "  more tokens:      DATABASE_URL=$shown_url $bin token create --name you --role operator"
+  echo "  webhook secret:   $B1BRIDGE_WEBHOOK_SECRETS"
+  echo "  send an order:    B1BRIDGE_URL=http://$listen scripts/send-order.sh"
+  echo
+} >&2
+
 "$bin" serve "$@"

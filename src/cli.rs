@@ -77,6 +77,8 @@ pub enum SimCommand {
     /// The SAP B1 Service Layer simulator, serving `/b1s/v1` (and `/sim/control`) on `--listen`.
     #[command(name = "sap-b1")]
     SapB1(SapB1SimArgs),
+    /// The Magento REST simulator, serving `/rest/{store}/V1` (and `/sim/control`) on `--listen`.
+    Magento(crate::sim::magento::MagentoSimArgs),
 }
 
 #[derive(Args, Clone)]
@@ -337,12 +339,20 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// Writes to stdout; a reader that went away early (`b1bridge openapi | head`) is not an
+/// error: `print!` would panic on the broken pipe, so the write is checked instead.
+fn print_quietly(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
+
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Openapi => {
-            print!("{}", crate::http::openapi_json());
-            Ok(())
-        }
+        Command::Openapi => print_quietly(&crate::http::openapi_json()),
         Command::Migrate(db) => {
             crate::telemetry::init();
             let settings = DatabaseSettings::from_raw(db.database_url.as_ref())?;
@@ -434,6 +444,10 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
                 .await;
             pool.close().await;
             Ok(())
+        }
+        Command::Sim(SimCommand::Magento(args)) => {
+            crate::telemetry::init();
+            args.run().await
         }
         Command::Sim(SimCommand::SapB1(args)) => {
             use crate::sim::sap_b1::{serve, SapSimState};

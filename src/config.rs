@@ -293,6 +293,119 @@ fn parse_sap_url(raw: &str) -> Result<url::Url, ConfigError> {
     Ok(url)
 }
 
+/// Magento REST connection settings (`MAGENTO_URL`, `MAGENTO_TOKEN`).
+pub struct MagentoSettings {
+    /// The REST root including the store code, normalised to end in `/`
+    /// (e.g. `https://shop.example/rest/default/`); `V1/…` paths are joined beneath it.
+    pub url: url::Url,
+    /// The integration's bearer token; never logged.
+    pub token: SecretString,
+    /// Most Magento requests at once, per process. Not in the contract: PHP-FPM pools are
+    /// small, and a sync must not crowd out shoppers.
+    pub max_concurrency: usize,
+    /// Whole-request timeout; a bulk price or stock call on a busy store can take seconds.
+    pub request_timeout: Duration,
+    /// Attempts per request when Magento answers 5xx/429 or times out (first try included).
+    pub max_attempts: u32,
+    /// First backoff; doubles per attempt up to `backoff_cap`. `Retry-After` wins when given
+    /// (up to `backoff_cap`).
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+}
+
+impl MagentoSettings {
+    pub const DEFAULT_MAX_CONCURRENCY: usize = 4;
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+    pub const DEFAULT_MAX_ATTEMPTS: u32 = 4;
+    pub const DEFAULT_BACKOFF_BASE: Duration = Duration::from_millis(500);
+    pub const DEFAULT_BACKOFF_CAP: Duration = Duration::from_secs(30);
+
+    /// Validates `MAGENTO_URL` and `MAGENTO_TOKEN`. Both or neither: `Ok(None)` when neither
+    /// is set (the Magento side is optional), an error naming the missing one otherwise.
+    pub fn from_env_values(
+        url: Option<&str>,
+        token: Option<&SecretString>,
+    ) -> Result<Option<Self>, ConfigError> {
+        let url_set = url.is_some_and(|u| !u.trim().is_empty());
+        let token_set = token.is_some_and(|t| !t.expose_secret().trim().is_empty());
+        if !url_set && !token_set {
+            return Ok(None);
+        }
+        Self::from_raw(url, token).map(Some)
+    }
+
+    /// Validates both values; each is required.
+    pub fn from_raw(url: Option<&str>, token: Option<&SecretString>) -> Result<Self, ConfigError> {
+        let raw = required(
+            "MAGENTO_URL",
+            url,
+            " (the REST root, e.g. https://shop.example/rest/default)",
+        )?;
+        let url = parse_root_url("MAGENTO_URL", raw, "MAGENTO_TOKEN")?;
+        let token = token
+            .filter(|t| !t.expose_secret().trim().is_empty())
+            .map(|t| SecretString::from(t.expose_secret().trim().to_owned()))
+            .ok_or(ConfigError::Missing {
+                variable: "MAGENTO_TOKEN",
+                hint: " (the integration's access token) when MAGENTO_URL is set",
+            })?;
+        Ok(Self {
+            url,
+            token,
+            max_concurrency: Self::DEFAULT_MAX_CONCURRENCY,
+            request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
+            max_attempts: Self::DEFAULT_MAX_ATTEMPTS,
+            backoff_base: Self::DEFAULT_BACKOFF_BASE,
+            backoff_cap: Self::DEFAULT_BACKOFF_CAP,
+        })
+    }
+}
+
+impl std::fmt::Debug for MagentoSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MagentoSettings")
+            .field("url", &self.url.as_str())
+            .field("token", &"[REDACTED]")
+            .field("max_concurrency", &self.max_concurrency)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_attempts", &self.max_attempts)
+            .finish()
+    }
+}
+
+/// A REST root must be http(s), carry no credentials, query or fragment, and end in `/` so
+/// that paths join beneath it rather than replacing its last segment.
+fn parse_root_url(
+    variable: &'static str,
+    raw: &str,
+    credentials_hint: &str,
+) -> Result<url::Url, ConfigError> {
+    let malformed = |problem: String| ConfigError::Malformed { variable, problem };
+    let mut url = url::Url::parse(raw).map_err(|e| malformed(format!("'{raw}': {e}")))?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(malformed(format!(
+            "scheme must be https:// (or http:// for a local simulator), not {}://",
+            url.scheme()
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(malformed(format!(
+            "must not contain credentials; use {credentials_hint}"
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(malformed(format!(
+            "'{}' must not have a query or fragment",
+            url.path()
+        )));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
 /// A token configured in `B1BRIDGE_API_TOKENS`, so a fresh deployment (or a script) has
 /// access before anyone ran `b1bridge token create`. Held hashed, like minted tokens.
 #[derive(Clone)]
@@ -452,6 +565,37 @@ mod tests {
         .unwrap()
         .to_string();
         assert!(e.contains("SAP_B1_COMPANY_DB is required"), "{e}");
+    }
+
+    #[test]
+    fn magento_settings_need_both_values_and_normalise_the_root() {
+        let token = SecretString::from("tok-secret-value".to_owned());
+        assert!(MagentoSettings::from_env_values(None, None)
+            .unwrap()
+            .is_none());
+        let s = MagentoSettings::from_env_values(
+            Some("https://shop.example/rest/default"),
+            Some(&token),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(s.url.as_str(), "https://shop.example/rest/default/");
+        assert!(!format!("{s:?}").contains("tok-secret-value"));
+        let e = MagentoSettings::from_env_values(Some("https://shop.example/rest/default"), None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("MAGENTO_TOKEN"), "{e}");
+        let e = MagentoSettings::from_env_values(None, Some(&token))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("MAGENTO_URL"), "{e}");
+        let e = MagentoSettings::from_raw(Some("ftp://shop"), Some(&token))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("MAGENTO_URL") && !e.contains("tok-secret"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -5,16 +5,20 @@
 //! - [`http`]: the HTTP edge (webhook intake, operators' API, health, OpenAPI).
 //! - [`store`]: Postgres storage (events, outbox, orders, exceptions).
 //! - [`sap`]: the SAP B1 Service Layer client (a port).
+//! - [`magento`]: the Magento port (webhook signature and envelopes, order JSON reader, the
+//!   REST client).
 //! - [`worker`]: background processes that drain the outbox.
-//! - [`sim`]: the SAP B1 Service Layer simulator for tests, benchmarks and `run.sh`.
+//! - [`sim`]: the SAP B1 Service Layer and Magento REST simulators for tests, benchmarks and
+//!   `run.sh`.
 //!
-//! Dependencies point inward: `http` and `worker` use `domain`, `store` and `sap`; `domain`
-//! uses nothing of ours. (The Magento REST client arrives with the stock and status sync.)
+//! Dependencies point inward: `http` and `worker` use `domain`, `store`, `sap` and `magento`;
+//! `domain` uses nothing of ours.
 pub mod app;
 pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod magento;
 pub mod sap;
 pub mod sim;
 pub mod store;

@@ -4,7 +4,9 @@
 //!    shared guest, or held);
 //! 2. [`item_codes_for`] (what to ask SAP's item master about), then [`resolve_lines`]:
 //!    SKU → ItemCode and the item-master checks;
-//! 3. [`build_draft`]: the document, with Magento's amounts and tax as the source of truth;
+//! 3. [`build_draft`]: the document, with Magento's amounts and tax as the source of truth,
+//!    and [`check_before_posting`]: what SAP will book, held as `total_mismatch` when it
+//!    would differ from Magento ([`build_checked_draft`] does both);
 //! 4. after posting, [`check_totals`]: SAP's `DocTotal`/`VatSum` against Magento's figures.
 //!
 //! Every rule is pure: problems come back as [`NewException`]s whose title names the order
@@ -19,9 +21,11 @@ mod lines;
 mod totals;
 
 pub use customer::{customer_plan, CustomerPlan};
-pub use draft::build_draft;
+pub use draft::{build_checked_draft, build_draft};
 pub use lines::{item_codes_for, resolve_lines, ResolvedLine};
-pub use totals::{check_totals, expected_document_totals, DocumentTotals};
+pub use totals::{
+    check_before_posting, check_totals, expected_document_totals, DocumentTotals, LineFigures,
+};
 
 /// Where operators fix each kind of problem; quoted in exception details.
 const SKUS_API: &str = "/api/v1/mappings/skus";
@@ -70,5 +74,7 @@ fn json_number(d: rust_decimal::Decimal) -> serde_json::Value {
     serde_json::from_str(&d.normalize().to_string()).unwrap_or(serde_json::Value::Null)
 }
 
+#[cfg(test)]
+mod money_tests;
 #[cfg(test)]
 mod samples;

@@ -379,6 +379,27 @@ impl Mappings {
             .map(|m| &m.sap_tax_code)
     }
 
+    /// The SAP tax code of the rates Magento applied to one line (or the shipping): one rate
+    /// is its own key; stacked rates (a US state rate plus a county rate) are one SAP code
+    /// that combines them, mapped under [`Mappings::rates_key`]. `None` for no rates.
+    pub fn tax_code_for_rates(&self, magento_rate_codes: &[String]) -> Option<&TaxCode> {
+        match magento_rate_codes {
+            [] => None,
+            [one] => self.tax_code_for_rate(one),
+            several => self.tax_code_for_rate(&Self::rates_key(several)),
+        }
+    }
+
+    /// The tax-codes key of a combination of rates: the codes sorted and joined with
+    /// `" + "`, e.g. `US-CA-*-Rate 1 + US-CA-LA-County`, so the order Magento lists them
+    /// in does not matter.
+    pub fn rates_key(magento_rate_codes: &[String]) -> String {
+        let mut codes: Vec<&str> = magento_rate_codes.iter().map(|c| c.trim()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        codes.join(" + ")
+    }
+
     /// The one SAP tax code mapped with this percentage; `None` if none or several are.
     pub fn tax_code_for_percent(&self, percent: Decimal) -> Option<&TaxCode> {
         let mut found = self

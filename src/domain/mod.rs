@@ -2,13 +2,13 @@
 //! them. Nothing in here performs I/O, so every rule can be tested with plain values.
 pub mod access;
 pub mod aimd;
+pub mod company;
 pub mod daily_check;
 pub mod document_exceptions;
 pub mod event;
 pub mod exception;
 pub mod exception_flow;
 pub mod ids;
-pub mod magento_order;
 pub mod mapping;
 pub mod mappings;
 pub mod master_data;

@@ -1,5 +1,5 @@
 //! The canonical order: a Magento order reduced to what the business posts to SAP. Built only
-//! by [`crate::domain::magento_order::normalise`], so every instance has already had Magento's
+//! by [`crate::magento::order::normalise`], so every instance has already had Magento's
 //! quirks (configurable parent/child pairs, bundles, string numbers, omitted nulls) resolved.
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -71,9 +71,24 @@ pub struct Shipping {
     /// Net shipping before discount.
     pub amount: Decimal,
     pub tax_amount: Decimal,
-    /// Positive amount taken off shipping.
+    /// Positive amount taken off shipping (gross when the store's prices include tax).
     pub discount_amount: Decimal,
     pub amount_incl_tax: Option<Decimal>,
+    /// The tax part of a discount taken off a tax-inclusive shipping price
+    /// (`shipping_discount_tax_compensation_amount`): added back to reach the net amount.
+    #[serde(default)]
+    pub discount_tax_compensation: Decimal,
+    /// Codes of the Magento tax rates applied to the shipping (`item_applied_taxes` entry of
+    /// `type: "shipping"`), in Magento's order.
+    #[serde(default)]
+    pub tax_rates: Vec<String>,
+}
+
+impl Shipping {
+    /// Shipping net of discount and tax: what SAP's freight `LineTotal` must be.
+    pub fn net_total(&self) -> Decimal {
+        self.amount - self.discount_amount + self.discount_tax_compensation
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,19 +129,49 @@ pub struct OrderLine {
     pub unit_price: Decimal,
     /// Amount before discount and tax (`qty × unit_price`, Magento's `row_total`).
     pub row_total: Decimal,
-    /// Positive amount of discount on this line.
+    /// Positive amount of discount on this line. When the store's catalogue prices include
+    /// tax, Magento takes the discount off the gross price, so this amount includes tax.
     pub discount_amount: Decimal,
+    /// The tax part of a discount taken off a tax-inclusive price
+    /// (`discount_tax_compensation_amount`); zero when prices exclude tax.
+    #[serde(default)]
+    pub discount_tax_compensation: Decimal,
     pub tax_amount: Decimal,
     pub tax_percent: Option<Decimal>,
-    /// Tax code of the rate applied to this line, when Magento reports it.
-    pub tax_code: Option<String>,
+    /// Codes of every Magento tax rate applied to this line (`item_applied_taxes`), in
+    /// Magento's order: one for most stores, several where rates stack (US state + county).
+    /// Orders stored by earlier versions carry a single `tax_code`, read here as one rate.
+    #[serde(default, alias = "tax_code", deserialize_with = "one_or_many")]
+    pub tax_rates: Vec<String>,
 }
 
 impl OrderLine {
-    /// The discounted net amount: what SAP's `LineTotal` must be.
+    /// The discounted net amount: what SAP's `LineTotal` must be. For a tax-inclusive
+    /// store, `row_total` is already net and the discount gross, so the discount's tax part
+    /// (`discount_tax_compensation`) is given back.
     pub fn net_total(&self) -> Decimal {
-        self.row_total - self.discount_amount
+        self.row_total - self.discount_amount + self.discount_tax_compensation
     }
+
+    /// The discount net of tax: `row_total − net_total`.
+    pub fn net_discount(&self) -> Decimal {
+        self.discount_amount - self.discount_tax_compensation
+    }
+}
+
+/// `null`, one string or a list of strings, as a list.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Option::<OneOrMany>::deserialize(d)? {
+        None => Vec::new(),
+        Some(OneOrMany::One(s)) => vec![s],
+        Some(OneOrMany::Many(v)) => v,
+    })
 }
 
 impl Order {
@@ -137,7 +182,7 @@ impl Order {
         let shipping = self
             .shipping
             .as_ref()
-            .map(|s| s.amount - s.discount_amount)
+            .map(Shipping::net_total)
             .unwrap_or_default();
         lines + shipping + self.totals.tax_amount
     }
@@ -160,4 +205,29 @@ pub struct AppliedTax {
     pub title: Option<String>,
     pub percent: Option<Decimal>,
     pub amount: Decimal,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_stored_with_a_single_tax_code_read_as_one_rate() {
+        let line = |extra: &str| {
+            serde_json::from_str::<OrderLine>(&format!(
+                r#"{{"magento_item_id":1,"parent_item_id":null,"kind":"simple","sku":"A",
+                    "name":null,"qty":"1","unit_price":"10","row_total":"10",
+                    "discount_amount":"0","tax_amount":"0","tax_percent":null{extra}}}"#
+            ))
+            .unwrap()
+        };
+        assert_eq!(
+            line(r#","tax_code":"US-MI-*-Rate 1""#).tax_rates,
+            ["US-MI-*-Rate 1"]
+        );
+        assert!(line(r#","tax_code":null"#).tax_rates.is_empty());
+        assert!(line("").tax_rates.is_empty());
+        assert_eq!(line(r#","tax_rates":["A","B"]"#).tax_rates, ["A", "B"]);
+        assert_eq!(line("").discount_tax_compensation, Decimal::ZERO);
+    }
 }

@@ -176,7 +176,7 @@ impl Decision {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::event::parse_event;
+    use crate::magento::envelope::parse_event;
 
     fn placed() -> OrderEvent {
         parse_event(

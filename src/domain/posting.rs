@@ -60,6 +60,9 @@ pub enum OrderRefusal {
     CustomerRefused { card_code: Option<String> },
     /// SAP's own total differs too much from the `DocTotal` sent (Magento's grand total).
     DocTotalRefused,
+    /// The document's date falls in a posting period that is closed to sales (or outside
+    /// every period); `date` is the document date that was sent.
+    PostingPeriodClosed { date: Option<chrono::NaiveDate> },
 }
 
 /// The exception for a refusal of `order`'s Sales Order. `lines` are the lines that were
@@ -154,6 +157,21 @@ pub fn refusal_exception(
                         (tax-codes mapping), fix them, then retry the exception."
                 .to_owned();
             (Category::TotalMismatch, vec![], title, todo)
+        }
+        OrderRefusal::PostingPeriodClosed { date } => {
+            let day = date
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "the order's date".to_owned());
+            let title = format!(
+                "Order {id}: SAP B1's posting period for {day} is closed, so the Sales Order cannot be dated"
+            );
+            let todo = format!(
+                "The order is dated {day} (its day in the store's time zone, setting \
+                 store_timezone). Finance: unlock that posting period for sales in SAP B1 \
+                 (Administration → System Initialization → Posting Periods), or post the \
+                 order by hand in an open period; then retry or resolve the exception."
+            );
+            (Category::SapRejected, vec![], title, todo)
         }
     };
     let item_code = match refusal {
@@ -322,8 +340,8 @@ fn sku_path(skus: &[String]) -> String {
 mod tests {
     use super::*;
     use crate::domain::ids::ItemCode;
-    use crate::domain::magento_order::normalise;
     use crate::domain::sales_order::ItemFacts;
+    use crate::magento::order::normalise;
 
     fn order() -> Order {
         let text = include_str!(

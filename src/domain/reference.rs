@@ -94,7 +94,7 @@ impl NumAtCardFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::magento_order::normalise;
+    use crate::magento::order::normalise;
 
     #[test]
     fn the_default_is_the_increment_id_and_the_store_can_be_added() {

@@ -7,29 +7,41 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::company::TaxLocalization;
 use super::ids::{CardCode, IncrementId, ItemCode, Sku, TaxCode, WarehouseCode};
 use super::money::Currency;
 
 /// A Sales Order ready to post. Built only by [`super::mapping::build_draft`], so Magento's
-/// figures are already in SAP's shape: discounted net line totals, mapped tax codes,
-/// shipping as a freight expense, and `doc_total` = Magento's `grand_total`.
+/// figures are already in SAP's shape: discounted net line totals, mapped tax codes and
+/// shipping as a freight expense. No document total is sent: SAP would back-compute a header
+/// discount from it (docs/sap-document-calculation.md); Magento's totals are what SAP's must
+/// come to, checked before and after posting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SalesOrderDraft {
     pub card_code: CardCode,
-    /// `DocDate`: the day Magento took the order (UTC).
+    /// `DocDate`: the day Magento took the order, in the store's time zone.
     pub doc_date: NaiveDate,
     /// `DocDueDate` (required on sales orders): the same day; SAP users re-plan deliveries.
     pub doc_due_date: NaiveDate,
+    /// `TaxDate` (document date): the same day, so the tax date is the order's.
+    pub tax_date: NaiveDate,
     /// `NumAtCard`: the idempotency key looked up before every (re)post.
     pub num_at_card: IncrementId,
-    /// `DocCurrency`.
+    /// `DocCurrency`: Magento's order currency.
     pub currency: Currency,
+    /// The currency is not the company's local currency: amounts go in the FC fields
+    /// (`RowTotalFC`, `LineTotalFC`) and SAP's totals are read from `DocTotalFc`/`VatSumFc`.
+    pub foreign_currency: bool,
+    /// Which line field carries the tax code (`VatGroup` or `TaxCode`).
+    pub tax_localization: TaxLocalization,
+    /// Send Magento's tax of each line and of the freight (`TaxTotal`/`TaxSum`), which SAP
+    /// keeps (the `magento_line_tax` strategy, local currency only).
+    pub send_line_tax: bool,
     /// `Comments` (≤ 254 characters): names the Magento order, coupon, guest e-mail, payment.
     pub comments: String,
-    /// `DocTotal`: Magento's `grand_total`, sent so SAP books any sub-cent difference of its
-    /// own tax arithmetic as `RoundingDiffAmount` instead of changing what the customer paid.
+    /// Magento's `grand_total`: what SAP's `DocTotal` (`DocTotalFc`) must come to. Never sent.
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
-    pub doc_total: Decimal,
+    pub expected_doc_total: Decimal,
     /// Magento's total tax, what SAP's `VatSum` must come to (checked after posting).
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub expected_vat_sum: Decimal,
@@ -59,10 +71,10 @@ pub struct DraftLine {
     /// `LineTotal`: the discounted net amount, Magento's `row_total − discount_amount`.
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub line_total: Decimal,
-    /// `TaxCode`.
+    /// `TaxCode` or `VatGroup`, by localization.
     pub tax_code: TaxCode,
-    /// Magento's tax on this line (`TaxTotal` if the client chooses to send it): Magento is
-    /// the source of truth for tax, and SAP's per-line rounding can differ by a cent.
+    /// Magento's tax on this line: sent as `TaxTotal` under the `magento_line_tax` strategy,
+    /// else what SAP's own per-line figure is compared with before posting.
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub tax_amount: Decimal,
     /// `WarehouseCode`.
@@ -79,9 +91,9 @@ pub struct DraftExpense {
     /// `LineTotal`: shipping net of tax and of Magento's shipping discount.
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub line_total: Decimal,
-    /// `TaxCode`.
+    /// `TaxCode` or `VatGroup`, by localization.
     pub tax_code: TaxCode,
-    /// Magento's shipping tax (`TaxSum` if the client sends it).
+    /// Magento's shipping tax (`TaxSum` under the `magento_line_tax` strategy).
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub tax_amount: Decimal,
     /// `Remarks`: Magento's shipping description, e.g. "Flat Rate - Fixed".
@@ -100,7 +112,9 @@ pub struct AddressExtension {
 /// cut to SAP's column lengths.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DocumentAddress {
-    /// Person and company, for the address block (`Address`/`Address2`) and labels.
+    /// Person and company. Sent in the extension's building field: SAP rebuilds the
+    /// `Address`/`Address2` blocks from the extension's parts, so a name sent only there is
+    /// lost (docs/sap-document-calculation.md).
     pub name: Option<String>,
     /// Magento's street lines joined with ", " (≤ 100).
     pub street: Option<String>,
@@ -111,29 +125,6 @@ pub struct DocumentAddress {
     /// ISO 3166 alpha-2 country, e.g. `US`.
     pub country: Option<String>,
     pub telephone: Option<String>,
-}
-
-impl DocumentAddress {
-    /// The multi-line block SAP shows in a document's `Address` (bill-to) and `Address2`
-    /// (ship-to) fields.
-    pub fn text_block(&self) -> String {
-        let city_line = [&self.zip_code, &self.city, &self.state]
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join(" ");
-        [
-            self.name.clone(),
-            self.street.clone(),
-            (!city_line.is_empty()).then_some(city_line),
-            self.country.clone(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join("\r")
-    }
 }
 
 /// What SAP's item master says about an ItemCode, as far as posting a Sales Order cares.

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
+use super::company::TaxLocalization;
 use super::ids::{CardCode, TaxCode, WarehouseCode};
 use super::reference::NumAtCardFormat;
 use super::validation::FieldError;
@@ -40,6 +41,21 @@ pub enum SerialBatchPolicy {
     /// Post normally; numbers are chosen when the delivery is made in SAP.
     #[default]
     Post,
+}
+
+/// How the VAT or sales tax that SAP books is made to equal what Magento charged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaxStrategy {
+    /// SAP computes each line's tax from its tax code (its own per-line rounding). Before
+    /// posting, b1bridge computes the same and holds the order as `total_mismatch` when it
+    /// differs from Magento's by more than `total_tolerance`.
+    #[default]
+    SapComputes,
+    /// Magento's tax of each line and of the freight is sent (`TaxTotal`/`TaxSum`) and SAP
+    /// keeps it, so SAP's tax equals Magento's to the cent. Local-currency documents only:
+    /// for a foreign-currency document SAP computes, as under `sap_computes`.
+    MagentoLineTax,
 }
 
 /// The merchant's settings. Every field has a default, so settings stored by an older
@@ -79,6 +95,21 @@ pub struct Settings {
     /// How often an order that an SAP approval procedure turned into a draft is checked for
     /// the approver's decision.
     pub approval_check_interval_secs: u64,
+    /// The company's tax localization, which decides whether lines carry `VatGroup` (VAT)
+    /// or `TaxCode` (US/Canada sales tax). `null`: taken from the company (it has VAT groups
+    /// → `vat`, else `sales_tax`).
+    #[schema(nullable)]
+    pub tax_localization: Option<TaxLocalization>,
+    pub tax_strategy: TaxStrategy,
+    /// Largest difference, per figure (document total and tax), between what SAP will book
+    /// and what Magento charged that still posts. 0 to 1 (document currency).
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    #[schema(value_type = f64, minimum = 0, maximum = 1, example = 0)]
+    pub total_tolerance: Decimal,
+    /// The store's IANA time zone: an order's `DocDate`/`TaxDate` is its day there (Magento
+    /// sends UTC times).
+    #[schema(example = "Europe/London")]
+    pub store_timezone: String,
 }
 
 impl Default for Settings {
@@ -95,6 +126,10 @@ impl Default for Settings {
             item_cache_ttl_secs: 300,
             num_at_card_format: NumAtCardFormat::default(),
             approval_check_interval_secs: 900,
+            tax_localization: None,
+            tax_strategy: TaxStrategy::SapComputes,
+            total_tolerance: Decimal::ZERO,
+            store_timezone: "UTC".into(),
         }
     }
 }
@@ -140,11 +175,29 @@ impl Settings {
                 "must be between 10 and 86400 seconds",
             ));
         }
+        if self.total_tolerance < Decimal::ZERO || self.total_tolerance > Decimal::ONE {
+            errors.push(FieldError::new(
+                "total_tolerance",
+                "must be between 0 and 1 (document currency)",
+            ));
+        }
+        if self.store_timezone.parse::<chrono_tz::Tz>().is_err() {
+            errors.push(FieldError::new(
+                "store_timezone",
+                "must be an IANA time zone such as 'Europe/London' or 'America/New_York'",
+            ));
+        }
         if errors.is_empty() {
             Ok(())
         } else {
             Err(errors)
         }
+    }
+
+    /// The store's time zone (UTC for a stored value that no longer parses: validation
+    /// refuses such values, so only a hand-edited row can have one).
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        self.store_timezone.parse().unwrap_or(chrono_tz::UTC)
     }
 
     /// CardCode of a Business Partner created for a registered Magento customer:
@@ -214,6 +267,24 @@ mod tests {
         assert_eq!(s.default_freight_expense_code, 1);
         assert_eq!(s.serial_batch_policy, SerialBatchPolicy::Post);
         assert_eq!(s.num_at_card_format.to_string(), "{increment_id}");
+        assert_eq!(s.tax_strategy, TaxStrategy::SapComputes);
+        assert_eq!(s.tax_localization, None, "taken from the company");
+        assert_eq!(s.time_zone(), chrono_tz::UTC);
+    }
+
+    #[test]
+    fn tax_settings_read_as_snake_case_and_the_time_zone_as_iana_name() {
+        let s: Settings = serde_json::from_str(
+            r#"{"tax_localization":"vat","tax_strategy":"magento_line_tax",
+                "total_tolerance":0.01,"store_timezone":"America/New_York"}"#,
+        )
+        .unwrap();
+        assert_eq!(s.tax_localization, Some(TaxLocalization::Vat));
+        assert_eq!(s.tax_strategy, TaxStrategy::MagentoLineTax);
+        assert_eq!(s.total_tolerance, dec!(0.01));
+        assert_eq!(s.time_zone(), chrono_tz::America::New_York);
+        assert_eq!(s.validate(), Ok(()));
+        assert!(serde_json::from_str::<Settings>(r#"{"tax_strategy":"guess"}"#).is_err());
     }
 
     #[test]
@@ -246,6 +317,8 @@ mod tests {
             item_cache_ttl_secs: 0,
             num_at_card_format: NumAtCardFormat::new("{store_code}-{increment_id}"),
             approval_check_interval_secs: 1,
+            total_tolerance: dec!(1.5),
+            store_timezone: "Mars/Olympus".into(),
             ..Settings::default()
         };
         let fields: Vec<_> = s
@@ -262,7 +335,9 @@ mod tests {
                 "safety_stock",
                 "item_cache_ttl_secs",
                 "num_at_card_format",
-                "approval_check_interval_secs"
+                "approval_check_interval_secs",
+                "total_tolerance",
+                "store_timezone"
             ]
         );
         let s = Settings {

@@ -6,7 +6,7 @@ pub mod error;
 pub mod health;
 pub mod intake_batcher;
 pub mod metrics;
-pub mod signature;
+pub mod ui;
 pub mod webhook;
 
 use axum::extract::DefaultBodyLimit;
@@ -52,7 +52,9 @@ pub struct ApiContext {
         (name = "settings", description = "Business settings (admin to change)"),
         (name = "reports", description = "The daily check: order flow, queue, exceptions, stock sync, health"),
         (name = "health", description = "Liveness, readiness and metrics"),
-        (name = "docs", description = "This document and a browsable page")
+        (name = "docs", description = "This document and a browsable page"),
+        (name = "ui", description = "Signing a browser in to and out of the operations page (`GET /`): \
+                                    HTML forms, answered with redirects and a session cookie")
     ),
     components(responses(
         api::responses::BadRequest,
@@ -108,6 +110,8 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(mappings::put_mapping, mappings::delete_mapping))
         .routes(routes!(settings::get_settings, settings::put_settings))
         .routes(routes!(reports::daily_report))
+        .routes(routes!(ui::session::login))
+        .routes(routes!(ui::session::logout))
 }
 
 /// This document (the same bytes as `openapi/openapi.json`).
@@ -126,6 +130,7 @@ pub fn router(ctx: ApiContext) -> Router {
     let limit = ctx.webhook.max_body_bytes;
     let (router, _) = api_router().split_for_parts();
     router
+        .merge(ui::pages())
         .layer(DefaultBodyLimit::max(limit))
         .layer(TraceLayer::new_for_http())
         .with_state(ctx)

@@ -10,9 +10,10 @@ use tracing::Instrument;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::signature::{self, SignedHeaders};
 use super::{ApiContext, ApiError};
-use crate::domain::event::{parse_event, EventError, EventKind};
+use crate::domain::event::EventKind;
+use crate::magento::envelope::{parse_event, EventError};
+use crate::magento::signature::{self, SignedHeaders};
 use crate::store::intake::{self, Delivery, IntakeOutcome};
 use crate::store::intake_batch::QueuedEvent;
 use std::sync::Arc;

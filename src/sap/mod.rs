@@ -8,6 +8,7 @@
 //! - [`types`]: request and response payloads; [`odata`]: filters, literals and paging.
 mod certificate;
 mod client;
+mod company;
 mod documents;
 mod error;
 mod items;

@@ -49,6 +49,11 @@ pub fn order_refusal(error: &SapError) -> Option<OrderRefusal> {
             card_code: Some(card),
         });
     }
+    // "-5002 - 10000156 - Posting Date deviates from the defined range" (field report of a
+    // real B1 answer): the date is outside every open posting period.
+    if message.contains("10000156") || lower.contains("deviates from the defined range") {
+        return Some(OrderRefusal::PostingPeriodClosed { date: None });
+    }
     if message.contains("DocTotal") {
         return Some(OrderRefusal::DocTotalRefused);
     }

@@ -2,6 +2,7 @@
 //! `&mut PgConnection` from the caller's transaction.
 pub mod audit;
 pub mod daily_report;
+pub mod day_series;
 pub mod documents;
 pub mod exceptions;
 pub mod intake;
@@ -14,6 +15,7 @@ pub mod posting;
 pub mod retry;
 pub mod settings;
 pub mod tokens;
+pub mod ui_sessions;
 
 use secrecy::ExposeSecret;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

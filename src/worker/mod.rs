@@ -3,6 +3,7 @@
 //! writes fenced on its attempt. See `pool` for the loop and `job` for the stages of one job.
 //! The order pipeline's handlers are `post_order` and `cancel_order`; `pipeline` wires them.
 pub mod cancel_order;
+pub mod company_facts;
 pub mod config;
 pub mod handler;
 pub mod item_cache;

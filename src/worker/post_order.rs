@@ -15,6 +15,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use std::time::Duration;
 
+use super::company_facts::CompanyFactsCache;
 use super::handler::{Completion, JobContext, JobFailure, JobHandler, JobOutcome};
 use super::item_cache::ItemCache;
 use super::order_lookup::{LookupError, OrderLookup};
@@ -24,12 +25,12 @@ use crate::domain::document_exceptions::{approval_pending, reference_unavailable
 use crate::domain::exception::NewException;
 use crate::domain::ids::CardCode;
 use crate::domain::mapping::{
-    build_draft, check_totals, customer_plan, item_codes_for, resolve_lines, CustomerPlan,
+    build_checked_draft, check_totals, customer_plan, item_codes_for, resolve_lines, CustomerPlan,
     ResolvedLine,
 };
 use crate::domain::mappings::{MappingKind, Mappings};
 use crate::domain::order::Order;
-use crate::domain::posting::{self, refusal_exception, SapDocument};
+use crate::domain::posting::{self, refusal_exception, OrderRefusal, SapDocument};
 use crate::domain::retry::FailureKind;
 use crate::domain::sales_order::{NewBusinessPartner, SalesOrderDraft};
 use crate::domain::settings::Settings;
@@ -44,6 +45,7 @@ pub struct PostOrder {
     sap: SapClient,
     items: ItemCache,
     lookup: OrderLookup,
+    company: CompanyFactsCache,
 }
 
 impl PostOrder {
@@ -52,6 +54,7 @@ impl PostOrder {
             lookup: OrderLookup::new(sap.clone()),
             sap,
             items,
+            company: CompanyFactsCache::default(),
         }
     }
 }
@@ -171,7 +174,15 @@ impl PostOrder {
                     "order already in SAP B1 (an earlier attempt, an approver or a person added \
                      it); recording it"
                 );
-                return self.posted(job, &plan.order, &doc, mapping).await;
+                return self
+                    .posted(
+                        job,
+                        &plan.order,
+                        &doc,
+                        mapping,
+                        plan.settings.total_tolerance,
+                    )
+                    .await;
             }
             Some((Known::Draft(doc), _)) => return Ok(self.awaiting_approval(job, &plan, &doc)),
             None => {}
@@ -194,17 +205,23 @@ impl PostOrder {
                 if let Some(doc) = drafts.first() {
                     return Ok(self.awaiting_approval(job, &plan, doc));
                 }
-                return Err(self.refused(&plan, &lines, &draft.card_code, &e));
+                return Err(self.refused(&plan, &lines, &draft, &e));
             }
-            Err(e) => return Err(self.refused(&plan, &lines, &draft.card_code, &e)),
+            Err(e) => return Err(self.refused(&plan, &lines, &draft, &e)),
         };
         tracing::info!(
             doc_entry = created.doc_entry.0,
             doc_num = created.doc_num,
             "order posted to SAP B1"
         );
-        self.posted(job, &plan.order, &created, customer_mapping)
-            .await
+        self.posted(
+            job,
+            &plan.order,
+            &created,
+            customer_mapping,
+            plan.settings.total_tolerance,
+        )
+        .await
     }
 
     /// The document SAP already holds for this order, if any: same reference, not cancelled
@@ -289,15 +306,18 @@ impl PostOrder {
         &self,
         plan: &Plan,
         lines: &[ResolvedLine],
-        card_code: &CardCode,
+        draft: &SalesOrderDraft,
         e: &SapError,
     ) -> JobFailure {
         let mut f = failure("POST Orders", e);
-        if let (Some(refusal), Some(sap_error)) = (order_refusal(e), f.sap_error.clone()) {
+        if let (Some(mut refusal), Some(sap_error)) = (order_refusal(e), f.sap_error.clone()) {
+            if let OrderRefusal::PostingPeriodClosed { date } = &mut refusal {
+                *date = Some(draft.doc_date);
+            }
             f = f.with_exception(refusal_exception(
                 &plan.order,
                 lines,
-                card_code,
+                &draft.card_code,
                 &refusal,
                 sap_error,
             ));
@@ -347,7 +367,17 @@ impl PostOrder {
         };
         if held.is_empty() {
             let card = tentative_card.expect("no hold, so a card code is planned");
-            match build_draft(order, card, &lines, mappings, settings) {
+            let company = self
+                .company
+                .facts(
+                    &self.sap,
+                    settings.tax_localization,
+                    Duration::from_secs(settings.item_cache_ttl_secs),
+                    refresh,
+                )
+                .await
+                .map_err(|e| failure("GET company facts", &e))?;
+            match build_checked_draft(order, card, &lines, mappings, settings, &company) {
                 Ok(draft) => return Ok(Ready { draft, lines }),
                 Err(problem) => held.push(problem),
             }
@@ -457,6 +487,7 @@ impl PostOrder {
         order: &Order,
         doc: &SalesOrder,
         customer_mapping: Option<(String, CardCode)>,
+        tolerance: rust_decimal::Decimal,
     ) -> Result<Box<dyn Completion>, JobFailure> {
         let vat_sum = match doc.vat_sum {
             Some(v) => v,
@@ -468,7 +499,13 @@ impl PostOrder {
                 .and_then(|d| d.vat_sum)
                 .unwrap_or_default(),
         };
-        let mismatch = check_totals(order, doc.doc_total, vat_sum);
+        // A foreign-currency document's figures in the order's currency are the FC twins;
+        // SAP answers 0 for them on a local-currency document.
+        let (doc_total, vat_sum) = match doc.doc_total_fc {
+            Some(fc) if !fc.is_zero() => (fc, doc.vat_sum_fc.unwrap_or_default()),
+            _ => (doc.doc_total, vat_sum),
+        };
+        let mismatch = check_totals(order, doc_total, vat_sum, tolerance);
         if let Some(m) = &mismatch {
             tracing::warn!(title = %m.title, "SAP totals differ from Magento's");
         }

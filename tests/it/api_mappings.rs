@@ -268,6 +268,8 @@ async fn settings_default_until_replaced_and_are_validated_field_by_field() {
     let mut bad = defaults.clone();
     bad["card_code_prefix"] = json!("TOOLONG");
     bad["item_cache_ttl_secs"] = json!(0);
+    bad["total_tolerance"] = json!(2);
+    bad["store_timezone"] = json!("Europe/Atlantis");
     let res = put(&app, "/api/v1/settings", ADMIN, bad).await;
     let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     let fields: Vec<&str> = p["errors"]
@@ -276,7 +278,27 @@ async fn settings_default_until_replaced_and_are_validated_field_by_field() {
         .iter()
         .map(|e| e["field"].as_str().unwrap())
         .collect();
-    assert_eq!(fields, ["card_code_prefix", "item_cache_ttl_secs"]);
+    assert_eq!(
+        fields,
+        [
+            "card_code_prefix",
+            "item_cache_ttl_secs",
+            "total_tolerance",
+            "store_timezone"
+        ]
+    );
+    assert_eq!(defaults["tax_strategy"], "sap_computes");
+    assert_eq!(defaults["tax_localization"], Value::Null);
+    assert_eq!(defaults["store_timezone"], "UTC");
+    let res = put(
+        &app,
+        "/api/v1/settings",
+        ADMIN,
+        json!({"tax_strategy": "round_it"}),
+    )
+    .await;
+    let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(p["errors"][0]["field"], "tax_strategy");
     let res = put(
         &app,
         "/api/v1/settings",
@@ -290,6 +312,10 @@ async fn settings_default_until_replaced_and_are_validated_field_by_field() {
     let mut good = defaults.clone();
     good["guest_policy"] = json!("per_email");
     good["safety_stock"] = json!(2.5);
+    good["tax_localization"] = json!("vat");
+    good["tax_strategy"] = json!("magento_line_tax");
+    good["total_tolerance"] = json!(0.01);
+    good["store_timezone"] = json!("Europe/London");
     let res = put(&app, "/api/v1/settings", ADMIN, good.clone()).await;
     assert_eq!(res.status(), StatusCode::OK);
     let now = get_json(&app, "/api/v1/settings", VIEWER).await;

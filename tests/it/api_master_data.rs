@@ -418,3 +418,33 @@ async fn serve_with_workers_checks_with_the_workers_sap_client() {
         "the API's check used the workers' session, not a login of its own"
     );
 }
+
+#[tokio::test]
+async fn a_vat_company_s_tax_codes_are_its_vat_groups() {
+    let sim = sap_b1::spawn(SapSimConfig {
+        seed: b1bridge::sim::sap_b1::Seed::uk_vat(),
+        ..SapSimConfig::default()
+    })
+    .await
+    .expect("simulator starts");
+    let app = app_checking_against(&sim).await;
+    let res = put(
+        &app,
+        "/api/v1/mappings/tax-codes/GB-VAT-20",
+        json!({"sap_tax_code": "O1"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // A US sales tax code does not exist in a UK company.
+    let res = put(
+        &app,
+        "/api/v1/mappings/tax-codes/US-MI-*-Rate%201",
+        json!({"sap_tax_code": "US-MI"}),
+    )
+    .await;
+    assert_eq!(
+        refused(res).await,
+        pairs(&[("sap_tax_code", "SAP B1 has no tax code 'US-MI'")])
+    );
+    app.stop().await;
+}

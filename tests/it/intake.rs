@@ -98,7 +98,7 @@ async fn every_sample_order_round_trips_and_normalises() {
         LineKind::Configurable,
         "configurable child line skipped"
     );
-    assert_eq!(o.lines[0].tax_code.as_deref(), Some("US-MI-*-Rate 1"));
+    assert_eq!(o.lines[0].tax_rates, ["US-MI-*-Rate 1"]);
     assert_eq!(o.totals.grand_total, dec!(396.87));
     assert_eq!(o.totals.tax_amount, dec!(29.87));
     assert_eq!(o.customer.magento_customer_id, Some(1));
@@ -299,7 +299,7 @@ async fn bad_signatures_and_timestamps_are_refused_and_nothing_is_stored() {
 
     // Signed for one body, sent with another.
     let key = b1bridge::config::WebhookKey::parse(TEST_SECRET).unwrap();
-    let sig = b1bridge::http::signature::sign(key.bytes(), "msg_tamper", now, &body);
+    let sig = b1bridge::magento::signature::sign(key.bytes(), "msg_tamper", now, &body);
     let mut tampered = body.clone();
     tampered[10] ^= 1;
     let res = app
@@ -530,7 +530,7 @@ async fn shutdown_lets_an_in_flight_delivery_finish_and_commit() {
     );
     let key = b1bridge::config::WebhookKey::parse(TEST_SECRET).unwrap();
     let ts = chrono::Utc::now().timestamp();
-    let sig = b1bridge::http::signature::sign(key.bytes(), "msg_inflight", ts, &body);
+    let sig = b1bridge::magento::signature::sign(key.bytes(), "msg_inflight", ts, &body);
     let mut conn = tokio::net::TcpStream::connect(app.address).await.unwrap();
     let head = format!(
         "POST /webhooks/magento HTTP/1.1\r\nhost: test\r\ncontent-type: application/json\r\n\

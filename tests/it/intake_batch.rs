@@ -1,8 +1,8 @@
 //! Group commit for intake: new orders queued together are written by one statement, with the
 //! same outcomes as recording them one by one.
-use b1bridge::domain::event::parse_event;
 use b1bridge::http::intake_batcher::IntakeBatcher;
 use b1bridge::http::ApiError;
+use b1bridge::magento::envelope::parse_event;
 use b1bridge::store::intake::{record_order_event, IntakeOutcome};
 use b1bridge::store::intake_batch::QueuedEvent;
 use chrono::Utc;

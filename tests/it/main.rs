@@ -1,4 +1,5 @@
 //! The integration test binary: one binary, one module per area, real Postgres.
+mod alert_rules;
 mod api_auth;
 mod api_common;
 mod api_docs;
@@ -8,12 +9,18 @@ mod api_mappings;
 mod api_master_data;
 mod api_orders;
 mod api_reports;
+mod cli_pipe;
+mod day_series;
 mod intake;
 mod intake_batch;
+mod magento_client;
+mod magento_sim;
+mod money_property;
 mod openapi;
 mod pipeline;
 mod sap_client;
 mod sap_sim;
 mod sap_tls;
 mod support;
+mod ui_page;
 mod worker;

@@ -2,6 +2,7 @@
 //! against a spawned simulator, one guarantee of the reference per test. No Postgres needed.
 mod documents;
 mod faults;
+mod money;
 mod orders;
 mod queries;
 mod sessions;

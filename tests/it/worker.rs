@@ -1,10 +1,10 @@
 //! The outbox worker pool: queue guarantees on real Postgres (leases, fences, per-order order,
 //! retries, parking, shutdown). The handlers here are test handlers on purpose: these tests
 //! prove what the queue guarantees, whatever the job does.
-use b1bridge::domain::event::parse_event;
 use b1bridge::domain::exception::{Category, NewException, SapErrorInfo};
 use b1bridge::domain::order_flow::JobKind;
 use b1bridge::domain::retry::{FailureKind, RetrySchedule, RetrySchedules};
+use b1bridge::magento::envelope::parse_event;
 use b1bridge::store::intake::{self, Delivery, IntakeOutcome};
 use b1bridge::store::outbox::{self, ClaimedJob, FinishError};
 use b1bridge::worker::{

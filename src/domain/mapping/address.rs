@@ -82,10 +82,6 @@ mod tests {
         assert_eq!(d.street.as_deref(), Some("6146 Honey Bluff Parkway, Apt 2"));
         assert_eq!(d.state.as_deref(), Some("MI"));
         assert_eq!(d.country.as_deref(), Some("US"));
-        assert_eq!(
-            d.text_block(),
-            "Veronica Costello, ACME\r6146 Honey Bluff Parkway, Apt 2\r49628-7978 Calder MI\rUS"
-        );
 
         let long = Address {
             street: vec!["x".repeat(150)],

@@ -1,19 +1,21 @@
 //! The Sales Order document. Magento is the source of truth for money: each line carries
-//! Magento's discounted net amount as `LineTotal`, shipping (net of its discount) is a
-//! freight expense, tax codes come from the tax-codes mapping of the rate Magento applied,
-//! and `DocTotal` is Magento's `grand_total`.
+//! Magento's discounted net amount as `LineTotal` (`RowTotalFC` in a foreign currency),
+//! shipping (net of its discount) is a freight expense, and tax codes come from the
+//! tax-codes mapping of the rate(s) Magento applied to that very line or to the shipping.
+//! The document's dates are the order's day in the store's time zone.
 use rust_decimal::Decimal;
 use serde_json::json;
 
 use super::address::document_address;
 use super::lines::ResolvedLine;
 use super::{json_number, order_exception, truncate, TAX_CODES_API};
+use crate::domain::company::CompanyFacts;
 use crate::domain::exception::{Category, NewException};
 use crate::domain::ids::{CardCode, TaxCode};
 use crate::domain::mappings::Mappings;
 use crate::domain::order::{Order, OrderLine, Shipping};
 use crate::domain::sales_order::{AddressExtension, DraftExpense, DraftLine, SalesOrderDraft};
-use crate::domain::settings::Settings;
+use crate::domain::settings::{Settings, TaxStrategy};
 
 /// Builds the document for `card_code` from lines that [`super::resolve_lines`] accepted.
 /// Fails with `total_mismatch` when taxed amounts have no SAP tax code (SAP would compute a
@@ -26,6 +28,7 @@ pub fn build_draft(
     lines: &[ResolvedLine],
     mappings: &Mappings,
     settings: &Settings,
+    company: &CompanyFacts,
 ) -> Result<SalesOrderDraft, NewException> {
     let shared_guest = card_code == settings.guest_card_code;
     if shared_guest && order.shipping_address.is_none() && order.billing_address.is_none() {
@@ -115,15 +118,25 @@ pub fn build_draft(
         comments.push_str(&format!(" · {}", note.trim()));
     }
 
-    let doc_date = order.created_at.date_naive();
+    // Magento sends UTC; the order's day is the day in the store's time zone (23:30 in New
+    // York on the 31st is 04:30 UTC on the 1st, and belongs to the 31st).
+    let doc_date = order
+        .created_at
+        .with_timezone(&settings.time_zone())
+        .date_naive();
+    let foreign_currency = company.is_foreign(&order.currency);
     Ok(SalesOrderDraft {
         card_code,
         doc_date,
         doc_due_date: doc_date,
+        tax_date: doc_date,
         num_at_card: order.increment_id.clone(),
         currency: order.currency.clone(),
+        foreign_currency,
+        tax_localization: company.localization,
+        send_line_tax: settings.tax_strategy == TaxStrategy::MagentoLineTax && !foreign_currency,
         comments: truncate(&comments, 254),
-        doc_total: order.totals.grand_total,
+        expected_doc_total: order.totals.grand_total,
         expected_vat_sum: order.totals.tax_amount,
         address_extension: AddressExtension {
             ship_to: order.shipping_address.as_ref().map(document_address),
@@ -135,25 +148,43 @@ pub fn build_draft(
     })
 }
 
+/// [`build_draft`], then [`super::check_before_posting`] with the settings' tolerance: the
+/// document, or the exception that says why it must not be created.
+#[allow(clippy::result_large_err)]
+pub fn build_checked_draft(
+    order: &Order,
+    card_code: CardCode,
+    lines: &[ResolvedLine],
+    mappings: &Mappings,
+    settings: &Settings,
+    company: &CompanyFacts,
+) -> Result<SalesOrderDraft, NewException> {
+    let draft = build_draft(order, card_code, lines, mappings, settings, company)?;
+    super::check_before_posting(order, &draft, company, settings.total_tolerance)?;
+    Ok(draft)
+}
+
 /// `UnitPrice` before discount and the `DiscountPercent` that yields Magento's net amount.
 /// A fully discounted line is posted at price 0 without a discount instead, because SAP
 /// refuses a discount of 100 % ("Enter a discount percentage of less than 100", SAP note
 /// 3697554). The percentage is rounded to 4 places; `LineTotal` carries the exact amount.
+/// A tax-inclusive store's discount is gross; its net part is what the percentage uses.
 fn price_and_discount(line: &OrderLine) -> (Decimal, Option<Decimal>) {
-    if line.discount_amount.is_zero() || line.row_total.is_zero() {
+    if line.net_discount().is_zero() || line.row_total.is_zero() {
         return (line.unit_price, None);
     }
     if line.net_total() <= Decimal::ZERO {
         return (Decimal::ZERO, None);
     }
-    let percent = (line.discount_amount * Decimal::ONE_HUNDRED / line.row_total).round_dp(4);
+    let percent = (line.net_discount() * Decimal::ONE_HUNDRED / line.row_total).round_dp(4);
     (line.unit_price, Some(percent.normalize()))
 }
 
-/// The SAP tax code of a line: its Magento rate through the tax-codes mapping; a taxed
-/// line without a rate code uses the order's only rate, else a mapping with its percentage;
-/// an untaxed line without a mapped rate uses the exempt code. `Err` describes the rate that
-/// needs a mapping.
+/// The SAP tax code of a line: the rate(s) Magento applied to that line through the
+/// tax-codes mapping (stacked rates, such as a US state and county rate, as one combination
+/// key, see [`Mappings::tax_code_for_rates`]); a taxed line that names no rate uses the
+/// order's only rate, else a mapping with its percentage; an untaxed line without a mapped
+/// rate uses the exempt code. `Err` describes the rate that needs a mapping.
 fn line_tax_code(
     order: &Order,
     line: &OrderLine,
@@ -161,27 +192,38 @@ fn line_tax_code(
     settings: &Settings,
 ) -> Result<TaxCode, String> {
     let taxed = !line.tax_amount.is_zero();
-    let rate = line
-        .tax_code
-        .clone()
-        .or_else(|| taxed.then(|| only_order_rate(order)).flatten());
-    if let Some(code) = rate.as_deref().and_then(|r| mappings.tax_code_for_rate(r)) {
+    let rates: Vec<String> = if line.tax_rates.is_empty() {
+        taxed
+            .then(|| only_order_rate(order))
+            .flatten()
+            .into_iter()
+            .collect()
+    } else {
+        line.tax_rates.clone()
+    };
+    if let Some(code) = mappings.tax_code_for_rates(&rates) {
         return Ok(code.clone());
     }
     if !taxed {
         return Ok(settings.tax_exempt_code.clone());
     }
+    // The percentage identifies a code only when Magento named no rate: named rates that are
+    // not mapped must be mapped, never replaced by another rate of the same percentage.
     if let Some(code) = line
         .tax_percent
+        .filter(|_| rates.is_empty())
         .and_then(|p| mappings.tax_code_for_percent(p))
     {
         return Ok(code.clone());
     }
-    Err(describe_rate(rate.as_deref(), line.tax_percent))
+    Err(describe_rates(&rates, line.tax_percent))
 }
 
 /// Shipping as freight: the mapped expense code (else the default), net of Magento's
-/// shipping discount, taxed with the mapping's tax code, else the order's only rate.
+/// shipping discount. Taxed shipping takes the tax code of the rate(s) Magento applied to
+/// the shipping itself (the `type: "shipping"` entry), so a store shipping to several
+/// countries books each order's own VAT; the shipping-method mapping's tax code is only the
+/// fallback for orders that report no shipping rate, and after it the order's only rate.
 fn shipping_expense(
     order: &Order,
     shipping: &Shipping,
@@ -193,24 +235,27 @@ fn shipping_expense(
         .as_deref()
         .and_then(|m| mappings.shipping_method(m));
     let tax_code = if shipping.tax_amount.is_zero() {
-        settings.tax_exempt_code.clone()
+        mappings
+            .tax_code_for_rates(&shipping.tax_rates)
+            .cloned()
+            .unwrap_or_else(|| settings.tax_exempt_code.clone())
+    } else if !shipping.tax_rates.is_empty() {
+        mappings
+            .tax_code_for_rates(&shipping.tax_rates)
+            .cloned()
+            .ok_or_else(|| describe_rates(&shipping.tax_rates, None))?
     } else {
-        let order_rate = only_order_rate(order);
+        let order_rate: Vec<String> = only_order_rate(order).into_iter().collect();
         mapping
             .and_then(|m| m.tax_code.clone())
-            .or_else(|| {
-                order_rate
-                    .as_deref()
-                    .and_then(|r| mappings.tax_code_for_rate(r))
-                    .cloned()
-            })
-            .ok_or_else(|| describe_rate(order_rate.as_deref(), None))?
+            .or_else(|| mappings.tax_code_for_rates(&order_rate).cloned())
+            .ok_or_else(|| describe_rates(&order_rate, None))?
     };
     Ok(DraftExpense {
         expense_code: mapping
             .map(|m| m.expense_code)
             .unwrap_or(settings.default_freight_expense_code),
-        line_total: shipping.amount - shipping.discount_amount,
+        line_total: shipping.net_total(),
         tax_code,
         tax_amount: shipping.tax_amount,
         remarks: shipping
@@ -227,11 +272,12 @@ fn only_order_rate(order: &Order) -> Option<String> {
     }
 }
 
-fn describe_rate(rate: Option<&str>, percent: Option<Decimal>) -> String {
-    match (rate, percent) {
-        (Some(rate), _) => format!("rate '{rate}'"),
-        (None, Some(p)) => format!("{} % (Magento named no rate)", p.normalize()),
-        (None, None) => "an unnamed rate".to_owned(),
+fn describe_rates(rates: &[String], percent: Option<Decimal>) -> String {
+    match (rates, percent) {
+        ([], Some(p)) => format!("{} % (Magento named no rate)", p.normalize()),
+        ([], None) => "an unnamed rate".to_owned(),
+        ([rate], _) => format!("rate '{rate}'"),
+        (_, _) => format!("rates '{}'", Mappings::rates_key(rates)),
     }
 }
 
@@ -281,7 +327,9 @@ fn tax_gap_exception(order: &Order, gaps: Vec<TaxGap>) -> NewException {
 mod tests {
     use super::*;
     use crate::domain::mapping::lines::resolve_lines;
-    use crate::domain::mapping::samples::{self, every_item_sellable, order, starter_mappings};
+    use crate::domain::mapping::samples::{
+        self, every_item_sellable, order, starter_mappings, us_company,
+    };
     use crate::domain::mappings::{
         MappingValue, PaymentMethodMapping, ShippingMethodMapping, TaxCodeMapping, WarehouseMapping,
     };
@@ -305,7 +353,14 @@ mod tests {
         let o = order(sample);
         let settings = Settings::default();
         let lines = resolve_lines(&o, mappings, &settings, every_item_sellable).unwrap();
-        build_draft(&o, card(card_code), &lines, mappings, &settings)
+        build_draft(
+            &o,
+            card(card_code),
+            &lines,
+            mappings,
+            &settings,
+            &us_company(),
+        )
     }
 
     fn draft(sample: &str, card_code: &str) -> SalesOrderDraft {
@@ -322,7 +377,7 @@ mod tests {
         assert_eq!(d.lines[1].discount_percent, Some(dec!(20)));
         assert!(d.lines.iter().all(|l| l.tax_code == tax("US-MI")));
         assert_eq!(d.lines[1].tax_amount, dec!(14.79));
-        assert_eq!(d.doc_total, dec!(253.74));
+        assert_eq!(d.expected_doc_total, dec!(253.74));
         assert_eq!(d.expected_vat_sum, dec!(19.34));
         // tablerate_bestway shipping of 0 is not posted as freight.
         assert!(d.expenses.is_empty());
@@ -354,7 +409,7 @@ mod tests {
         assert_eq!(d.expenses.len(), 1);
         assert_eq!(d.expenses[0].line_total, dec!(5));
         assert_eq!(d.expenses[0].expense_code, 1);
-        assert_eq!(d.doc_total, dec!(165));
+        assert_eq!(d.expected_doc_total, dec!(165));
         // No tax anywhere: every line and the freight use the exempt code.
         assert!(d.lines.iter().all(|l| l.tax_code == tax("EX")));
         assert_eq!(d.expenses[0].tax_code, tax("EX"));
@@ -372,8 +427,8 @@ mod tests {
         };
         assert_eq!(card_code.as_str(), "WEBGUEST");
         let lines = resolve_lines(&o, &mappings, &settings, every_item_sellable).unwrap();
-        let d = build_draft(&o, card_code, &lines, &mappings, &settings).unwrap();
-        assert_eq!(d.doc_total, dec!(0));
+        let d = build_draft(&o, card_code, &lines, &mappings, &settings, &us_company()).unwrap();
+        assert_eq!(d.expected_doc_total, dec!(0));
         assert_eq!(d.lines[0].line_total, dec!(0));
         // SAP refuses a 100 % discount, so the line goes at price 0.
         assert_eq!(d.lines[0].unit_price, dec!(0));
@@ -459,7 +514,15 @@ mod tests {
         };
         let lines =
             resolve_lines(&o, &Mappings::default(), &settings, every_item_sellable).unwrap();
-        let d = build_draft(&o, card("W3"), &lines, &Mappings::default(), &settings).unwrap();
+        let d = build_draft(
+            &o,
+            card("W3"),
+            &lines,
+            &Mappings::default(),
+            &settings,
+            &us_company(),
+        )
+        .unwrap();
         assert!(d.lines.iter().all(|l| l.warehouse_code.as_str() == "02"));
     }
 
@@ -485,13 +548,20 @@ mod tests {
         shipping.tax_amount = dec!(0.41);
         let settings = Settings::default();
         let lines = resolve_lines(&o, &m, &settings, every_item_sellable).unwrap();
-        let d = build_draft(&o, card("WEBGUEST"), &lines, &m, &settings).unwrap();
+        let d = build_draft(&o, card("WEBGUEST"), &lines, &m, &settings, &us_company()).unwrap();
         assert_eq!(d.expenses[0].tax_code, tax("US-MI"));
         assert_eq!(d.expenses[0].tax_amount, dec!(0.41));
 
         // Taxed shipping without a mapped tax code and without a single order rate.
-        let e =
-            build_draft(&o, card("WEBGUEST"), &lines, &starter_mappings(), &settings).unwrap_err();
+        let e = build_draft(
+            &o,
+            card("WEBGUEST"),
+            &lines,
+            &starter_mappings(),
+            &settings,
+            &us_company(),
+        )
+        .unwrap_err();
         assert_eq!(e.category, Category::TotalMismatch);
         assert!(e.detail.contains("shipping 'flatrate_flatrate' taxed 0.41"));
         assert!(e.skus.is_empty());
@@ -504,7 +574,7 @@ mod tests {
         let m = starter_mappings();
         let settings = Settings::default();
         let lines = resolve_lines(&o, &m, &settings, every_item_sellable).unwrap();
-        let d = build_draft(&o, card("W1"), &lines, &m, &settings).unwrap();
+        let d = build_draft(&o, card("W1"), &lines, &m, &settings, &us_company()).unwrap();
         assert_eq!(d.expenses[0].tax_code, tax("US-MI"));
     }
 
@@ -540,7 +610,7 @@ mod tests {
         let m = starter_mappings();
         let settings = Settings::default();
         let lines = resolve_lines(&o, &m, &settings, every_item_sellable).unwrap();
-        let d = build_draft(&o, card("WEBGUEST"), &lines, &m, &settings).unwrap();
+        let d = build_draft(&o, card("WEBGUEST"), &lines, &m, &settings, &us_company()).unwrap();
         assert_eq!(d.comments.chars().count(), 254);
         assert!(d
             .comments
@@ -555,14 +625,15 @@ mod tests {
         let m = starter_mappings();
         let settings = Settings::default();
         let lines = resolve_lines(&o, &m, &settings, every_item_sellable).unwrap();
-        let e = build_draft(&o, card("WEBGUEST"), &lines, &m, &settings).unwrap_err();
+        let e =
+            build_draft(&o, card("WEBGUEST"), &lines, &m, &settings, &us_company()).unwrap_err();
         assert_eq!(e.category, Category::AddressInvalid);
         assert_eq!(
             e.title,
             "Order 000000019 on the shared guest Business Partner has no address"
         );
         // On its own Business Partner the master data has the addresses.
-        assert!(build_draft(&o, card("WG123"), &lines, &m, &settings).is_ok());
+        assert!(build_draft(&o, card("WG123"), &lines, &m, &settings, &us_company()).is_ok());
     }
 
     #[test]
@@ -575,7 +646,7 @@ mod tests {
         for sample in samples::ALL {
             let o = order(sample);
             let lines = resolve_lines(&o, &m, &settings, every_item_sellable).unwrap();
-            let d = build_draft(&o, card("W1"), &lines, &m, &settings).unwrap();
+            let d = build_draft(&o, card("W1"), &lines, &m, &settings, &us_company()).unwrap();
             let lines_total: Decimal = d.lines.iter().map(|l| l.line_total).sum();
             let expenses: Decimal = d.expenses.iter().map(|e| e.line_total).sum();
             let tax: Decimal = d.lines.iter().map(|l| l.tax_amount).sum::<Decimal>()
@@ -593,7 +664,7 @@ mod tests {
                 "{}",
                 o.increment_id
             );
-            assert_eq!(d.doc_total, o.totals.grand_total);
+            assert_eq!(d.expected_doc_total, o.totals.grand_total);
         }
     }
 
@@ -601,7 +672,7 @@ mod tests {
     fn a_draft_round_trips_through_json_with_exact_numbers() {
         let d = draft(samples::DISCOUNT_TAX, "W1");
         let json = serde_json::to_value(&d).unwrap();
-        assert_eq!(json["doc_total"].to_string(), "253.74");
+        assert_eq!(json["expected_doc_total"].to_string(), "253.74");
         assert_eq!(json["lines"][0]["line_total"].to_string(), "55.2");
         assert_eq!(json["doc_date"], "2020-04-25");
         let back: SalesOrderDraft = serde_json::from_value(json).unwrap();
@@ -620,10 +691,10 @@ mod tests {
         )
         .unwrap();
         let mut o = order(samples::GUEST_CONFIGURABLE);
-        o.lines[0].tax_code = Some("US-EXEMPT".into());
+        o.lines[0].tax_rates = vec!["US-EXEMPT".into()];
         let settings = Settings::default();
         let lines = resolve_lines(&o, &m, &settings, every_item_sellable).unwrap();
-        let d = build_draft(&o, card("WEBGUEST"), &lines, &m, &settings).unwrap();
+        let d = build_draft(&o, card("WEBGUEST"), &lines, &m, &settings, &us_company()).unwrap();
         assert_eq!(d.lines[0].tax_code, tax("EX0"));
     }
 }

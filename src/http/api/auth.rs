@@ -58,6 +58,14 @@ impl<R: MinRole + Send + Sync> FromRequestParts<ApiContext> for Authorized<R> {
 
     async fn from_request_parts(parts: &mut Parts, ctx: &ApiContext) -> Result<Self, ApiError> {
         let caller = authenticate(parts, ctx).await?;
+        Self::check(caller)
+    }
+}
+
+impl<R: MinRole> Authorized<R> {
+    /// The role check alone, for a caller authenticated another way (the operations page's
+    /// session cookie stands for a token, see `http::ui::session`).
+    pub fn check(caller: Caller) -> Result<Self, ApiError> {
         if !caller.role.allows(R::ROLE) {
             tracing::info!(token = %caller.name, required = R::ROLE.as_str(), "role too low");
             return Err(ApiError::Forbidden {
@@ -84,11 +92,16 @@ async fn authenticate(parts: &Parts, ctx: &ApiContext) -> Result<Caller, ApiErro
         .ok_or_else(|| {
             ApiError::Unauthorized("the Authorization header is not `Bearer <token>`".into())
         })?;
-    let hash = secret_hash(secret);
-    if let Some(caller) = bootstrap_match(&ctx.api_tokens, &hash) {
+    caller_for_hash(ctx, &secret_hash(secret)).await
+}
+
+/// Who holds the token whose secret hashes to `hash`: a configured token, else an active
+/// minted one; 401 otherwise (also for a token revoked since).
+pub async fn caller_for_hash(ctx: &ApiContext, hash: &str) -> Result<Caller, ApiError> {
+    if let Some(caller) = bootstrap_match(&ctx.api_tokens, hash) {
         return Ok(caller);
     }
-    match tokens::find_active(&ctx.pool, &hash).await? {
+    match tokens::find_active(&ctx.pool, hash).await? {
         Some(owner) => Ok(Caller {
             name: owner.name,
             role: owner.role,

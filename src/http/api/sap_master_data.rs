@@ -72,8 +72,16 @@ impl SapMasterData {
             MasterDataKind::TaxCode => {
                 self.tax_codes
                     .contains(code, ttl, || async {
-                        let list = self.sap.list_tax_codes().await?;
-                        Ok(list.into_iter().map(|t| t.code).collect())
+                        // Either localization: sales tax codes (US/Canada) or VAT groups.
+                        // A Service Layer without one of the two lists answers a refusal,
+                        // which counts as an empty list.
+                        let sales = self.sap.list_tax_codes().await.or_else(empty_if_refused)?;
+                        let vat = self.sap.list_vat_groups().await.or_else(empty_if_refused)?;
+                        Ok(sales
+                            .into_iter()
+                            .map(|t| t.code)
+                            .chain(vat.into_iter().map(|g| g.code))
+                            .collect())
                     })
                     .await
             }
@@ -118,6 +126,14 @@ impl MasterDataCheck for SapMasterData {
                     )))
                 })
         })
+    }
+}
+
+/// A list SAP refuses to serve (this company's Service Layer lacks it) is an empty list.
+fn empty_if_refused<T>(e: SapError) -> Result<Vec<T>, SapError> {
+    match e {
+        SapError::Permanent { .. } => Ok(Vec::new()),
+        other => Err(other),
     }
 }
 

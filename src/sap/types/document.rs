@@ -37,26 +37,16 @@ pub struct NewSalesOrder {
     pub card_code: CardCode,
     pub doc_date: NaiveDate,
     pub doc_due_date: NaiveDate,
+    pub tax_date: NaiveDate,
     pub num_at_card: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub doc_currency: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comments: Option<String>,
-    /// Magento's grand total; SAP then derives the rounding difference instead of its own
-    /// total (writable per the metadata).
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        with = "rust_decimal::serde::arbitrary_precision_option"
-    )]
-    pub doc_total: Option<Decimal>,
+    // No `DocTotal`: SAP back-computes a header discount from a total it is sent (KBA
+    // 3697554), and no `Address`/`Address2`: SAP rebuilds them from `AddressExtension`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address_extension: Option<AddressExtension>,
-    /// Bill-to address block as SAP shows it on the document (free text).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-    /// Ship-to address block (free text).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub address2: Option<String>,
     /// SAP payment method code (OPYM).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method: Option<String>,
@@ -80,16 +70,27 @@ pub struct NewDocumentLine {
         with = "rust_decimal::serde::arbitrary_precision_option"
     )]
     pub discount_percent: Option<Decimal>,
+    /// The net amount in local currency (a local-currency document).
     #[serde(
         skip_serializing_if = "Option::is_none",
         with = "rust_decimal::serde::arbitrary_precision_option"
     )]
     pub line_total: Option<Decimal>,
+    /// The net amount in the document's foreign currency (`RowTotalFC`).
+    #[serde(
+        rename = "RowTotalFC",
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::arbitrary_precision_option"
+    )]
+    pub row_total_fc: Option<Decimal>,
+    /// Sales tax code (US/Canada localization).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_code: Option<String>,
-    /// The line's tax as the shop charged it (`TaxTotal`, writable per the metadata). Whether
-    /// SAP keeps it or recomputes from the tax code is not in the reference; the total check
-    /// after posting catches a recomputed difference either way.
+    /// VAT group (VAT localizations).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vat_group: Option<String>,
+    /// The line's tax as the shop charged it (`TaxTotal`): SAP keeps a line tax it is sent
+    /// (SDK help, `Document_Lines.TaxTotal`). Sent only under the `magento_line_tax` strategy.
     #[serde(
         skip_serializing_if = "Option::is_none",
         with = "rust_decimal::serde::arbitrary_precision_option"
@@ -107,10 +108,24 @@ pub struct NewDocumentLine {
 pub struct NewAdditionalExpense {
     /// The freight type configured in SAP (OEXD.ExpnsCode).
     pub expense_code: i64,
-    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
-    pub line_total: Decimal,
+    /// The net amount in local currency.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::arbitrary_precision_option"
+    )]
+    pub line_total: Option<Decimal>,
+    /// The net amount in the document's foreign currency (`LineTotalFC`; the name follows
+    /// the metadata's FC twins, see docs/sap-document-calculation.md).
+    #[serde(
+        rename = "LineTotalFC",
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::arbitrary_precision_option"
+    )]
+    pub line_total_fc: Option<Decimal>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vat_group: Option<String>,
     /// The charge's tax as the shop charged it (`TaxSum`), like a line's `TaxTotal`.
     #[serde(
         skip_serializing_if = "Option::is_none",
@@ -216,6 +231,11 @@ pub struct Document {
     pub doc_total: Decimal,
     #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub vat_sum: Option<Decimal>,
+    /// `DocTotal` in the document's foreign currency (absent or 0 for local currency).
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
+    pub doc_total_fc: Option<Decimal>,
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
+    pub vat_sum_fc: Option<Decimal>,
     #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub rounding_diff_amount: Option<Decimal>,
     /// Absent only when not selected; SAP's default for a new document is open.
@@ -244,6 +264,8 @@ pub(crate) const DOCUMENT_FIELDS: &[&str] = &[
     "DocCurrency",
     "DocTotal",
     "VatSum",
+    "DocTotalFc",
+    "VatSumFc",
     "RoundingDiffAmount",
     "DocumentStatus",
     "Cancelled",
@@ -323,16 +345,14 @@ mod tests {
             card_code: CardCode::parse("C20000").unwrap(),
             doc_date: NaiveDate::from_ymd_opt(2014, 4, 1).unwrap(),
             doc_due_date: NaiveDate::from_ymd_opt(2014, 4, 3).unwrap(),
+            tax_date: NaiveDate::from_ymd_opt(2014, 4, 1).unwrap(),
             num_at_card: "000000013".into(),
             doc_currency: Some("USD".into()),
             comments: None,
-            doc_total: Some(dec!(396.87)),
             address_extension: Some(AddressExtension {
                 ship_to_city: Some("Calder".into()),
                 ..Default::default()
             }),
-            address: None,
-            address2: None,
             payment_method: None,
             document_lines: vec![NewDocumentLine {
                 item_code: ItemCode::parse("MH01-S-Gray").unwrap(),
@@ -340,15 +360,19 @@ mod tests {
                 unit_price: dec!(0.1),
                 discount_percent: None,
                 line_total: Some(dec!(0.20)),
+                row_total_fc: None,
                 tax_code: Some("CA".into()),
+                vat_group: None,
                 tax_total: None,
                 warehouse_code: None,
                 item_description: None,
             }],
             document_additional_expenses: vec![NewAdditionalExpense {
                 expense_code: 1,
-                line_total: dec!(10.00),
+                line_total: Some(dec!(10.00)),
+                line_total_fc: None,
                 tax_code: None,
+                vat_group: None,
                 tax_sum: None,
                 remarks: None,
             }],
@@ -356,7 +380,7 @@ mod tests {
         let json = serde_json::to_string(&order).unwrap();
         assert_eq!(
             json,
-            r#"{"CardCode":"C20000","DocDate":"2014-04-01","DocDueDate":"2014-04-03","NumAtCard":"000000013","DocCurrency":"USD","DocTotal":396.87,"AddressExtension":{"ShipToCity":"Calder"},"DocumentLines":[{"ItemCode":"MH01-S-Gray","Quantity":2,"UnitPrice":0.1,"LineTotal":0.20,"TaxCode":"CA"}],"DocumentAdditionalExpenses":[{"ExpenseCode":1,"LineTotal":10.00}]}"#
+            r#"{"CardCode":"C20000","DocDate":"2014-04-01","DocDueDate":"2014-04-03","TaxDate":"2014-04-01","NumAtCard":"000000013","DocCurrency":"USD","AddressExtension":{"ShipToCity":"Calder"},"DocumentLines":[{"ItemCode":"MH01-S-Gray","Quantity":2,"UnitPrice":0.1,"LineTotal":0.20,"TaxCode":"CA"}],"DocumentAdditionalExpenses":[{"ExpenseCode":1,"LineTotal":10.00}]}"#
         );
     }
 

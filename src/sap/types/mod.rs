@@ -1,11 +1,13 @@
 //! Typed Service Layer payloads: requests are exact (`Decimal` as JSON numbers, absent
 //! options omitted); responses are read tolerantly (see [`lenient`]).
+mod company;
 mod document;
 mod from_domain;
 mod item;
 pub(crate) mod lenient;
 mod partner;
 
+pub use company::{AdminInfo, VatGroup, VatGroupLine};
 pub(crate) use document::DOCUMENT_FIELDS;
 pub use document::{
     AddressExtension, DeliveryNote, DocEntry, Document, DocumentLine, DocumentStatus, Invoice,

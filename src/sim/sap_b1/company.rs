@@ -6,8 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 use super::approvals::ApprovalProcedure;
 use super::datetime::format_time;
 use super::documents::{DocKind, Document};
-use super::entities::{AdditionalExpense, BusinessPartner, Item, SalesTaxCode, Warehouse};
-use super::seed::{Numbering, Seed, Series};
+use super::entities::{
+    AdditionalExpense, BusinessPartner, Item, SalesTaxCode, VatGroup, Warehouse,
+};
+use super::seed::{ExchangeRate, Localization, Numbering, PostingPeriod, Seed, Series};
 
 /// The moment a change happens, as B1 stamps `UpdateDate`/`UpdateTime`. The simulator uses
 /// UTC; a real server stamps its own local time.
@@ -29,6 +31,10 @@ impl Stamp {
 
 pub struct Company {
     pub local_currency: String,
+    pub localization: Localization,
+    pub vat_groups: BTreeMap<String, VatGroup>,
+    pub exchange_rates: Vec<ExchangeRate>,
+    pub posting_periods: Vec<PostingPeriod>,
     pub default_warehouse: String,
     pub items: BTreeMap<String, Item>,
     pub warehouses: BTreeMap<String, Warehouse>,
@@ -70,6 +76,10 @@ impl Company {
             .collect();
         Self {
             local_currency: seed.local_currency,
+            localization: seed.localization,
+            vat_groups: by_key(seed.vat_groups, |g| g.code.clone()),
+            exchange_rates: seed.exchange_rates,
+            posting_periods: seed.posting_periods,
             default_warehouse: seed.default_warehouse,
             items,
             warehouses: by_key(seed.warehouses, |w| w.warehouse_code.clone()),

@@ -43,6 +43,14 @@ pub struct Document {
     pub rounding_diff_amount: Decimal,
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub doc_total: Decimal,
+    /// Local currency per unit of `DocCurrency` on `DocDate` (1 for the local currency).
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    pub doc_rate: Decimal,
+    /// The totals in the document's foreign currency; 0 on a local-currency document.
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    pub doc_total_fc: Decimal,
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    pub vat_sum_fc: Decimal,
     pub document_status: DocStatus,
     pub cancelled: YesNo,
     pub cancel_status: CancelStatus,
@@ -78,7 +86,14 @@ pub struct DocumentLine {
     pub currency: String,
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub line_total: Decimal,
+    /// The net amount in the document's foreign currency (0 on a local-currency document).
+    #[serde(
+        rename = "RowTotalFC",
+        with = "rust_decimal::serde::arbitrary_precision"
+    )]
+    pub row_total_fc: Decimal,
     pub tax_code: Option<String>,
+    pub vat_group: Option<String>,
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub tax_percentage_per_row: Decimal,
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
@@ -105,7 +120,16 @@ pub struct DocumentExpense {
     pub expense_code: i64,
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub line_total: Decimal,
+    #[serde(
+        rename = "LineTotalFC",
+        with = "rust_decimal::serde::arbitrary_precision"
+    )]
+    pub line_total_fc: Decimal,
     pub tax_code: Option<String>,
+    pub vat_group: Option<String>,
+    /// The rate of its tax code when booked (kept for the invoice that copies the freight).
+    #[serde(skip)]
+    pub tax_rate: Decimal,
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub tax_sum: Decimal,
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]

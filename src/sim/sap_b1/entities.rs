@@ -214,6 +214,45 @@ pub struct SalesTaxCode {
     pub rate: Decimal,
 }
 
+/// `VatGroups` (OVTG): the tax codes of a VAT localization. The rate is dated: each
+/// `VatGroups_Lines` row holds the rate from its `Effectivefrom` day on.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct VatGroup {
+    pub code: String,
+    pub name: String,
+    /// `bovcOutputTax` (sales) or `bovcInputTax` (purchases).
+    #[serde(default = "output_tax")]
+    pub category: String,
+    #[serde(default)]
+    pub inactive: YesNo,
+    #[serde(default, rename = "VatGroups_Lines")]
+    pub vat_groups_lines: Vec<VatGroupLine>,
+}
+
+fn output_tax() -> String {
+    "bovcOutputTax".into()
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VatGroupLine {
+    #[serde(rename = "Effectivefrom")]
+    pub effective_from: NaiveDate,
+    #[serde(rename = "Rate", with = "rust_decimal::serde::arbitrary_precision")]
+    pub rate: Decimal,
+}
+
+impl VatGroup {
+    /// The rate in force on `day`, if any row had taken effect by then.
+    pub fn rate_on(&self, day: NaiveDate) -> Option<Decimal> {
+        self.vat_groups_lines
+            .iter()
+            .filter(|l| l.effective_from <= day)
+            .max_by_key(|l| l.effective_from)
+            .map(|l| l.rate)
+    }
+}
+
 /// `AdditionalExpenses` (OEXD): freight and similar codes. `ExpensCode` is B1's spelling.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]

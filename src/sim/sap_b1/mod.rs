@@ -7,6 +7,7 @@
 //!
 //! Tests use [`spawn`]; the CLI (`b1bridge sim sap-b1`) and the demo use [`serve`] or
 //! [`router`]. Where the reference says "not found", the code says what it chose and why.
+mod address_block;
 mod approvals;
 mod business_partners;
 mod company;
@@ -19,6 +20,7 @@ mod errors;
 mod faults;
 mod filter;
 mod filter_eval;
+mod finance;
 mod gateway;
 mod handlers;
 mod json_input;
@@ -45,13 +47,15 @@ pub use approvals::{ApprovalProcedure, Decision};
 pub use documents::{Document, DocumentExpense, DocumentLine};
 pub use entities::{
     AdditionalExpense, BpAddress, BusinessPartner, Item, ItemPrice, ItemWarehouseInfo,
-    SalesTaxCode, Warehouse,
+    SalesTaxCode, VatGroup, VatGroupLine, Warehouse,
 };
 pub use enums::{AddressType, CancelStatus, CardType, DocObject, DocStatus, DocType, YesNo};
 pub use errors::ServiceLayerError;
 pub use faults::{Faults, InvalidFaults};
 pub use operator_mappings::default_seed_mappings;
-pub use seed::{Numbering, Seed, SeedError, Series};
+pub use seed::{
+    ExchangeRate, Localization, Numbering, PeriodStatus, PostingPeriod, Seed, SeedError, Series,
+};
 pub use server::{router, serve, spawn, SapSimHandle};
 pub use state::{SapSimConfig, SapSimState};
 pub use stats::{InjectedFaults, SapSimStats};

@@ -1,9 +1,12 @@
-//! Creating sales orders (`Orders`, ORDR/RDR1): validated the way B1 validates them, totalled
-//! as [`totals`](super::totals) computes, stock committed per line and warehouse.
+//! Creating sales orders (`Orders`, ORDR/RDR1): validated the way B1 validates them (tax field
+//! of the localization, exchange rate and partner currency of a foreign-currency document,
+//! posting periods), totalled as [`totals`](super::totals) computes in the document's
+//! currency, stock committed per line and warehouse.
 use axum::http::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
+use super::address_block;
 use super::approvals;
 use super::company::{Company, Stamp};
 use super::documents::{DocKind, Document, DocumentExpense, DocumentLine};
@@ -12,6 +15,7 @@ use super::errors::ServiceLayerError;
 use super::json_input::Fields;
 use super::order_actions::change_committed;
 use super::totals::{self, ExpenseInput, LineInput, TotalsError, TotalsInput};
+use crate::domain::money::round_cents;
 
 /// What a `POST /Orders` added: the order, or a draft when an approval procedure applies.
 pub enum Added {
@@ -70,8 +74,15 @@ fn draft_order(
     }
     let currency = f
         .string("DocCurrency")?
-        .or_else(|| bp.currency.clone())
+        .or_else(|| bp.currency.clone().filter(|c| c != "##"))
         .unwrap_or_else(|| company.local_currency.clone());
+    let doc_date = f.date("DocDate")?.unwrap_or(now.date);
+    let doc_due_date = f.date("DocDueDate")?.unwrap_or(doc_date);
+    let tax_date = f.date("TaxDate")?.unwrap_or(doc_date);
+    company.check_posting_dates(&[doc_date, doc_due_date, tax_date])?;
+    company.check_partner_currency(&card_code, bp.currency.as_deref(), &currency)?;
+    let rate = company.document_rate(&currency, doc_date)?;
+    let foreign = currency != company.local_currency;
 
     let line_values = f.array("DocumentLines")?;
     if line_values.is_empty() {
@@ -83,14 +94,14 @@ fn draft_order(
     let mut lines = Vec::with_capacity(line_values.len());
     let mut line_inputs = Vec::with_capacity(line_values.len());
     for (index, value) in line_values.iter().enumerate() {
-        let (line, input) = draft_line(company, value, index, &currency)?;
+        let (line, input) = draft_line(company, value, index, &currency, doc_date, foreign, rate)?;
         lines.push(line);
         line_inputs.push(input);
     }
     let mut expenses = Vec::new();
     let mut expense_inputs = Vec::new();
     for (index, value) in f.array("DocumentAdditionalExpenses")?.iter().enumerate() {
-        let (expense, input) = draft_expense(company, value, index)?;
+        let (expense, input) = draft_expense(company, value, index, doc_date, foreign, rate)?;
         expenses.push(expense);
         expense_inputs.push(input);
     }
@@ -99,30 +110,62 @@ fn draft_order(
         lines: line_inputs,
         expenses: expense_inputs,
         header_discount_percent: header_discount,
-        requested_doc_total: f.decimal("DocTotal")?,
+        // The total in the document's currency: `DocTotalFc` on a foreign-currency document.
+        requested_doc_total: if foreign {
+            f.decimal("DocTotalFc")?
+        } else {
+            f.decimal("DocTotal")?
+        },
     })
     .map_err(totals_error)?;
+    // Totals are computed in the document's currency; a foreign-currency document keeps
+    // them as the FC twins and books the local amounts at the day's rate.
+    let local = |fc: Decimal| {
+        if foreign {
+            round_cents(fc * rate)
+        } else {
+            fc
+        }
+    };
     for (line, t) in lines.iter_mut().zip(&computed.lines) {
         line.unit_price = t.unit_price;
         line.price = t.price;
         line.price_after_vat = t.price_after_vat;
-        line.line_total = t.line_total;
-        line.tax_total = t.tax_total;
+        line.line_total = local(t.line_total);
+        line.row_total_fc = if foreign { t.line_total } else { Decimal::ZERO };
+        line.tax_total = local(t.tax_total);
     }
     for (expense, t) in expenses.iter_mut().zip(&computed.expenses) {
-        expense.line_total = t.line_total;
-        expense.tax_sum = t.tax_sum;
-        expense.line_gross = t.line_gross;
+        expense.line_total = local(t.line_total);
+        expense.line_total_fc = if foreign { t.line_total } else { Decimal::ZERO };
+        expense.tax_sum = local(t.tax_sum);
+        expense.line_gross = local(t.line_gross);
     }
-    let doc_date = f.date("DocDate")?.unwrap_or(now.date);
+    let vat_sum: Decimal = lines.iter().map(|l| l.tax_total).sum::<Decimal>()
+        + expenses.iter().map(|e| e.tax_sum).sum::<Decimal>();
+    let total_discount = local(computed.total_discount);
+    let rounding_diff_amount = local(computed.rounding_diff_amount);
+    let doc_total = lines.iter().map(|l| l.line_total).sum::<Decimal>() - total_discount
+        + expenses.iter().map(|e| e.line_total).sum::<Decimal>()
+        + vat_sum
+        + rounding_diff_amount;
+    let address_extension = f.object("AddressExtension")?;
+    // With an extension, SAP clears `Address`/`Address2` and rebuilds them from its parts.
+    let (address, address2) = match address_extension.as_ref().and_then(Value::as_object) {
+        Some(ext) => (
+            address_block::rebuild(ext, "BillTo"),
+            address_block::rebuild(ext, "ShipTo"),
+        ),
+        None => (f.string("Address")?, f.string("Address2")?),
+    };
     Ok(Document {
         doc_entry: 0,
         doc_num: 0,
         doc_type: DocType::Items,
         doc_object_code: DocKind::Order.object(),
         doc_date,
-        doc_due_date: f.date("DocDueDate")?.unwrap_or(doc_date),
-        tax_date: f.date("TaxDate")?.unwrap_or(doc_date),
+        doc_due_date,
+        tax_date,
         creation_date: now.date,
         update_date: now.date,
         update_time: now.time.clone(),
@@ -133,22 +176,52 @@ fn draft_order(
         comments: f.string("Comments")?,
         ship_to_code: f.string("ShipToCode")?,
         pay_to_code: f.string("PayToCode")?,
-        address: f.string("Address")?,
-        address2: f.string("Address2")?,
+        address,
+        address2,
         tracking_number: f.string("TrackingNumber")?,
-        discount_percent: header_discount,
-        total_discount: computed.total_discount,
-        vat_sum: computed.vat_sum,
-        rounding_diff_amount: computed.rounding_diff_amount,
-        doc_total: computed.doc_total,
+        discount_percent: computed.discount_percent,
+        total_discount,
+        vat_sum,
+        rounding_diff_amount,
+        doc_total,
+        doc_rate: rate,
+        doc_total_fc: if foreign {
+            computed.doc_total
+        } else {
+            Decimal::ZERO
+        },
+        vat_sum_fc: if foreign {
+            computed.vat_sum
+        } else {
+            Decimal::ZERO
+        },
         document_status: DocStatus::Open,
         cancelled: YesNo::No,
         cancel_status: CancelStatus::No,
-        address_extension: f.object("AddressExtension")?,
+        address_extension,
         document_lines: lines,
         document_additional_expenses: expenses,
         user_fields: f.user_fields(),
     })
+}
+
+/// The amount of a line or freight in the document's currency: on a foreign-currency
+/// document the FC field (`RowTotalFC`/`LineTotalFC`), else a local amount converted at the
+/// document's rate; on a local-currency document the local field.
+fn document_amount(
+    f: &Fields<'_>,
+    local_field: &str,
+    fc_field: &str,
+    foreign: bool,
+    rate: Decimal,
+) -> Result<Option<Decimal>, ServiceLayerError> {
+    if !foreign {
+        return f.decimal(local_field);
+    }
+    match f.decimal(fc_field)? {
+        Some(fc) => Ok(Some(fc)),
+        None => Ok(f.decimal(local_field)?.map(|lc| round_cents(lc / rate))),
+    }
 }
 
 fn draft_line(
@@ -156,6 +229,9 @@ fn draft_line(
     value: &Value,
     index: usize,
     currency: &str,
+    day: chrono::NaiveDate,
+    foreign: bool,
+    rate: Decimal,
 ) -> Result<(DocumentLine, LineInput), ServiceLayerError> {
     let f = Fields::nested(value, "DocumentLine")?;
     let row = index + 1;
@@ -209,10 +285,9 @@ fn draft_line(
             )))
         }
     }
-    // A line without a tax code is booked untaxed; B1 would derive one from the item or the
-    // customer's tax group, which the seed does not model.
     let tax_code = f.string("TaxCode")?;
-    let tax_rate = tax_rate(company, tax_code.as_deref())?;
+    let vat_group = f.string("VatGroup")?;
+    let tax_rate = company.tax_rate(tax_code.as_deref(), vat_group.as_deref(), day)?;
     // Serial and batch numbers are chosen at delivery (or on an invoice not based on one):
     // a Sales Order needs none (reference §10), so any sent are only kept.
     let serial_numbers = f.array("SerialNumbers")?.to_vec();
@@ -229,8 +304,12 @@ fn draft_line(
         quantity,
         unit_price,
         discount_percent,
-        line_total: f.decimal("LineTotal")?,
+        line_total: document_amount(&f, "LineTotal", "RowTotalFC", foreign, rate)?,
         tax_rate,
+        // `TaxTotal` is a local amount.
+        tax_total: f
+            .decimal("TaxTotal")?
+            .map(|t| if foreign { round_cents(t / rate) } else { t }),
     };
     let line = DocumentLine {
         line_num: index as i64,
@@ -243,6 +322,7 @@ fn draft_line(
         discount_percent,
         currency: currency.to_owned(),
         tax_code,
+        vat_group,
         tax_percentage_per_row: tax_rate,
         warehouse_code,
         line_status: DocStatus::Open,
@@ -260,6 +340,9 @@ fn draft_expense(
     company: &Company,
     value: &Value,
     index: usize,
+    day: chrono::NaiveDate,
+    foreign: bool,
+    rate: Decimal,
 ) -> Result<(DocumentExpense, ExpenseInput), ServiceLayerError> {
     let f = Fields::nested(value, "DocumentAdditionalExpense")?;
     let code = f.integer("ExpenseCode")?.unwrap_or_default();
@@ -271,30 +354,26 @@ fn draft_expense(
         )));
     }
     let tax_code = f.string("TaxCode")?;
+    let vat_group = f.string("VatGroup")?;
+    let tax_rate = company.tax_rate(tax_code.as_deref(), vat_group.as_deref(), day)?;
     let input = ExpenseInput {
-        line_total: f.decimal("LineTotal")?.unwrap_or_default(),
-        tax_rate: tax_rate(company, tax_code.as_deref())?,
+        line_total: document_amount(&f, "LineTotal", "LineTotalFC", foreign, rate)?
+            .unwrap_or_default(),
+        tax_rate,
+        tax_sum: f
+            .decimal("TaxSum")?
+            .map(|t| if foreign { round_cents(t / rate) } else { t }),
     };
     let expense = DocumentExpense {
         line_num: index as i64,
         expense_code: code,
         tax_code,
+        vat_group,
+        tax_rate,
         remarks: f.string("Remarks")?,
         ..Default::default()
     };
     Ok((expense, input))
-}
-
-/// The rate of a tax code; an unknown code is KBA2693418's "Specify valid tax code".
-pub fn tax_rate(company: &Company, code: Option<&str>) -> Result<Decimal, ServiceLayerError> {
-    match code {
-        None => Ok(Decimal::ZERO),
-        Some(code) => company
-            .tax_codes
-            .get(code)
-            .map(|t| t.rate)
-            .ok_or_else(|| ServiceLayerError::business("10000180 - Specify valid tax code")),
-    }
 }
 
 fn totals_error(e: TotalsError) -> ServiceLayerError {
@@ -306,8 +385,8 @@ fn totals_error(e: TotalsError) -> ServiceLayerError {
             "(5002) 10001058 Enter a discount percentage of less than 100",
         ),
         // The real text was not found.
-        mismatch @ TotalsError::DocTotalMismatch { .. } => {
-            ServiceLayerError::business(format!("{mismatch} [ORDR.DocTotal]"))
+        above @ TotalsError::DocTotalAboveCalculated { .. } => {
+            ServiceLayerError::business(format!("{above} [ORDR.DocTotal]"))
         }
     }
 }

@@ -57,6 +57,7 @@ fn rows(
         EntitySet::BusinessPartners => company.business_partners.values().map(to_object).collect(),
         EntitySet::Warehouses => company.warehouses.values().map(to_object).collect(),
         EntitySet::SalesTaxCodes => company.tax_codes.values().map(to_object).collect(),
+        EntitySet::VatGroups => company.vat_groups.values().map(to_object).collect(),
         EntitySet::AdditionalExpenses => company.expense_codes.values().map(to_object).collect(),
         EntitySet::Orders | EntitySet::DeliveryNotes | EntitySet::Invoices | EntitySet::Drafts => {
             unreachable!("handled above")
@@ -139,6 +140,7 @@ fn find_entity(state: &SapSimState, set: EntitySet, key: &Key) -> Option<Map<Str
         (EntitySet::BusinessPartners, Key::Text(k)) => c.business_partners.get(k).map(to_object),
         (EntitySet::Warehouses, Key::Text(k)) => c.warehouses.get(k).map(to_object),
         (EntitySet::SalesTaxCodes, Key::Text(k)) => c.tax_codes.get(k).map(to_object),
+        (EntitySet::VatGroups, Key::Text(k)) => c.vat_groups.get(k).map(to_object),
         (EntitySet::AdditionalExpenses, Key::Number(n)) => c.expense_codes.get(n).map(to_object),
         (set, Key::Number(n)) => set
             .document_kind()

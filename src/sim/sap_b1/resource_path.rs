@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use super::documents::{DocKind, Document};
 use super::entities::{
-    property_names, AdditionalExpense, BusinessPartner, Item, SalesTaxCode, Warehouse,
+    property_names, AdditionalExpense, BusinessPartner, Item, SalesTaxCode, VatGroup, Warehouse,
 };
 use super::errors::ServiceLayerError;
 
@@ -17,6 +17,7 @@ pub enum EntitySet {
     BusinessPartners,
     Warehouses,
     SalesTaxCodes,
+    VatGroups,
     AdditionalExpenses,
     Orders,
     DeliveryNotes,
@@ -25,11 +26,12 @@ pub enum EntitySet {
 }
 
 impl EntitySet {
-    const ALL: [EntitySet; 9] = [
+    const ALL: [EntitySet; 10] = [
         EntitySet::Items,
         EntitySet::BusinessPartners,
         EntitySet::Warehouses,
         EntitySet::SalesTaxCodes,
+        EntitySet::VatGroups,
         EntitySet::AdditionalExpenses,
         EntitySet::Orders,
         EntitySet::DeliveryNotes,
@@ -43,6 +45,7 @@ impl EntitySet {
             EntitySet::BusinessPartners => "BusinessPartners",
             EntitySet::Warehouses => "Warehouses",
             EntitySet::SalesTaxCodes => "SalesTaxCodes",
+            EntitySet::VatGroups => "VatGroups",
             EntitySet::AdditionalExpenses => "AdditionalExpenses",
             EntitySet::Orders => "Orders",
             EntitySet::DeliveryNotes => "DeliveryNotes",
@@ -57,7 +60,7 @@ impl EntitySet {
             EntitySet::Items => ("ItemCode", false),
             EntitySet::BusinessPartners => ("CardCode", false),
             EntitySet::Warehouses => ("WarehouseCode", false),
-            EntitySet::SalesTaxCodes => ("Code", false),
+            EntitySet::SalesTaxCodes | EntitySet::VatGroups => ("Code", false),
             EntitySet::AdditionalExpenses => ("ExpensCode", true),
             EntitySet::Orders
             | EntitySet::DeliveryNotes
@@ -83,6 +86,7 @@ impl EntitySet {
             EntitySet::BusinessPartners => property_names::<BusinessPartner>(),
             EntitySet::Warehouses => property_names::<Warehouse>(),
             EntitySet::SalesTaxCodes => property_names::<SalesTaxCode>(),
+            EntitySet::VatGroups => property_names::<VatGroup>(),
             EntitySet::AdditionalExpenses => property_names::<AdditionalExpense>(),
             EntitySet::Orders
             | EntitySet::DeliveryNotes

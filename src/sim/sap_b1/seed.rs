@@ -3,21 +3,80 @@
 //! ships with the binary (`default_seed.json`): every SKU of the Magento sample orders plus a
 //! few dozen apparel items, three warehouses, customers (a web guest, a known e-mail, an
 //! inactive and a frozen one), tax codes and freight.
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::approvals::ApprovalProcedure;
-use super::entities::{AdditionalExpense, BusinessPartner, Item, SalesTaxCode, Warehouse};
+use super::entities::{
+    AdditionalExpense, BusinessPartner, Item, SalesTaxCode, VatGroup, VatGroupLine, Warehouse,
+};
 
 const DEFAULT_SEED: &str = include_str!("default_seed.json");
+
+/// The company's tax localization: which document line field carries the tax code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Localization {
+    /// US/Canada: `TaxCode` from `SalesTaxCodes` (`tax_codes` of the seed).
+    #[default]
+    SalesTax,
+    /// UK/EU: `VatGroup` from `VatGroups` (`vat_groups` of the seed).
+    Vat,
+}
+
+/// The rate of a foreign currency on a day, in local currency per unit (SAP's direct
+/// quotation, ORTT): what `SBOBobService_GetCurrencyRate` answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeRate {
+    pub currency: String,
+    pub date: NaiveDate,
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    pub rate: Decimal,
+}
+
+/// A posting period (OFPR): documents may be dated inside it while it is unlocked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostingPeriod {
+    pub code: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub status: PeriodStatus,
+}
+
+/// B1's period statuses that matter to a sales document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeriodStatus {
+    Unlocked,
+    /// Closed to sales documents, open to the rest (B1's "Unlocked Except Sales").
+    UnlockedExceptSales,
+    Locked,
+}
 
 /// Master data and numbering of a simulated company.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Seed {
-    /// The company's local currency, used when neither the document nor the customer names one.
+    /// The company's local currency (`AdminInfo.LocalCurrency`), used when neither the
+    /// document nor the customer names one.
     pub local_currency: String,
+    #[serde(default)]
+    pub localization: Localization,
+    /// VAT groups of a VAT localization (empty in a sales-tax company).
+    #[serde(default)]
+    pub vat_groups: Vec<VatGroup>,
+    /// Exchange rates by currency and day; a foreign-currency document needs its day's rate.
+    #[serde(default)]
+    pub exchange_rates: Vec<ExchangeRate>,
+    /// Posting periods. Empty: every date may be posted (a seed without periods); else a
+    /// sales document must fall in a period that is `unlocked`.
+    #[serde(default)]
+    pub posting_periods: Vec<PostingPeriod>,
     /// The warehouse a document line uses when it names none and its item has no default.
     pub default_warehouse: String,
     #[serde(default)]
@@ -95,9 +154,73 @@ pub enum SeedError {
 }
 
 impl Seed {
-    /// The seed shipped with the binary.
+    /// The seed shipped with the binary: a US sales-tax company in USD (`SalesTaxCodes`).
     pub fn default_seed() -> Self {
         Self::from_json(DEFAULT_SEED).expect("the bundled default_seed.json is valid")
+    }
+
+    /// The US sales-tax company: the default seed, plus a combined state and county code
+    /// (California 7.25 % + Los Angeles County 2.25 %), as a US company defines a stacked
+    /// jurisdiction.
+    pub fn us_sales_tax() -> Self {
+        let mut seed = Self::default_seed();
+        seed.tax_codes.push(SalesTaxCode {
+            code: "CA-LA".into(),
+            name: "California + Los Angeles County".into(),
+            rate: Decimal::new(95, 1),
+        });
+        seed
+    }
+
+    /// A UK VAT company in GBP that takes EUR orders: the default seed's items, warehouses
+    /// and partners, with VAT groups instead of sales tax codes (standard 20 %, reduced 5 %,
+    /// zero-rated, exempt, and Irish 23 % for shipments to Ireland), EUR rates for the whole
+    /// of 2020–2027 except 2026-12-25 (no rate was entered that day), and partners that
+    /// take any currency (`##`) except the web guest, which is GBP only.
+    pub fn uk_vat() -> Self {
+        let mut seed = Self::default_seed();
+        seed.local_currency = "GBP".into();
+        seed.localization = Localization::Vat;
+        seed.tax_codes.clear();
+        let since = NaiveDate::from_ymd_opt(2011, 1, 4).expect("valid date");
+        let group = |code: &str, name: &str, rate: Decimal| VatGroup {
+            code: code.into(),
+            name: name.into(),
+            category: "bovcOutputTax".into(),
+            inactive: super::enums::YesNo::No,
+            vat_groups_lines: vec![VatGroupLine {
+                effective_from: since,
+                rate,
+            }],
+        };
+        seed.vat_groups = vec![
+            group("O1", "Output standard rate", Decimal::new(20, 0)),
+            group("O2", "Output reduced rate", Decimal::new(5, 0)),
+            group("O0", "Output zero rated", Decimal::ZERO),
+            group("EX", "Output exempt", Decimal::ZERO),
+            group("IE23", "Output Ireland standard rate", Decimal::new(23, 0)),
+        ];
+        let mut day = NaiveDate::from_ymd_opt(2020, 1, 1).expect("valid date");
+        let last = NaiveDate::from_ymd_opt(2027, 12, 31).expect("valid date");
+        let missing = NaiveDate::from_ymd_opt(2026, 12, 25).expect("valid date");
+        while day <= last {
+            if day != missing {
+                seed.exchange_rates.push(ExchangeRate {
+                    currency: "EUR".into(),
+                    date: day,
+                    rate: Decimal::new(8612, 4),
+                });
+            }
+            day = day.succ_opt().expect("a next day");
+        }
+        for bp in &mut seed.business_partners {
+            bp.currency = Some(if bp.card_code == "WEBGUEST" {
+                "GBP".into()
+            } else {
+                "##".into()
+            });
+        }
+        seed
     }
 
     pub fn from_file(path: &Path) -> Result<Self, SeedError> {
@@ -139,6 +262,16 @@ impl Seed {
             self.business_partners.iter().map(|b| b.card_code.as_str()),
         )?;
         unique("tax code", self.tax_codes.iter().map(|t| t.code.as_str()))?;
+        unique("VAT group", self.vat_groups.iter().map(|t| t.code.as_str()))?;
+        let fits = match self.localization {
+            Localization::Vat => self.tax_codes.is_empty(),
+            Localization::SalesTax => self.vat_groups.is_empty(),
+        };
+        if !fits {
+            return Err(SeedError::Invalid(
+                "a VAT company has only vat_groups, a sales-tax company only tax_codes".into(),
+            ));
+        }
         let expense_codes: Vec<String> = self
             .expense_codes
             .iter()
@@ -210,6 +343,23 @@ mod tests {
             .any(|b| b.email_address.as_deref() == Some("roni_cost@example.com")));
         assert!(seed.business_partners.iter().any(|b| !b.is_active()));
         assert!(seed.warehouses.iter().any(|w| w.inactive.is_yes()));
+    }
+
+    #[test]
+    fn the_uk_seed_is_a_vat_company_in_gbp_with_eur_rates_and_the_us_seed_stacks_rates() {
+        let uk = Seed::from_json(&serde_json::to_string(&Seed::uk_vat()).unwrap()).unwrap();
+        assert_eq!(uk.local_currency, "GBP");
+        assert_eq!(uk.localization, Localization::Vat);
+        assert!(uk.tax_codes.is_empty());
+        assert!(uk.vat_groups.iter().any(|g| g.code == "O1"));
+        assert!(uk.exchange_rates.iter().all(|r| r.currency == "EUR"));
+        let us = Seed::us_sales_tax();
+        assert_eq!(us.localization, Localization::SalesTax);
+        assert!(us.tax_codes.iter().any(|t| t.code == "CA-LA"));
+        let mut mixed = Seed::uk_vat();
+        mixed.tax_codes = us.tax_codes;
+        let text = serde_json::to_string(&mixed).unwrap();
+        assert!(Seed::from_json(&text).is_err());
     }
 
     #[test]

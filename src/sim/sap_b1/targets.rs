@@ -7,11 +7,10 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use super::company::{Company, Stamp};
 use super::documents::{DocKind, Document, DocumentLine};
-use super::entities::SalesTaxCode;
 use super::enums::{CancelStatus, DocStatus, YesNo};
 use super::errors::ServiceLayerError;
 use super::order_actions::change_committed;
@@ -150,7 +149,6 @@ pub fn create_invoice(
                     numbers,
                     with_expenses: true,
                 },
-                &company.tax_codes,
                 now,
             )?;
             let delivery = company
@@ -286,7 +284,6 @@ fn copy_from_order(
             numbers,
             with_expenses: first_copy,
         },
-        &company.tax_codes,
         now,
     )?;
 
@@ -338,7 +335,6 @@ fn build_target(
     source_kind: DocKind,
     picks: &[(&DocumentLine, Decimal)],
     target: Target,
-    tax_codes: &BTreeMap<String, SalesTaxCode>,
     now: &Stamp,
 ) -> Result<Document, ServiceLayerError> {
     let Target {
@@ -360,18 +356,15 @@ fn build_target(
                 discount_percent: l.discount_percent,
                 line_total: None,
                 tax_rate: l.tax_percentage_per_row,
+                tax_total: None,
             })
             .collect(),
         expenses: expenses
             .iter()
             .map(|e| ExpenseInput {
                 line_total: e.line_total,
-                tax_rate: e
-                    .tax_code
-                    .as_ref()
-                    .and_then(|c| tax_codes.get(c))
-                    .map(|t| t.rate)
-                    .unwrap_or_default(),
+                tax_rate: e.tax_rate,
+                tax_sum: Some(e.tax_sum),
             })
             .collect(),
         header_discount_percent: source.discount_percent,

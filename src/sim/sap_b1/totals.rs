@@ -1,17 +1,22 @@
 //! Document totals the way B1 computes them, with `rust_decimal` and half-away-from-zero
-//! rounding to cents:
+//! rounding to cents, in the document's currency (docs/sap-document-calculation.md):
 //! - line net = `LineTotal` if given, else round2(Quantity × UnitPrice × (1 − DiscountPercent/100));
 //!   `Price` is the unit price after the line discount;
-//! - the header `DiscountPercent` reduces every line: `TotalDiscount` = round2(Σ lines × d/100),
-//!   and each line's tax is round2(net × (1 − d/100) × rate/100);
-//! - each additional expense (freight) is taxed with its own tax code: round2(LineTotal × rate/100);
+//! - a line's tax is the `TaxTotal` sent, which SAP keeps (SDK help, `Document_Lines.TaxTotal`),
+//!   else round2(net × rate/100), each line rounded on its own;
+//! - each additional expense (freight) is taxed alike: the `TaxSum` sent, else
+//!   round2(LineTotal × rate/100);
+//! - the header `DiscountPercent` reduces every line and its tax: `TotalDiscount` =
+//!   round2(Σ lines × d/100), each line's tax round2(tax × (1 − d/100));
 //! - `VatSum` = Σ line taxes + Σ expense taxes;
 //!   `DocTotal` = Σ lines − TotalDiscount + Σ expenses + VatSum.
 //!
-//! A requested `DocTotal` within 1.00 of ours is kept and the difference is booked as
-//! `RoundingDiffAmount`; a larger one is refused. SAP's exact rule was not found (reference §3
-//! only says payload values may be replaced and rounding differences are possible); this
-//! tolerance lets a shop's own rounding through while catching a wrong basket.
+//! A `DocTotal` sent is not kept as a rounding difference: SAP reverse-calculates the document
+//! from it (KBA 3697554, "reverse calculation", "header discount issues") and books the gap
+//! as a header discount — the percentage that makes lines, their tax and the freight come to
+//! that total; any sub-cent rest becomes `RoundingDiffAmount`. A total above the computed one
+//! would need a negative discount, which the simulator refuses (the strict choice; the real
+//! text was not found). So a client that sends Magento's total silently gets a discount.
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
@@ -25,6 +30,8 @@ pub struct LineInput {
     pub discount_percent: Decimal,
     pub line_total: Option<Decimal>,
     pub tax_rate: Decimal,
+    /// `TaxTotal` sent by the client (kept).
+    pub tax_total: Option<Decimal>,
 }
 
 /// One additional expense's inputs.
@@ -32,6 +39,8 @@ pub struct LineInput {
 pub struct ExpenseInput {
     pub line_total: Decimal,
     pub tax_rate: Decimal,
+    /// `TaxSum` sent by the client (kept).
+    pub tax_sum: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,6 +71,8 @@ pub struct ExpenseTotals {
 pub struct DocumentTotals {
     pub lines: Vec<LineTotals>,
     pub expenses: Vec<ExpenseTotals>,
+    /// The header discount in force: the one sent, or the one derived from a `DocTotal`.
+    pub discount_percent: Decimal,
     pub total_discount: Decimal,
     pub vat_sum: Decimal,
     pub rounding_diff_amount: Decimal,
@@ -74,9 +85,9 @@ pub enum TotalsError {
     #[error("Enter a discount percentage of less than 100")]
     DiscountOutOfRange,
     #[error(
-        "Document total {requested} differs from the calculated total {computed} by 1.00 or more"
+        "Document total {requested} exceeds the calculated total {computed}; a header discount cannot be negative"
     )]
-    DocTotalMismatch {
+    DocTotalAboveCalculated {
         requested: Decimal,
         computed: Decimal,
     },
@@ -101,7 +112,7 @@ pub fn compute(input: &TotalsInput) -> Result<DocumentTotals, TotalsError> {
     {
         return Err(TotalsError::DiscountOutOfRange);
     }
-    let keep = Decimal::ONE - input.header_discount_percent / dec!(100);
+    // Net and tax of each line before any header discount.
     let lines: Vec<LineTotals> = input
         .lines
         .iter()
@@ -133,7 +144,10 @@ pub fn compute(input: &TotalsInput) -> Result<DocumentTotals, TotalsError> {
                 price,
                 price_after_vat: round_price(price * (Decimal::ONE + rate)),
                 line_total,
-                tax_total: round_cents(line_total * keep * rate),
+                tax_total: l
+                    .tax_total
+                    .map(round_cents)
+                    .unwrap_or_else(|| round_cents(line_total * rate)),
             }
         })
         .collect();
@@ -142,7 +156,10 @@ pub fn compute(input: &TotalsInput) -> Result<DocumentTotals, TotalsError> {
         .iter()
         .map(|e| {
             let line_total = round_cents(e.line_total);
-            let tax_sum = round_cents(line_total * e.tax_rate / dec!(100));
+            let tax_sum = e
+                .tax_sum
+                .map(round_cents)
+                .unwrap_or_else(|| round_cents(line_total * e.tax_rate / dec!(100)));
             ExpenseTotals {
                 line_total,
                 tax_sum,
@@ -151,28 +168,59 @@ pub fn compute(input: &TotalsInput) -> Result<DocumentTotals, TotalsError> {
         })
         .collect();
     let lines_sum: Decimal = lines.iter().map(|l| l.line_total).sum();
-    let total_discount = round_cents(lines_sum * input.header_discount_percent / dec!(100));
-    let vat_sum: Decimal = lines.iter().map(|l| l.tax_total).sum::<Decimal>()
-        + expenses.iter().map(|e| e.tax_sum).sum::<Decimal>();
+    let lines_tax: Decimal = lines.iter().map(|l| l.tax_total).sum();
     let expenses_sum: Decimal = expenses.iter().map(|e| e.line_total).sum();
-    let computed = lines_sum - total_discount + expenses_sum + vat_sum;
-    let (doc_total, rounding_diff_amount) = match input.requested_doc_total {
-        None => (computed, Decimal::ZERO),
+    let expenses_tax: Decimal = expenses.iter().map(|e| e.tax_sum).sum();
+
+    let discount_percent = match input.requested_doc_total {
+        None => input.header_discount_percent,
         Some(requested) => {
+            // Reverse calculation: the header discount d with
+            // (lines + their tax) × (1 − d/100) + expenses + their tax = requested.
             let requested = round_cents(requested);
-            let diff = requested - computed;
-            if diff.abs() >= Decimal::ONE {
-                return Err(TotalsError::DocTotalMismatch {
+            let undiscounted = lines_sum + lines_tax;
+            let computed = undiscounted + expenses_sum + expenses_tax;
+            if requested > computed {
+                return Err(TotalsError::DocTotalAboveCalculated {
                     requested,
                     computed,
                 });
             }
-            (requested, diff)
+            if undiscounted.is_zero() {
+                Decimal::ZERO
+            } else {
+                let keep = (requested - expenses_sum - expenses_tax) / undiscounted;
+                let percent = round_price((Decimal::ONE - keep) * dec!(100));
+                if !valid_percent(percent) {
+                    return Err(TotalsError::DiscountOutOfRange);
+                }
+                percent
+            }
         }
+    };
+    let keep = Decimal::ONE - discount_percent / dec!(100);
+    let lines: Vec<LineTotals> = lines
+        .into_iter()
+        .map(|l| LineTotals {
+            tax_total: if discount_percent.is_zero() {
+                l.tax_total
+            } else {
+                round_cents(l.tax_total * keep)
+            },
+            ..l
+        })
+        .collect();
+    let total_discount = round_cents(lines_sum * discount_percent / dec!(100));
+    let vat_sum: Decimal = lines.iter().map(|l| l.tax_total).sum::<Decimal>() + expenses_tax;
+    let computed = lines_sum - total_discount + expenses_sum + vat_sum;
+    let (doc_total, rounding_diff_amount) = match input.requested_doc_total {
+        Some(requested) => (round_cents(requested), round_cents(requested) - computed),
+        None => (computed, Decimal::ZERO),
     };
     Ok(DocumentTotals {
         lines,
         expenses,
+        discount_percent,
         total_discount,
         vat_sum,
         rounding_diff_amount,
@@ -191,6 +239,15 @@ mod tests {
             discount_percent: Decimal::ZERO,
             line_total: None,
             tax_rate,
+            tax_total: None,
+        }
+    }
+
+    fn expense(line_total: Decimal, tax_rate: Decimal) -> ExpenseInput {
+        ExpenseInput {
+            line_total,
+            tax_rate,
+            tax_sum: None,
         }
     }
 
@@ -212,10 +269,7 @@ mod tests {
                 line(dec!(2), dec!(69), dec!(8.25)),
                 line(dec!(1), dec!(224), dec!(8.25)),
             ],
-            vec![ExpenseInput {
-                line_total: dec!(5),
-                tax_rate: dec!(8.25),
-            }],
+            vec![expense(dec!(5), dec!(8.25))],
         ))
         .unwrap();
         assert_eq!(t.lines[0].line_total, dec!(138.00));
@@ -243,13 +297,31 @@ mod tests {
     }
 
     #[test]
+    fn a_line_tax_sent_is_kept_instead_of_sap_s_own_rounding() {
+        // Magento's order 15: 55.20 and 179.20 at 8.25 % are 4.554 and 14.784; Magento
+        // books 4.55 and 14.79 (it carries the sub-cent), SAP alone 4.55 and 14.78.
+        let mut a = line(dec!(1), dec!(0), dec!(8.25));
+        a.line_total = Some(dec!(55.2));
+        let mut b = a.clone();
+        b.line_total = Some(dec!(179.2));
+        let own = compute(&input(vec![a.clone(), b.clone()], vec![])).unwrap();
+        assert_eq!(own.vat_sum, dec!(19.33));
+        a.tax_total = Some(dec!(4.55));
+        b.tax_total = Some(dec!(14.79));
+        let mut freight = expense(dec!(5), dec!(8.25));
+        freight.tax_sum = Some(dec!(0.42));
+        let kept = compute(&input(vec![a, b], vec![freight])).unwrap();
+        assert_eq!(kept.lines[1].tax_total, dec!(14.79));
+        assert_eq!(kept.expenses[0].tax_sum, dec!(0.42));
+        assert_eq!(kept.vat_sum, dec!(19.76));
+        assert_eq!(kept.doc_total, dec!(259.16));
+    }
+
+    #[test]
     fn header_discount_reduces_lines_and_their_tax_but_not_freight() {
         let mut i = input(
             vec![line(dec!(1), dec!(100), dec!(23))],
-            vec![ExpenseInput {
-                line_total: dec!(10),
-                tax_rate: Decimal::ZERO,
-            }],
+            vec![expense(dec!(10), Decimal::ZERO)],
         );
         i.header_discount_percent = dec!(15);
         let t = compute(&i).unwrap();
@@ -266,20 +338,34 @@ mod tests {
     }
 
     #[test]
-    fn requested_total_within_one_is_kept_as_rounding_difference() {
-        let mut i = input(vec![line(dec!(1), dec!(10), Decimal::ZERO)], vec![]);
-        i.requested_doc_total = Some(dec!(10.04));
-        let t = compute(&i).unwrap();
-        assert_eq!(
-            (t.doc_total, t.rounding_diff_amount),
-            (dec!(10.04), dec!(0.04))
+    fn a_doc_total_sent_becomes_a_header_discount_not_a_rounding_difference() {
+        // 100 at 20 % = 120; freight 10 untaxed; computed 130. Sent 129.99: SAP derives the
+        // header discount that takes 0.01 off lines and their tax.
+        let mut i = input(
+            vec![line(dec!(1), dec!(100), dec!(20))],
+            vec![expense(dec!(10), Decimal::ZERO)],
         );
-        i.requested_doc_total = Some(dec!(9.01));
-        assert_eq!(compute(&i).unwrap().rounding_diff_amount, dec!(-0.99));
-        i.requested_doc_total = Some(dec!(11.00));
+        i.requested_doc_total = Some(dec!(129.99));
+        let t = compute(&i).unwrap();
+        assert!(t.discount_percent > Decimal::ZERO, "{}", t.discount_percent);
+        assert_eq!(t.discount_percent, dec!(0.008333));
+        assert_eq!(t.total_discount, dec!(0.01));
+        assert_eq!(t.lines[0].tax_total, dec!(20.00));
+        assert_eq!(t.doc_total, dec!(129.99));
+        assert_eq!(t.rounding_diff_amount, dec!(0.00));
+        // Ten units off is a header discount too, however large.
+        i.requested_doc_total = Some(dec!(120));
+        let t = compute(&i).unwrap();
+        assert_eq!(t.discount_percent, dec!(8.333333));
+        assert_eq!(t.total_discount, dec!(8.33));
+        assert_eq!(t.lines[0].tax_total, dec!(18.33));
+        assert_eq!(t.doc_total, dec!(120.00));
+        assert_eq!(t.rounding_diff_amount, dec!(0));
+        // A total above SAP's own cannot be a discount.
+        i.requested_doc_total = Some(dec!(130.01));
         assert!(matches!(
             compute(&i),
-            Err(TotalsError::DocTotalMismatch { .. })
+            Err(TotalsError::DocTotalAboveCalculated { .. })
         ));
     }
 

@@ -305,16 +305,24 @@ async fn totals_follow_sap_for_lines_discounts_tax_freight_and_rounding() {
     assert_eq!(o["DocumentLines"][1]["LineNum"], 1);
     assert_eq!(o["DocumentLines"][1]["RemainingOpenQuantity"], 3);
 
-    // A shop total within 1.00 is kept and the difference booked; a larger one is refused.
-    let mut near = body.clone();
-    near["DocTotal"] = json!(237.12);
-    let o = sl.create_order(&near).await;
-    assert_eq!(
-        (num(&o["DocTotal"]), num(&o["RoundingDiffAmount"])),
-        (dec!(237.12), dec!(0.02))
+    // A `DocTotal` sent is reverse-calculated into a header discount (KBA 3697554), not
+    // kept as a rounding difference: 10 cents less is a discount on lines and their tax.
+    let mut lower = body.clone();
+    lower["NumAtCard"] = json!("000000013-b");
+    lower["DocTotal"] = json!(237.00);
+    let o = sl.create_order(&lower).await;
+    assert_eq!(num(&o["DocTotal"]), dec!(237.00));
+    assert!(
+        num(&o["DiscountPercent"]) > dec!(0),
+        "{}",
+        o["DiscountPercent"]
     );
-    near["DocTotal"] = json!("240.00");
-    let refused = sl.post("Orders", &near).await;
+    assert_eq!(num(&o["TotalDiscount"]), dec!(0.09));
+    assert_eq!(num(&o["VatSum"]), dec!(16.70));
+    assert_eq!(num(&o["RoundingDiffAmount"]), dec!(-0.01));
+    // A total above SAP's own would be a negative discount: refused.
+    lower["DocTotal"] = json!("237.12");
+    let refused = sl.post("Orders", &lower).await;
     assert_eq!(refused.error().0, -10);
     assert!(refused.error().1.contains("DocTotal"), "{}", refused.text);
 }

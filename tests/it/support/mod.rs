@@ -4,7 +4,7 @@ pub mod tcp_proxy;
 
 use b1bridge::app::Application;
 use b1bridge::config::{DatabaseSettings, ServeSettings, WebhookSettings};
-use b1bridge::http::signature;
+use b1bridge::magento::signature;
 use secrecy::SecretString;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;

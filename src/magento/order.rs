@@ -1,5 +1,6 @@
 //! Turns Magento's order JSON (as `GET /V1/orders/{id}` returns it) into the canonical
-//! [`Order`]. Magento quirks handled here, with the facts in `shared/reference/magento.md` §1:
+//! [`Order`]. Magento quirks handled here, with the facts in
+//! `docs/magento-rest.md` (order JSON):
 //! - null fields are omitted, numbers may arrive as strings, dates are UTC without a zone;
 //! - a configurable product is a parent line (money, simple SKU) plus a child (no money):
 //!   the child is skipped;
@@ -12,9 +13,9 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 
-use super::ids::{IncrementId, Sku};
-use super::money::{decimal_from_json, Currency};
-use super::order::{
+use crate::domain::ids::{IncrementId, Sku};
+use crate::domain::money::{decimal_from_json, Currency};
+use crate::domain::order::{
     Address, AppliedTax, Customer, LineKind, Order, OrderLine, Payment, Shipping, Totals,
 };
 
@@ -135,6 +136,12 @@ pub fn normalise(order: &Value) -> Result<Order, NormaliseError> {
                 .decimal_or_zero(o, "shipping_discount_amount", "")?
                 .abs(),
             amount_incl_tax: ctx.decimal(o, "shipping_incl_tax", "")?,
+            discount_tax_compensation: ctx.decimal_or_zero(
+                o,
+                "shipping_discount_tax_compensation_amount",
+                "",
+            )?,
+            tax_rates: applied_rates(ext, "shipping", None),
         })
     };
 
@@ -193,7 +200,7 @@ pub fn normalise(order: &Value) -> Result<Order, NormaliseError> {
         shipping_address,
         shipping,
         payment,
-        lines: with_tax_codes(lines, ext),
+        lines: with_tax_rates(lines, ext),
         totals,
         applied_taxes,
         coupon_code: o.get("coupon_code").and_then(text),
@@ -325,51 +332,75 @@ fn line(
         unit_price,
         row_total,
         discount_amount: ctx.decimal_or_zero(it, "discount_amount", &path)?.abs(),
+        discount_tax_compensation: ctx
+            .decimal_or_zero(it, "discount_tax_compensation_amount", &path)?
+            .abs(),
         tax_amount: ctx.decimal_or_zero(it, "tax_amount", &path)?,
         tax_percent: ctx.decimal(it, "tax_percent", &path)?,
-        tax_code: None,
+        tax_rates: Vec::new(),
     })
 }
 
 /// The line's amount before discount and tax. Magento's `row_total` normally is exactly that
-/// (`price × qty`, rounded to cents), but recorded stores also show `row_total` already net of
-/// the line discount (OCA order 12: price 69, discount 13.8, row_total 55.2) or 0 on a fully
-/// discounted line (order 17). Trusting it would post the discount twice, so `price × qty`
-/// decides whenever the two disagree by more than rounding.
+/// (`price × qty`, up to the rounding of the unit price to cents, at most half a cent per
+/// unit: a tax-inclusive store derives the net `price` from the gross one), but recorded
+/// stores also show `row_total` already net of the line discount (OCA order 12: price 69,
+/// discount 13.8, row_total 55.2) or 0 on a fully discounted line (order 17). Trusting it
+/// would post the discount twice, so `price × qty` decides whenever the two disagree by more
+/// than that rounding.
 fn gross_row_total(row_total: Option<Decimal>, unit_price: Decimal, qty: Decimal) -> Decimal {
     let computed = unit_price * qty;
+    let rounding = (qty * Decimal::new(5, 3)).max(Decimal::new(1, 2));
     match row_total {
-        Some(rt) if (rt - computed).abs() <= Decimal::new(1, 2) => rt,
+        Some(rt) if (rt - computed).abs() <= rounding => rt,
         _ => computed,
     }
 }
 
-/// Attaches the tax rate code Magento applied to each line (`item_applied_taxes`), which the
-/// tax-code mapping translates into an SAP tax code.
-fn with_tax_codes(mut lines: Vec<OrderLine>, ext: Option<&Obj>) -> Vec<OrderLine> {
-    let Some(per_item) = ext
-        .and_then(|e| e.get("item_applied_taxes"))
-        .and_then(Value::as_array)
-    else {
-        return lines;
-    };
-    let mut codes: HashMap<i64, String> = HashMap::new();
-    for entry in per_item {
-        let item = entry.get("item_id").and_then(as_i64);
-        let code = entry
-            .get("applied_taxes")
-            .and_then(Value::as_array)
-            .and_then(|a| a.first())
-            .and_then(|t| t.get("code"))
-            .and_then(text);
-        if let (Some(item), Some(code)) = (item, code) {
-            codes.insert(item, code);
+/// Attaches the codes of every tax rate Magento applied to each line (`item_applied_taxes`
+/// entries of `type: "product"`), which the tax-codes mapping translates into SAP tax codes.
+fn with_tax_rates(mut lines: Vec<OrderLine>, ext: Option<&Obj>) -> Vec<OrderLine> {
+    for l in &mut lines {
+        if let Some(id) = l.magento_item_id {
+            l.tax_rates = applied_rates(ext, "product", Some(id));
         }
     }
-    for l in &mut lines {
-        l.tax_code = l.magento_item_id.and_then(|id| codes.get(&id).cloned());
-    }
     lines
+}
+
+/// The rate codes of the `item_applied_taxes` entries of one `type` (and item, for
+/// products), in Magento's order, without repeats. An entry without `type` counts as a
+/// product (older responses).
+fn applied_rates(ext: Option<&Obj>, kind: &str, item_id: Option<i64>) -> Vec<String> {
+    let mut codes: Vec<String> = Vec::new();
+    let entries = ext
+        .and_then(|e| e.get("item_applied_taxes"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
+    for entry in entries {
+        let entry_kind = entry
+            .get("type")
+            .and_then(text)
+            .unwrap_or_else(|| "product".into());
+        if entry_kind != kind {
+            continue;
+        }
+        if item_id.is_some() && entry.get("item_id").and_then(as_i64) != item_id {
+            continue;
+        }
+        let rates = entry
+            .get("applied_taxes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten();
+        for code in rates.filter_map(|t| t.get("code").and_then(text)) {
+            if !codes.contains(&code) {
+                codes.push(code);
+            }
+        }
+    }
+    codes
 }
 
 fn address(a: &Obj) -> Address {
