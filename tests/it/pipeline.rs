@@ -1360,23 +1360,38 @@ async fn a_cancel_after_a_partial_delivery_closes_the_rest_and_names_what_was_de
 #[tokio::test]
 async fn a_batch_of_queued_orders_costs_at_most_1_1_sap_requests_each() {
     const ORDERS: usize = 40;
-    let mut p = Pipeline::new(SapSimConfig::default()).await;
-    // Warm: one order first, so the item master is cached and the session open, as on a
-    // running service.
-    p.start();
+    let p = Pipeline::new(SapSimConfig::default()).await;
+    // One process's handlers throughout, warmed by one order first (item master and company
+    // facts cached, session open), as on a running service; the pool is stopped while the
+    // orders queue up.
+    let handlers = pipeline::order_handlers(SapClient::new(&sap_settings(&p.sim, 4)).unwrap());
+    let run_pool = |handlers: b1bridge::worker::Handlers| {
+        let pool = WorkerPool::new(p.pool().clone(), handlers, fast_config());
+        let (tx, rx) = oneshot::channel::<()>();
+        (
+            tx,
+            tokio::spawn(pool.run(async {
+                let _ = rx.await;
+            })),
+        )
+    };
+    let (stop, task) = run_pool(handlers.clone());
     p.place(&sample_as(GUEST_CONFIGURABLE, "COST-WARM")).await;
     p.settle("COST-WARM").await;
-    p.stop().await;
+    let _ = stop.send(());
+    task.await.unwrap();
     let warm = p.sim.stats().requests_by_path;
     for n in 0..ORDERS {
         p.place(&sample_as(GUEST_CONFIGURABLE, &format!("COST-{n:03}")))
             .await;
     }
-    p.start();
+    let (stop, task) = run_pool(handlers);
     for n in 0..ORDERS {
         p.settle(&format!("COST-{n:03}")).await;
         assert_eq!(p.order(&format!("COST-{n:03}")).await.0, "posted");
     }
+    let _ = stop.send(());
+    task.await.unwrap();
     let stats = p.sim.stats();
     let requests: u64 = stats
         .requests_by_path
@@ -1391,7 +1406,6 @@ async fn a_batch_of_queued_orders_costs_at_most_1_1_sap_requests_each() {
         stats.requests_by_path
     );
     assert_eq!(p.requests("POST /b1s/v1/Orders"), ORDERS as u64 + 1);
-    p.stop().await;
 }
 
 #[tokio::test]

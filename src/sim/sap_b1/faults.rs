@@ -20,7 +20,8 @@ pub struct Faults {
     pub server_error_rate: f64,
     /// Added to every request before it is handled, outside any lock.
     pub latency_ms: u64,
-    /// Added to creates and actions (every POST but `Login`) after `latency_ms`: a slow
+    /// Added to creates and actions (every POST but `Login` and service calls) after
+    /// `latency_ms`: a slow
     /// commit. The Service Layer finishes the work even when the client has given up.
     pub write_latency_ms: u64,
     /// Successful creates that are committed and then lose their response (the connection

@@ -37,6 +37,11 @@ pub async fn gateway(
             return error.response();
         }
         let is_login = request.uri().path() == "/b1s/v1/Login";
+        // Service calls (`CompanyService_GetAdminInfo`, `…Service_Preview`) read; only creates
+        // and actions commit.
+        let commits = request.method() == Method::POST
+            && !is_login
+            && !request.uri().path().contains("Service_");
         if !is_login {
             let alive = session_cookie(request.headers())
                 .is_some_and(|id| state.with_sessions(|s| s.touch(&id)));
@@ -44,7 +49,7 @@ pub async fn gateway(
                 return ServiceLayerError::invalid_session().into_response();
             }
         }
-        if request.method() == Method::POST && !is_login && !roll.write_latency.is_zero() {
+        if commits && !roll.write_latency.is_zero() {
             tokio::time::sleep(roll.write_latency).await;
         }
         request.extensions_mut().insert(roll);
