@@ -8,9 +8,15 @@
 //! requests the simulator ever saw at once (must be ≤ C). A last run adds 20 % lock errors
 //! and checks that every order is still in SAP exactly once.
 //!
-//! Each run uses a fresh database and simulator. A warm-up posts one order of each sample
-//! first (item master cached, customers mapped), then the timed orders are queued with no
-//! worker running and the clock runs from the pool's start until the outbox is empty.
+//! Each run uses a fresh database and simulator, with the simulator's mappings configured as an
+//! operator would. A warm-up posts one order of each sample first (item master cached,
+//! customers mapped), then the timed orders are queued with no worker running and the clock
+//! runs from the pool's start until the outbox is empty.
+//!
+//! Then the latency run: with the pool running (C = 4, L = `--latency-run-ms`, 50 ms by
+//! default), orders arrive through intake at half the ideal rate for `--seconds`, and each
+//! order's time from the webhook's acceptance (its event committed) to its Sales Order created
+//! in SAP and recorded (its post job finished) gives p50 and p99.
 use b1bridge::config::SapSettings;
 use b1bridge::magento::envelope::parse_event;
 use b1bridge::sap::SapClient;
@@ -35,6 +41,7 @@ const SAMPLES: [&str; 6] = [
 
 struct Args {
     latency_ms: u64,
+    latency_run_ms: u64,
     concurrency: Vec<usize>,
     seconds: f64,
     lock_rate: f64,
@@ -44,6 +51,7 @@ struct Args {
 fn args() -> Args {
     let mut a = Args {
         latency_ms: 20,
+        latency_run_ms: 50,
         concurrency: vec![1, 4, 8],
         seconds: 5.0,
         lock_rate: 0.2,
@@ -55,6 +63,9 @@ fn args() -> Args {
         let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
         match flag.as_str() {
             "--latency-ms" => a.latency_ms = value().parse().expect("--latency-ms N"),
+            "--latency-run-ms" => {
+                a.latency_run_ms = value().parse().expect("--latency-run-ms N (0 skips it)")
+            }
             "--concurrency" => {
                 a.concurrency = value()
                     .split(',')
@@ -65,7 +76,7 @@ fn args() -> Args {
             "--lock-rate" => a.lock_rate = value().parse().expect("--lock-rate 0.2"),
             "--bench" => {}
             other => panic!(
-                "unknown argument {other}; use --latency-ms N --concurrency 1,4,8 --seconds N --lock-rate R"
+                "unknown argument {other}; use --latency-ms N --concurrency 1,4,8 --seconds N --lock-rate R --latency-run-ms N"
             ),
         }
     }
@@ -149,81 +160,112 @@ fn requests(sim: &SapSimHandle) -> u64 {
         .sum()
 }
 
-async fn run(args: &Args, concurrency: usize, lock_rate: f64, orders: usize) -> Run {
-    let name = format!("b1b_bench_{}", uuid::Uuid::new_v4().simple());
-    let admin = PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&args.admin_url)
-        .await
-        .expect("Postgres reachable (DATABASE_URL)");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let mut url = url::Url::parse(&args.admin_url).unwrap();
-    url.set_path(&format!("/{name}"));
-    let pool = PgPoolOptions::new()
-        .max_connections(concurrency as u32 * 2 + 4)
-        .connect(url.as_str())
-        .await
-        .unwrap();
-    b1bridge::store::migrate(&pool).await.unwrap();
-    pipeline::seed_starter_mappings(&pool).await.unwrap();
-    // Magento's line tax is sent, so every sample posts (order 15's SAP rounding would
-    // otherwise be held as total_mismatch before posting, by design).
-    let money = b1bridge::domain::settings::Settings {
-        tax_strategy: b1bridge::domain::settings::TaxStrategy::MagentoLineTax,
-        ..Default::default()
-    };
-    b1bridge::store::settings::replace(&pool, &money, "bench")
-        .await
-        .unwrap();
+/// A fresh database (migrated, the simulator's mappings configured), a simulator answering
+/// after `latency_ms` with `lock_rate` lock errors, and a client allowed `concurrency`
+/// requests at once. `finish` drops the database.
+struct Bench {
+    admin: PgPool,
+    name: String,
+    pool: PgPool,
+    sim: SapSimHandle,
+    sap: SapClient,
+}
 
-    let sim = sap_b1::spawn(SapSimConfig {
-        faults: Faults {
-            latency_ms: args.latency_ms,
-            lock_error_rate: lock_rate,
-            seed: 7,
-            ..Faults::default()
-        },
-        ..SapSimConfig::default()
-    })
-    .await
-    .unwrap();
-    let settings = SapSettings::from_raw(
-        Some(&sim.base_url()),
-        Some("SBODEMOGB"),
-        Some("manager"),
-        Some(&SecretString::from("1234")),
-        None,
-        Some(&concurrency.to_string()),
-    )
-    .unwrap();
-    let sap = SapClient::new(&settings).unwrap();
+impl Bench {
+    async fn new(args: &Args, concurrency: usize, latency_ms: u64, lock_rate: f64) -> Self {
+        let name = format!("b1b_bench_{}", uuid::Uuid::new_v4().simple());
+        let admin = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&args.admin_url)
+            .await
+            .expect("Postgres reachable (DATABASE_URL)");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let mut url = url::Url::parse(&args.admin_url).unwrap();
+        url.set_path(&format!("/{name}"));
+        let pool = PgPoolOptions::new()
+            .max_connections(concurrency as u32 * 2 + 4)
+            .connect(url.as_str())
+            .await
+            .unwrap();
+        b1bridge::store::migrate(&pool).await.unwrap();
+        for entry in sap_b1::default_seed_mappings() {
+            b1bridge::store::mappings::upsert(&pool, &entry.key, &entry.value, "bench")
+                .await
+                .unwrap();
+        }
+        // Magento's line tax is sent, so every sample posts (order 15's SAP rounding would
+        // otherwise be held as total_mismatch before posting, by design).
+        let money = b1bridge::domain::settings::Settings {
+            tax_strategy: b1bridge::domain::settings::TaxStrategy::MagentoLineTax,
+            ..Default::default()
+        };
+        b1bridge::store::settings::replace(&pool, &money, "bench")
+            .await
+            .unwrap();
+        let sim = sap_b1::spawn(SapSimConfig {
+            faults: Faults {
+                latency_ms,
+                lock_error_rate: lock_rate,
+                seed: 7,
+                ..Faults::default()
+            },
+            ..SapSimConfig::default()
+        })
+        .await
+        .unwrap();
+        let settings = SapSettings::from_raw(
+            Some(&sim.base_url()),
+            Some("SBODEMOGB"),
+            Some("manager"),
+            Some(&SecretString::from("1234")),
+            None,
+            Some(&concurrency.to_string()),
+        )
+        .unwrap();
+        let sap = SapClient::new(&settings).unwrap();
+        Self {
+            admin,
+            name,
+            pool,
+            sim,
+            sap,
+        }
+    }
+
+    async fn finish(self) {
+        let _ = self.sap.logout().await;
+        drop(self.sim);
+        self.pool.close().await;
+        sqlx::query(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
+            .execute(&self.admin)
+            .await
+            .unwrap();
+    }
+}
+
+async fn run(args: &Args, concurrency: usize, lock_rate: f64, orders: usize) -> Run {
+    let bench = Bench::new(args, concurrency, args.latency_ms, lock_rate).await;
+    let (pool, sim, sap) = (&bench.pool, &bench.sim, &bench.sap);
     let handlers = pipeline::order_handlers(sap.clone());
     let templates: Vec<Value> = SAMPLES.iter().map(|f| sample(f)).collect();
 
     for (n, t) in templates.iter().enumerate() {
-        place(&pool, t, &format!("WARM{n:04}")).await;
+        place(pool, t, &format!("WARM{n:04}")).await;
     }
-    drain(&pool, &handlers, concurrency).await;
+    drain(pool, &handlers, concurrency).await;
 
     for n in 0..orders {
-        place(&pool, &templates[n % templates.len()], &format!("B{n:08}")).await;
+        place(pool, &templates[n % templates.len()], &format!("B{n:08}")).await;
     }
-    let before = requests(&sim);
-    let elapsed = drain(&pool, &handlers, concurrency).await;
+    let before = requests(sim);
+    let elapsed = drain(pool, &handlers, concurrency).await;
     let stats = sim.stats();
-    let timed = requests(&sim) - before;
+    let timed = requests(sim) - before;
     let exactly_once = (0..orders).all(|n| sim.orders_by_num_at_card(&format!("B{n:08}")) == 1);
-
-    let _ = sap.logout().await;
-    drop(sim);
-    pool.close().await;
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&admin)
-        .await
-        .unwrap();
+    bench.finish().await;
     Run {
         concurrency,
         lock_rate,
@@ -236,9 +278,75 @@ async fn run(args: &Args, concurrency: usize, lock_rate: f64, orders: usize) -> 
     }
 }
 
-/// Orders for about `seconds` at the ideal rate of 2 requests per order, at least 50.
+/// What the latency run measured.
+struct Latency {
+    concurrency: usize,
+    orders: usize,
+    rate: f64,
+    p50: f64,
+    p99: f64,
+    exactly_once: bool,
+}
+
+/// Orders arrive at half the ideal rate while the pool runs; each order's latency is from its
+/// webhook event's commit to its post job's finish (the Sales Order created and recorded),
+/// both on Postgres' clock.
+async fn latency_run(args: &Args) -> Latency {
+    const CONCURRENCY: usize = 4;
+    let latency_ms = args.latency_run_ms;
+    let bench = Bench::new(args, CONCURRENCY, latency_ms, 0.0).await;
+    let pool = bench.pool.clone();
+    let handlers = pipeline::order_handlers(bench.sap.clone());
+    let templates: Vec<Value> = SAMPLES.iter().map(|f| sample(f)).collect();
+    for (n, t) in templates.iter().enumerate() {
+        place(&pool, t, &format!("WARM{n:04}")).await;
+    }
+    drain(&pool, &handlers, CONCURRENCY).await;
+
+    let config = pipeline::worker_config(CONCURRENCY, Duration::from_secs(60));
+    let worker = WorkerPool::new(pool.clone(), handlers.clone(), config);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(worker.run(async {
+        let _ = stopped.await;
+    }));
+    let rate = CONCURRENCY as f64 / (latency_ms as f64 / 1000.0) / 2.0;
+    let orders = ((rate * args.seconds) as usize).max(50);
+    let every = Duration::from_secs_f64(1.0 / rate);
+    let mut ticks = tokio::time::interval(every);
+    for n in 0..orders {
+        ticks.tick().await;
+        place(&pool, &templates[n % templates.len()], &format!("L{n:08}")).await;
+    }
+    while busy_jobs(&pool).await > 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let _ = stop.send(());
+    task.await.expect("pool stops");
+    let (p50, p99): (f64, f64) = sqlx::query_as(
+        "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY s), percentile_cont(0.99) WITHIN GROUP (ORDER BY s)
+           FROM (SELECT extract(epoch FROM j.finished_at - e.received_at)::float8 AS s
+                   FROM outbox j JOIN webhook_events e ON e.id = j.event_id
+                  WHERE j.kind = 'post_order' AND j.increment_id LIKE 'L%') t",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let exactly_once =
+        (0..orders).all(|n| bench.sim.orders_by_num_at_card(&format!("L{n:08}")) == 1);
+    bench.finish().await;
+    Latency {
+        concurrency: CONCURRENCY,
+        orders,
+        rate,
+        p50,
+        p99,
+        exactly_once,
+    }
+}
+
+/// Orders for about `seconds` at the ideal rate of 1 request per order, at least 50.
 fn order_count(args: &Args, concurrency: usize) -> usize {
-    let ideal = concurrency as f64 / (2.0 * args.latency_ms as f64 / 1000.0);
+    let ideal = concurrency as f64 / (args.latency_ms as f64 / 1000.0);
     ((ideal * args.seconds) as usize).max(50)
 }
 
@@ -290,6 +398,24 @@ async fn main() {
          the extra requests count in 'requests/order' and retries back off, so the ratio there \
          shows the cost of the locks, not of b1bridge."
     );
+    if args.latency_run_ms > 0 {
+        let l = latency_run(&args).await;
+        println!(
+            "\nLatency, webhook accepted → Sales Order created in SAP and recorded, L = {} ms, C = {}, \
+             {} orders arriving at {:.1}/s (half the ideal rate):\n\n| p50 | p99 | every order once |\n|---|---|---|\n| {:.0} ms | {:.0} ms | {} |",
+            args.latency_run_ms,
+            l.concurrency,
+            l.orders,
+            l.rate,
+            l.p50 * 1000.0,
+            l.p99 * 1000.0,
+            if l.exactly_once { "yes" } else { "NO" },
+        );
+        assert!(
+            l.exactly_once,
+            "a latency-run order was not posted exactly once"
+        );
+    }
     assert!(
         runs.iter().all(|r| r.exactly_once),
         "an order was not posted exactly once"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Order pipeline benchmark against the SAP B1 simulator:
 #   ./scripts/bench-pipeline.sh [--latency-ms 20] [--concurrency 1,4,8] [--seconds 5] [--lock-rate 0.2]
+#                               [--latency-run-ms 50]   (the latency run; 0 skips it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/ensure-postgres.sh

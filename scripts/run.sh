@@ -2,7 +2,9 @@
 # Runs b1bridge locally: Postgres (started here when none is reachable), the SAP B1 Service
 # Layer simulator when no real SAP is configured (SAP_B1_URL unset), then `b1bridge serve` on
 # 127.0.0.1:8080 with the worker pool, and a development webhook secret unless one is
-# configured. The simulator is stopped when serve exits (Ctrl-C).
+# configured. The simulator is stopped when serve exits (Ctrl-C). With the simulator, run.sh
+# then configures, through the API and with a message, the mappings the Magento sample orders
+# need against the simulator's seed (b1bridge itself never seeds a mapping).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/ensure-postgres.sh
@@ -50,6 +52,33 @@ if [ -z "${SAP_B1_URL:-}" ]; then
   fi
   export SAP_B1_URL="$url"
   echo "run.sh: SAP_B1_URL is unset, so orders go to the SAP B1 simulator at $SAP_B1_URL" >&2
+  # An admin token of this run only, for configuring the mappings below.
+  setup_secret="runsh_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+  export B1BRIDGE_API_TOKENS="${B1BRIDGE_API_TOKENS:+$B1BRIDGE_API_TOKENS,}run-sh-setup:admin:$setup_secret"
+  api="http://${B1BRIDGE_LISTEN:-127.0.0.1:8080}/api/v1"
+  configure_simulator_mappings() {
+    for _ in $(seq 1 300); do
+      curl -fsS "${api%/api/v1}/readyz" >/dev/null 2>&1 && break
+      sleep 0.2
+    done
+    local kind key value path
+    while IFS=$'\t' read -r kind key value; do
+      [ -n "$kind" ] || continue
+      path="$(printf '%s' "$key" | sed -e 's/%/%25/g' -e 's/ /%20/g' -e 's/\*/%2A/g' -e 's|/|%2F|g')"
+      # Only where the admin has set nothing: a mapping that exists is left as it is.
+      if curl -fsS -H "Authorization: Bearer $setup_secret" "$api/mappings/$kind?limit=500" \
+        | grep -qF "\"key\":\"$key\""; then
+        continue
+      fi
+      if curl -fsS -o /dev/null -X PUT -H "Authorization: Bearer $setup_secret" \
+        -H 'Content-Type: application/json' --data "$value" "$api/mappings/$kind/$path"; then
+        echo "run.sh: configured mapping $kind '$key' = $value (for the simulator's seed)" >&2
+      else
+        echo "run.sh: could not configure mapping $kind '$key'" >&2
+      fi
+    done < src/sim/sap_b1/default_seed_mappings.tsv
+  }
+  configure_simulator_mappings &
 fi
 
 # An admin token for the operations page and the API, new on every run, unless tokens are

@@ -181,6 +181,7 @@ impl SapB1SimArgs {
                 latency_ms: self.latency_ms,
                 lost_response_rate: self.lost_response_rate,
                 seed: self.fault_seed,
+                ..Faults::default()
             },
             page_size: self.page_size,
             tls,

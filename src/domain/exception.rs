@@ -20,6 +20,8 @@ pub enum Category {
     PayloadInvalid,
     SapRejected,
     SapUnavailable,
+    /// SAP turned the order into a draft awaiting approval (an approval procedure).
+    ApprovalPending,
     /// Magento refused a stock update (an unknown SKU or source, say), a shipment or a comment.
     MagentoRejected,
 }
@@ -47,7 +49,7 @@ pub enum Impact {
 }
 
 impl Category {
-    pub const ALL: [Category; 14] = [
+    pub const ALL: [Category; 15] = [
         Category::UnknownSku,
         Category::ItemNotSellable,
         Category::CustomerUnmapped,
@@ -61,6 +63,7 @@ impl Category {
         Category::PayloadInvalid,
         Category::SapRejected,
         Category::SapUnavailable,
+        Category::ApprovalPending,
         Category::MagentoRejected,
     ];
 
@@ -71,7 +74,7 @@ impl Category {
             UnknownSku | ItemNotSellable => OwnerTeam::Merchandising,
             CustomerUnmapped | AddressInvalid => OwnerTeam::CustomerService,
             SerialBatchRequired | CancelConflict | StockDrift => OwnerTeam::Operations,
-            TotalMismatch | PaymentUnlinked => OwnerTeam::Finance,
+            TotalMismatch | PaymentUnlinked | ApprovalPending => OwnerTeam::Finance,
             MissedWebhook | PayloadInvalid | SapRejected | SapUnavailable | MagentoRejected => {
                 OwnerTeam::Integration
             }
@@ -105,6 +108,7 @@ impl Category {
             PayloadInvalid => "payload_invalid",
             SapRejected => "sap_rejected",
             SapUnavailable => "sap_unavailable",
+            ApprovalPending => "approval_pending",
             MagentoRejected => "magento_rejected",
         }
     }
@@ -218,6 +222,7 @@ mod tests {
             ("payload_invalid", "integration", "blocks_fulfilment"),
             ("sap_rejected", "integration", "blocks_fulfilment"),
             ("sap_unavailable", "integration", "blocks_fulfilment"),
+            ("approval_pending", "finance", "blocks_fulfilment"),
             ("magento_rejected", "integration", "customer_facing"),
         ];
         assert_eq!(table.len(), Category::ALL.len());

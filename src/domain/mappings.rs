@@ -333,48 +333,7 @@ impl Mappings {
         Ok(())
     }
 
-    /// Mappings that make the SAP B1 simulator's default seed work out of the box with the
-    /// Magento sample orders: the Luma sample tax rate, the two sample carriers (freight 1)
-    /// and warehouse `01` as order default publishing to MSI source `default`. A real
-    /// store reviews them; the storage layer may seed them into an empty database.
-    pub fn starter_entries() -> Vec<MappingEntry> {
-        let tax = |code: &str, percent: Decimal| TaxCodeMapping {
-            sap_tax_code: TaxCode::parse(code).expect("valid literal"),
-            rate_percent: Some(percent),
-        };
-        let freight = MappingValue::ShippingMethod(ShippingMethodMapping {
-            expense_code: 1,
-            tax_code: None,
-        });
-        vec![
-            MappingEntry {
-                key: "US-MI-*-Rate 1".into(),
-                value: MappingValue::TaxCode(tax("US-MI", Decimal::new(825, 2))),
-            },
-            MappingEntry {
-                key: "VAT23".into(),
-                value: MappingValue::TaxCode(tax("VAT23", Decimal::new(23, 0))),
-            },
-            MappingEntry {
-                key: "flatrate_flatrate".into(),
-                value: freight.clone(),
-            },
-            MappingEntry {
-                key: "tablerate_bestway".into(),
-                value: freight,
-            },
-            MappingEntry {
-                key: "01".into(),
-                value: MappingValue::Warehouse(WarehouseMapping {
-                    magento_source_code: Some("default".into()),
-                    include_in_stock: true,
-                    order_default: true,
-                }),
-            },
-        ]
-    }
-
-    /// A snapshot of the given entries (e.g. [`Mappings::starter_entries`]).
+    /// A snapshot of the given entries.
     pub fn from_entries(
         entries: impl IntoIterator<Item = MappingEntry>,
     ) -> Result<Self, FieldError> {
@@ -612,7 +571,7 @@ mod tests {
 
     #[test]
     fn a_percentage_identifies_a_tax_code_only_when_unambiguous() {
-        let mut m = Mappings::from_entries(Mappings::starter_entries()).unwrap();
+        let mut m = Mappings::from_entries(crate::sim::sap_b1::default_seed_mappings()).unwrap();
         assert_eq!(
             m.tax_code_for_percent(dec!(23.00)).unwrap().as_str(),
             "VAT23"
@@ -627,24 +586,5 @@ mod tests {
         )
         .unwrap();
         assert_eq!(m.tax_code_for_percent(dec!(23)), None);
-    }
-
-    #[test]
-    fn starter_entries_are_valid_and_match_the_simulator_seed() {
-        for e in Mappings::starter_entries() {
-            assert_eq!(e.value.validate(), Ok(()), "{}", e.key);
-            let reparsed = e.value.kind().parse_value(&e.value.to_json()).unwrap();
-            assert_eq!(reparsed, e.value);
-        }
-        let m = Mappings::from_entries(Mappings::starter_entries()).unwrap();
-        assert_eq!(
-            m.tax_code_for_rate("US-MI-*-Rate 1").unwrap().as_str(),
-            "US-MI"
-        );
-        assert_eq!(
-            m.shipping_method("flatrate_flatrate").unwrap().expense_code,
-            1
-        );
-        assert_eq!(m.order_default_warehouse().unwrap().as_str(), "01");
     }
 }

@@ -13,6 +13,10 @@ pub struct Order {
     pub increment_id: IncrementId,
     /// Magento's `entity_id`: the id used in REST URLs (`/V1/orders/{id}`).
     pub magento_entity_id: Option<i64>,
+    /// Magento's `store_id`: increment ids are unique only per store, so the SAP reference
+    /// (`NumAtCard`) may include it (`Settings::num_at_card_format`).
+    #[serde(default)]
+    pub store_id: Option<i64>,
     pub state: Option<String>,
     pub status: Option<String>,
     /// Magento sends UTC without a zone (`2020-04-24 15:50:17`).

@@ -22,7 +22,8 @@ pub struct SapDocument {
 
 /// Exceptions a successful post proves fixed: everything that held the order back before it
 /// reached SAP (a tax-code gap is filed as `total_mismatch`, hence that one too).
-pub const FIXED_BY_POSTING: [Category; 8] = [
+pub const FIXED_BY_POSTING: [Category; 9] = [
+    Category::ApprovalPending,
     Category::UnknownSku,
     Category::ItemNotSellable,
     Category::SerialBatchRequired,

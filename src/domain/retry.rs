@@ -69,7 +69,17 @@ impl RetrySchedule {
 pub struct RetrySchedules {
     pub locked: RetrySchedule,
     pub transient: RetrySchedule,
+    /// The least wait after an `Ambiguous` failure (a create or action whose answer was
+    /// lost or timed out). SAP may still be committing it: the next attempt looks the order
+    /// up first, so it must come after SAP has finished, i.e. after at least the SAP request
+    /// timeout plus a margin (docs/sap-exactly-once.md).
+    #[serde(rename = "ambiguous_wait_ms", with = "millis")]
+    pub ambiguous_wait: Duration,
 }
+
+/// The default [`RetrySchedules::ambiguous_wait`]: the Service Layer request timeout
+/// (60 s, `SapSettings::DEFAULT_REQUEST_TIMEOUT`) plus as much again as the margin.
+pub const DEFAULT_AMBIGUOUS_WAIT: Duration = Duration::from_secs(120);
 
 impl Default for RetrySchedules {
     /// Locked: short waits (a lock is usually released within seconds), many tries (about
@@ -89,6 +99,7 @@ impl Default for RetrySchedules {
                 max_attempts: 50,
                 max_age: Duration::from_secs(24 * 3600),
             },
+            ambiguous_wait: DEFAULT_AMBIGUOUS_WAIT,
         }
     }
 }
@@ -143,7 +154,11 @@ pub fn decide(
     if kind == FailureKind::SessionExpired {
         return RetryDecision::RetryNow;
     }
-    RetryDecision::RetryAfter(schedule.delay(attempt, jitter))
+    let delay = schedule.delay(attempt, jitter);
+    if kind == FailureKind::Ambiguous {
+        return RetryDecision::RetryAfter(delay.max(schedules.ambiguous_wait));
+    }
+    RetryDecision::RetryAfter(delay)
 }
 
 mod millis {
@@ -195,6 +210,7 @@ mod tests {
                 max_attempts: 5,
                 max_age: SECS(86400),
             },
+            ambiguous_wait: SECS(90),
         }
     }
 
@@ -213,8 +229,12 @@ mod tests {
             (Transient, 1, SECS(0), 0.0, RetryAfter(SECS(1))),
             (Transient, 4, SECS(0), 0.0, RetryAfter(SECS(8))),
             (Transient, 4, SECS(0), 1.0, RetryAfter(SECS(16))),
-            // Ambiguous retries like Transient (the handler looks the order up first).
-            (Ambiguous, 2, SECS(0), 0.0, RetryAfter(SECS(2))),
+            // Ambiguous retries like Transient but never before SAP can have finished the
+            // request whose answer was lost (timeout plus margin); then the handler looks the
+            // order up first.
+            (Ambiguous, 2, SECS(0), 0.0, RetryAfter(SECS(90))),
+            (Ambiguous, 1, SECS(0), 1.0, RetryAfter(SECS(90))),
+            (Ambiguous, 4, SECS(0), 1.0, RetryAfter(SECS(90))),
             // A new session is all SessionExpired needs.
             (SessionExpired, 1, SECS(0), 0.7, RetryNow),
             (SessionExpired, 4, SECS(0), 0.7, RetryNow),
@@ -305,5 +325,8 @@ mod tests {
             partial.transient, d.transient,
             "missing kinds keep defaults"
         );
+        assert_eq!(partial.ambiguous_wait, DEFAULT_AMBIGUOUS_WAIT);
+        assert!(DEFAULT_AMBIGUOUS_WAIT > crate::config::SapSettings::DEFAULT_REQUEST_TIMEOUT);
+        assert_eq!(json["ambiguous_wait_ms"], 120_000);
     }
 }

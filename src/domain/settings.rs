@@ -1,7 +1,7 @@
 //! Business settings: the choices a merchant makes about how orders become SAP documents
 //! (guest customers, serial/batch items, default warehouse, retries). Stored as one JSON
-//! document in Postgres and edited through `GET/PUT /api/v1/settings`; the defaults work
-//! against the SAP B1 simulator's default seed, so a fresh install posts orders at once.
+//! document in Postgres and edited through `GET/PUT /api/v1/settings`. Defaults name what is
+//! used until a person says otherwise; mappings are never invented (a fresh install has none).
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use super::company::TaxLocalization;
 use super::ids::{CardCode, TaxCode, WarehouseCode};
+use super::reference::NumAtCardFormat;
 use super::stock::StockMode;
 use super::validation::FieldError;
 
@@ -31,15 +32,15 @@ pub enum GuestPolicy {
 }
 
 /// What to do with lines whose SAP item is serial- or batch-managed. A Sales Order does not
-/// need serial/batch numbers (they are picked at delivery), but some companies want a person
-/// to look at such orders first.
+/// need serial/batch numbers (they are picked at delivery), so such orders post by default;
+/// some companies want a person to look at them first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SerialBatchPolicy {
     /// Raise `serial_batch_required` and do not post.
-    #[default]
     Hold,
     /// Post normally; numbers are chosen when the delivery is made in SAP.
+    #[default]
     Post,
 }
 
@@ -88,6 +89,13 @@ pub struct Settings {
     /// How long the SAP item-master facts (active, frozen, sales item, serial/batch) are
     /// trusted before being read again.
     pub item_cache_ttl_secs: u64,
+    /// The SAP reference (`NumAtCard`) of an order, by which it is found again before any
+    /// (re)post: `{increment_id}` (default), optionally with `{store_id}` and literal text,
+    /// e.g. `S{store_id}-{increment_id}` when several stores feed one company.
+    pub num_at_card_format: NumAtCardFormat,
+    /// How often an order that an SAP approval procedure turned into a draft is checked for
+    /// the approver's decision.
+    pub approval_check_interval_secs: u64,
     /// The company's tax localization, which decides whether lines carry `VatGroup` (VAT)
     /// or `TaxCode` (US/Canada sales tax). `null`: taken from the company (it has VAT groups
     /// → `vat`, else `sales_tax`).
@@ -122,11 +130,13 @@ impl Default for Settings {
             guest_card_code: CardCode::parse("WEBGUEST").expect("valid literal"),
             card_code_prefix: "W".into(),
             default_warehouse: WarehouseCode::parse("01").expect("valid literal"),
-            serial_batch_policy: SerialBatchPolicy::Hold,
+            serial_batch_policy: SerialBatchPolicy::Post,
             default_freight_expense_code: 1,
             tax_exempt_code: TaxCode::parse("EX").expect("valid literal"),
             safety_stock: Decimal::ZERO,
             item_cache_ttl_secs: 300,
+            num_at_card_format: NumAtCardFormat::default(),
+            approval_check_interval_secs: 900,
             tax_localization: None,
             tax_strategy: TaxStrategy::SapComputes,
             total_tolerance: Decimal::ZERO,
@@ -168,6 +178,15 @@ impl Settings {
         if !(10..=86_400).contains(&self.item_cache_ttl_secs) {
             errors.push(FieldError::new(
                 "item_cache_ttl_secs",
+                "must be between 10 and 86400 seconds",
+            ));
+        }
+        if let Some(problem) = self.num_at_card_format.problem() {
+            errors.push(FieldError::new("num_at_card_format", problem));
+        }
+        if !(10..=86_400).contains(&self.approval_check_interval_secs) {
+            errors.push(FieldError::new(
+                "approval_check_interval_secs",
                 "must be between 10 and 86400 seconds",
             ));
         }
@@ -279,7 +298,8 @@ mod tests {
         assert_eq!(s.default_warehouse.as_str(), "01");
         assert_eq!(s.tax_exempt_code.as_str(), "EX");
         assert_eq!(s.default_freight_expense_code, 1);
-        assert_eq!(s.serial_batch_policy, SerialBatchPolicy::Hold);
+        assert_eq!(s.serial_batch_policy, SerialBatchPolicy::Post);
+        assert_eq!(s.num_at_card_format.to_string(), "{increment_id}");
         assert_eq!(s.tax_strategy, TaxStrategy::SapComputes);
         assert_eq!(s.tax_localization, None, "taken from the company");
         assert_eq!(s.time_zone(), chrono_tz::UTC);
@@ -304,7 +324,7 @@ mod tests {
     fn settings_round_trip_as_json_with_numbers_and_snake_case_enums() {
         let json = serde_json::to_value(Settings::default()).unwrap();
         assert_eq!(json["guest_policy"], "shared_guest");
-        assert_eq!(json["serial_batch_policy"], "hold");
+        assert_eq!(json["serial_batch_policy"], "post");
         assert!(json["safety_stock"].is_number());
         let back: Settings = serde_json::from_value(json).unwrap();
         assert_eq!(back, Settings::default());
@@ -328,6 +348,8 @@ mod tests {
             default_freight_expense_code: 0,
             safety_stock: dec!(-1),
             item_cache_ttl_secs: 0,
+            num_at_card_format: NumAtCardFormat::new("{store_code}-{increment_id}"),
+            approval_check_interval_secs: 1,
             total_tolerance: dec!(1.5),
             store_timezone: "Mars/Olympus".into(),
             ..Settings::default()
@@ -345,6 +367,8 @@ mod tests {
                 "default_freight_expense_code",
                 "safety_stock",
                 "item_cache_ttl_secs",
+                "num_at_card_format",
+                "approval_check_interval_secs",
                 "total_tolerance",
                 "store_timezone"
             ]

@@ -187,6 +187,7 @@ pub fn normalise(order: &Value) -> Result<Order, NormaliseError> {
     Ok(Order {
         increment_id,
         magento_entity_id: o.get("entity_id").and_then(as_i64),
+        store_id: o.get("store_id").and_then(as_i64),
         state: o.get("state").and_then(text),
         status: o.get("status").and_then(text),
         created_at,

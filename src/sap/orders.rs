@@ -3,13 +3,30 @@
 use super::client::SapClient;
 use super::error::SapError;
 use super::odata::{collection_url, Filter, Query};
-use super::types::{DocEntry, NewSalesOrder, SalesOrder, DOCUMENT_FIELDS};
+use super::types::{DocEntry, Document, NewSalesOrder, SalesOrder, DOCUMENT_FIELDS};
+
+/// Where a customer-reference look-up searches: added Sales Orders, or the drafts an approval
+/// procedure made instead (reference §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferenceSearch {
+    Orders,
+    Drafts,
+}
+
+impl ReferenceSearch {
+    fn entity_set(self) -> &'static str {
+        match self {
+            ReferenceSearch::Orders => "Orders",
+            ReferenceSearch::Drafts => "Drafts",
+        }
+    }
+}
 
 impl SapClient {
     /// Creates a Sales Order. On `SapError::Ambiguous` the order may exist: look it up with
-    /// [`SapClient::find_orders_by_num_at_card`] before posting again. When an approval
-    /// procedure applies, SAP stores a draft instead and answers -2028 (reference §3); that
-    /// surfaces as `Permanent` so a person looks at it rather than the order being re-posted.
+    /// [`SapClient::find_by_references`] before posting again. When an approval procedure
+    /// applies, SAP stores a draft instead and answers -2028 (`is_not_found`) although the
+    /// draft exists (docs/sap-exactly-once.md): look in `Drafts` before calling it a refusal.
     pub async fn create_order(&self, order: &NewSalesOrder) -> Result<SalesOrder, SapError> {
         self.post_json(self.url("Orders"), order).await
     }
@@ -37,6 +54,45 @@ impl SapClient {
         let url = collection_url(
             self.root(),
             "Orders",
+            &Query {
+                filter: Some(&filter),
+                select: DOCUMENT_FIELDS,
+                order_by: Some("DocEntry"),
+            },
+        );
+        let first = self.first_page(url, false).await?;
+        self.collect_pages(first).await
+    }
+
+    /// The documents of `search` whose `NumAtCard` is one of `references` and that are not
+    /// cancelled, only `card_code`'s when given; for drafts, only open Sales Order drafts.
+    /// One request per page for any number of references (keep them to a few dozen so the
+    /// URL stays short): the look-up that precedes every create, batched across orders.
+    pub async fn find_by_references(
+        &self,
+        search: ReferenceSearch,
+        references: &[String],
+        card_code: Option<&str>,
+    ) -> Result<Vec<Document>, SapError> {
+        let Some(mut filter) = references
+            .iter()
+            .map(|r| Filter::equals("NumAtCard", r.as_str()))
+            .reduce(Filter::or)
+        else {
+            return Ok(Vec::new());
+        };
+        filter = filter.and(Filter::equals("Cancelled", "tNO"));
+        if let Some(card) = card_code {
+            filter = filter.and(Filter::equals("CardCode", card));
+        }
+        if search == ReferenceSearch::Drafts {
+            filter = filter
+                .and(Filter::equals("DocObjectCode", "oOrders"))
+                .and(Filter::equals("DocumentStatus", "bost_Open"));
+        }
+        let url = collection_url(
+            self.root(),
+            search.entity_set(),
             &Query {
                 filter: Some(&filter),
                 select: DOCUMENT_FIELDS,

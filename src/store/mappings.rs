@@ -4,9 +4,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
-use super::audit::{self, NewAuditEntry, Target, SYSTEM_ACTOR};
+use super::audit::{self, NewAuditEntry, Target};
 use super::StoreError;
-use crate::domain::mappings::{MappingEntry, MappingKind, MappingValue, Mappings};
+use crate::domain::mappings::{MappingKind, MappingValue, Mappings};
 
 /// One stored entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,39 +87,19 @@ pub async fn record(
     decode(row)
 }
 
-/// Seeds `entries` (the starter mappings) once per database, and only into an empty mappings
-/// table, so a fresh install posts orders at once and nothing an admin set is ever
-/// overwritten. Safe when several processes start together. Returns how many were inserted.
-pub async fn seed_once(
+/// The warehouse other than `key` that is marked `order_default`, if one is: only one may be.
+pub async fn other_order_default_warehouse(
     pool: &PgPool,
-    seed_name: &str,
-    entries: &[MappingEntry],
-) -> Result<u64, StoreError> {
-    let mut tx = pool.begin().await?;
-    let first_time =
-        sqlx::query("INSERT INTO one_time_seeds (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
-            .bind(seed_name)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-    let empty: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM mappings)")
-        .fetch_one(&mut *tx)
-        .await?;
-    let mut inserted = 0;
-    if first_time && empty {
-        for entry in entries {
-            let key = entry
-                .value
-                .kind()
-                .normalise_key(&entry.key)
-                .map_err(|e| StoreError::Corrupt(format!("seed {seed_name}: {}", e.message)))?;
-            record(&mut tx, &key, &entry.value, SYSTEM_ACTOR).await?;
-            inserted += 1;
-        }
-    }
-    tx.commit().await?;
-    Ok(inserted)
+    key: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT key FROM mappings
+          WHERE kind = 'warehouses' AND key <> $1 AND (value ->> 'order_default')::boolean
+          ORDER BY key LIMIT 1",
+    )
+    .bind(key)
+    .fetch_optional(pool)
+    .await?)
 }
 
 /// Deletes an entry; `false` when there was none.

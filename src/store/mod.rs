@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod daily_report;
 pub mod day_series;
+pub mod documents;
 pub mod exceptions;
 pub mod intake;
 pub mod intake_batch;

@@ -15,6 +15,9 @@ use crate::sap::{SapClient, SapError};
 #[derive(Clone, Default)]
 pub struct ItemCache {
     entries: Arc<Mutex<HashMap<ItemCode, Cached>>>,
+    /// One read of missing codes at a time: jobs that start together on a cold cache wait for
+    /// the first read instead of each asking SAP for the same items.
+    reading: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -47,19 +50,13 @@ impl ItemCache {
         ttl: Duration,
         refresh: bool,
     ) -> Result<HashMap<ItemCode, ItemFacts>, SapError> {
-        let now = Instant::now();
-        let stale: Vec<ItemCode> = {
-            let entries = self.lock();
-            codes
-                .iter()
-                .filter(|c| {
-                    refresh
-                        || entries
-                            .get(*c)
-                            .is_none_or(|e| now.duration_since(e.read_at) >= ttl)
-                })
-                .cloned()
-                .collect()
+        let mut stale = self.stale(codes, ttl, refresh);
+        let _reading = if stale.is_empty() || refresh {
+            None
+        } else {
+            let guard = self.reading.lock().await;
+            stale = self.stale(codes, ttl, false);
+            Some(guard)
         };
         if !stale.is_empty() {
             let items = sap.items_by_code(&stale).await?;
@@ -88,6 +85,22 @@ impl ItemCache {
             .iter()
             .map(|c| (c.clone(), entries.get(c).map_or(UNKNOWN, |e| e.facts)))
             .collect())
+    }
+
+    /// The codes to read: missing or older than `ttl`, or all of them with `refresh`.
+    fn stale(&self, codes: &[ItemCode], ttl: Duration, refresh: bool) -> Vec<ItemCode> {
+        let now = Instant::now();
+        let entries = self.lock();
+        codes
+            .iter()
+            .filter(|c| {
+                refresh
+                    || entries
+                        .get(*c)
+                        .is_none_or(|e| now.duration_since(e.read_at) >= ttl)
+            })
+            .cloned()
+            .collect()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ItemCode, Cached>> {

@@ -2,6 +2,7 @@
 //! transaction that marks its job done (so a worker that lost its lease records nothing).
 use futures::future::BoxFuture;
 use sqlx::PgConnection;
+use std::time::Duration;
 use uuid::Uuid;
 
 use super::handler::Completion;
@@ -10,7 +11,7 @@ use crate::domain::ids::CardCode;
 use crate::domain::mappings::{CustomerMapping, MappingValue};
 use crate::domain::posting::{SapDocument, FIXED_BY_CANCELLING, FIXED_BY_POSTING};
 use crate::store::audit::SYSTEM_ACTOR;
-use crate::store::{exceptions, mappings, posting, StoreError};
+use crate::store::{documents, exceptions, mappings, posting, StoreError};
 
 /// The order is a Sales Order in SAP.
 pub struct Posted {
@@ -42,6 +43,36 @@ impl Completion for Posted {
             if let Some(mismatch) = &self.mismatch {
                 exceptions::record(conn, mismatch, self.event_id).await?;
             }
+            Ok(())
+        })
+    }
+}
+
+/// SAP made a draft of the order (an approval procedure applies): the draft is recorded, the
+/// exception raised (once), and the next check queued as a post job that runs after
+/// `check_in`. The current job is already done when this runs, so the new one is the order's
+/// only open post job.
+pub struct AwaitingApproval {
+    pub increment_id: String,
+    pub draft: SapDocument,
+    /// `approval_pending`, the first time the draft is seen.
+    pub exception: Option<NewException>,
+    pub check_in: Duration,
+    pub event_id: Option<Uuid>,
+}
+
+impl Completion for AwaitingApproval {
+    fn record<'c>(
+        self: Box<Self>,
+        conn: &'c mut PgConnection,
+    ) -> BoxFuture<'c, Result<(), StoreError>> {
+        Box::pin(async move {
+            let id = self.increment_id.as_str();
+            documents::record_draft(conn, id, self.draft).await?;
+            if let Some(exception) = &self.exception {
+                exceptions::record(conn, exception, self.event_id).await?;
+            }
+            documents::queue_approval_check(conn, id, self.event_id, self.check_in).await?;
             Ok(())
         })
     }

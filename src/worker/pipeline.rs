@@ -1,6 +1,5 @@
 //! The order pipeline as a process runs it: the post and cancel handlers sharing one SAP
-//! client and one item-master cache, the starter mappings a fresh database needs, and a pool
-//! that logs out of SAP when it stops.
+//! client and one item-master cache, and a pool that logs out of SAP when it stops.
 use sqlx::PgPool;
 use std::future::Future;
 use std::time::Duration;
@@ -12,13 +11,8 @@ use super::item_cache::ItemCache;
 use super::order_job::OrderJob;
 use super::pool::{PoolStopped, WorkerPool};
 use super::post_order::PostOrder;
-use crate::domain::mappings::Mappings;
 use crate::domain::order_flow::JobKind;
 use crate::sap::SapClient;
-use crate::store::{mappings, StoreError};
-
-/// The name under which the starter mappings are seeded (once per database).
-const STARTER_MAPPINGS: &str = "starter_mappings";
 
 /// The post and cancel handlers, sharing `sap` (one session, one concurrency limit) and one
 /// item-master cache.
@@ -29,13 +23,6 @@ pub fn order_handlers(sap: SapClient) -> Handlers {
             OrderJob::new(PostOrder::new(sap.clone(), ItemCache::new())),
         )
         .register(JobKind::CancelOrder, OrderJob::new(CancelOrder::new(sap)))
-}
-
-/// Seeds [`Mappings::starter_entries`] into an empty mappings table, once per database, so a
-/// fresh install posts orders against the SAP B1 simulator's default seed. Returns how many
-/// entries were added (0 on every later start).
-pub async fn seed_starter_mappings(pool: &PgPool) -> Result<u64, StoreError> {
-    mappings::seed_once(pool, STARTER_MAPPINGS, &Mappings::starter_entries()).await
 }
 
 /// The worker settings for a pipeline talking to SAP with at most `sap_concurrency` requests
@@ -73,14 +60,6 @@ pub async fn run_with(
     config: WorkerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> PoolStopped {
-    match seed_starter_mappings(&pool).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(
-            entries = n,
-            "starter mappings seeded into an empty database"
-        ),
-        Err(e) => tracing::warn!(error = %e, "cannot seed the starter mappings"),
-    }
     if let Err(e) = sap.ensure_session().await {
         // Not fatal: intake goes on, and jobs retry until SAP lets us in.
         tracing::error!(error = %e, "cannot log in to SAP B1 Service Layer at start");

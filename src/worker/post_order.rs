@@ -18,8 +18,10 @@ use std::time::Duration;
 use super::company_facts::CompanyFactsCache;
 use super::handler::{Completion, JobContext, JobFailure, JobHandler, JobOutcome};
 use super::item_cache::ItemCache;
-use super::order_outcome::{Cancelled, Posted};
+use super::order_lookup::{LookupError, OrderLookup};
+use super::order_outcome::{AwaitingApproval, Cancelled, Posted};
 use super::sap_failure::failure;
+use crate::domain::document_exceptions::{approval_pending, reference_unavailable};
 use crate::domain::exception::NewException;
 use crate::domain::ids::CardCode;
 use crate::domain::mapping::{
@@ -34,7 +36,7 @@ use crate::domain::sales_order::{NewBusinessPartner, SalesOrderDraft};
 use crate::domain::settings::Settings;
 use crate::sap::refusal::{is_duplicate_card_code, order_refusal};
 use crate::sap::types::{self as wire, CardType, NewSalesOrder, SalesOrder};
-use crate::sap::SapClient;
+use crate::sap::{SapClient, SapError};
 use crate::store::outbox::ClaimedJob;
 use crate::store::{self, StoreError};
 
@@ -42,12 +44,14 @@ use crate::store::{self, StoreError};
 pub struct PostOrder {
     sap: SapClient,
     items: ItemCache,
+    lookup: OrderLookup,
     company: CompanyFactsCache,
 }
 
 impl PostOrder {
     pub fn new(sap: SapClient, items: ItemCache) -> Self {
         Self {
+            lookup: OrderLookup::new(sap.clone()),
             sap,
             items,
             company: CompanyFactsCache::default(),
@@ -80,6 +84,16 @@ struct Plan {
     settings: Settings,
     mappings: Mappings,
     customer: CustomerPlan,
+    /// The order's SAP reference (`NumAtCard`) under the settings' format.
+    reference: String,
+    /// The draft an approval procedure made of the order, when one was recorded.
+    draft: Option<SapDocument>,
+}
+
+/// A document SAP already holds for this order.
+enum Known {
+    Order(SalesOrder),
+    Draft(SalesOrder),
 }
 
 /// An order ready to create, with the lines behind it (their item facts name SKUs in
@@ -121,12 +135,24 @@ async fn prepare(pool: &PgPool, job: &ClaimedJob) -> Result<Prepared, JobFailure
     let mappings = store::mappings::snapshot(pool)
         .await
         .map_err(store_failure)?;
+    let reference = settings.num_at_card_format.render(&order).map_err(|e| {
+        JobFailure::new(
+            FailureKind::Permanent,
+            json!({ "num_at_card": e.to_string() }),
+        )
+        .with_exception(reference_unavailable(id, &e.to_string()))
+    })?;
+    let draft = store::documents::recorded_draft(pool, id)
+        .await
+        .map_err(store_failure)?;
     let customer = customer_plan(&order, &mappings, &settings);
     Ok(Prepared::Post(Box::new(Plan {
         order,
         settings,
         mappings,
         customer,
+        reference,
+        draft,
     })))
 }
 
@@ -140,45 +166,48 @@ impl PostOrder {
             Prepared::Finished(completion) => return Ok(completion),
             Prepared::Post(plan) => plan,
         };
-        let id = job.subject.as_str();
-        let existing = self
-            .sap
-            .find_orders_by_num_at_card(id)
-            .await
-            .map_err(|e| failure("GET Orders by NumAtCard", &e))?;
-        if let Some(doc) = existing.first() {
-            tracing::warn!(
-                doc_entry = doc.doc_entry.0,
-                doc_num = doc.doc_num,
-                "order already in SAP B1 (an earlier attempt's answer was lost); recording it"
-            );
-            return self
-                .posted(job, &plan.order, doc, None, plan.settings.total_tolerance)
-                .await;
+        match self.known(job, pool, &plan).await? {
+            Some((Known::Order(doc), mapping)) => {
+                tracing::warn!(
+                    doc_entry = doc.doc_entry.0,
+                    doc_num = doc.doc_num,
+                    "order already in SAP B1 (an earlier attempt, an approver or a person added \
+                     it); recording it"
+                );
+                return self
+                    .posted(
+                        job,
+                        &plan.order,
+                        &doc,
+                        mapping,
+                        plan.settings.total_tolerance,
+                    )
+                    .await;
+            }
+            Some((Known::Draft(doc), _)) => return Ok(self.awaiting_approval(job, &plan, &doc)),
+            None => {}
         }
         let Ready { mut draft, lines } = self.ready(job, &plan).await?;
         let (card_code, customer_mapping) = self.business_partner(&plan).await?;
         draft.card_code = card_code;
-        let created = match self.sap.create_order(&NewSalesOrder::from(&draft)).await {
+        let mut new_order = NewSalesOrder::from(&draft);
+        new_order.num_at_card = plan.reference.clone();
+        let created = match self.sap.create_order(&new_order).await {
             Ok(created) => created,
-            Err(e) => {
-                let mut f = failure("POST Orders", &e);
-                if let (Some(mut refusal), Some(sap_error)) =
-                    (order_refusal(&e), f.sap_error.clone())
-                {
-                    if let OrderRefusal::PostingPeriodClosed { date } = &mut refusal {
-                        *date = Some(draft.doc_date);
-                    }
-                    f = f.with_exception(refusal_exception(
-                        &plan.order,
-                        &lines,
-                        &draft.card_code,
-                        &refusal,
-                        sap_error,
-                    ));
+            Err(e) if e.is_not_found() => {
+                // -2028 is also how SAP answers an add that an approval procedure turned
+                // into a draft: look for it before calling this a refusal.
+                let drafts = self
+                    .lookup
+                    .drafts(&plan.reference, draft.card_code.as_str())
+                    .await
+                    .map_err(|e| failure("GET Drafts by NumAtCard", &e))?;
+                if let Some(doc) = drafts.first() {
+                    return Ok(self.awaiting_approval(job, &plan, doc));
                 }
-                return Err(f);
+                return Err(self.refused(&plan, &lines, &draft, &e));
             }
+            Err(e) => return Err(self.refused(&plan, &lines, &draft, &e)),
         };
         tracing::info!(
             doc_entry = created.doc_entry.0,
@@ -195,6 +224,107 @@ impl PostOrder {
         .await
     }
 
+    /// The document SAP already holds for this order, if any: same reference, not cancelled
+    /// (both filtered by SAP), the expected customer, among Sales Orders first and then
+    /// drafts. With the customer's partner found or created by e-mail, that look-up is done
+    /// only when documents with the reference exist; its mapping is then returned to learn.
+    async fn known(
+        &self,
+        job: &ClaimedJob,
+        pool: &PgPool,
+        plan: &Plan,
+    ) -> Result<Option<(Known, Option<(String, CardCode)>)>, JobFailure> {
+        // Fresh whenever an earlier attempt may have reached SAP: any attempt after the
+        // first (a lost answer, a lost lease, an operator's retry) or a recorded draft.
+        let fresh = job.attempt > 1 || plan.draft.is_some();
+        let known_card = match &plan.customer {
+            CustomerPlan::Use(card) => Some(card.as_str()),
+            _ => None,
+        };
+        let existing = if fresh {
+            self.lookup.fresh(&plan.reference, known_card).await
+        } else {
+            self.lookup
+                .batched(pool, &plan.reference, &plan.settings.num_at_card_format)
+                .await
+        }
+        .map_err(lookup_failure)?;
+        if existing.is_empty() {
+            return Ok(None);
+        }
+        let (card, mapping) = match &plan.customer {
+            CustomerPlan::Use(card) => (card.clone(), None),
+            CustomerPlan::FindByEmail { .. } => self.business_partner(plan).await?,
+            CustomerPlan::Hold(_) => return Ok(None),
+        };
+        let mine = |d: &SalesOrder| d.card_code.as_deref() == Some(card.as_str());
+        if let Some(doc) = existing.orders.iter().find(|d| mine(d)) {
+            return Ok(Some((Known::Order(doc.clone()), mapping)));
+        }
+        if let Some(doc) = existing.drafts.iter().find(|d| mine(d)) {
+            return Ok(Some((Known::Draft(doc.clone()), mapping)));
+        }
+        tracing::warn!(
+            num_at_card = %plan.reference,
+            card_code = %card,
+            "SAP B1 holds documents with this order's reference for another customer; they are \
+             not this order"
+        );
+        Ok(None)
+    }
+
+    /// SAP keeps the order as a draft until an approver decides: recorded, `approval_pending`
+    /// raised the first time, and checked again after the settings' interval. Nothing is
+    /// added again while the draft waits.
+    fn awaiting_approval(
+        &self,
+        job: &ClaimedJob,
+        plan: &Plan,
+        doc: &SalesOrder,
+    ) -> Box<dyn Completion> {
+        let draft = SapDocument {
+            doc_entry: doc.doc_entry.0,
+            doc_num: doc.doc_num,
+        };
+        tracing::info!(
+            draft_doc_entry = draft.doc_entry,
+            draft_doc_num = draft.doc_num,
+            "order awaits approval in SAP B1 as a draft; checking again later"
+        );
+        let first_news = plan.draft != Some(draft);
+        Box::new(AwaitingApproval {
+            increment_id: job.subject.clone(),
+            draft,
+            exception: first_news.then(|| approval_pending(&plan.order, draft, &plan.reference)),
+            check_in: Duration::from_secs(plan.settings.approval_check_interval_secs),
+            event_id: job.event_id,
+        })
+    }
+
+    /// A refused create, with the exception its cause calls for.
+    fn refused(
+        &self,
+        plan: &Plan,
+        lines: &[ResolvedLine],
+        draft: &SalesOrderDraft,
+        e: &SapError,
+    ) -> JobFailure {
+        let mut f = failure("POST Orders", e);
+        if let (Some(mut refusal), Some(sap_error)) = (order_refusal(e), f.sap_error.clone()) {
+            if let OrderRefusal::PostingPeriodClosed { date } = &mut refusal {
+                *date = Some(draft.doc_date);
+            }
+            f = f.with_exception(refusal_exception(
+                &plan.order,
+                lines,
+                &draft.card_code,
+                &refusal,
+                sap_error,
+            ));
+        }
+        f
+    }
+
     /// Checks the lines against the item master and builds the draft, collecting every
     /// problem (customer, items, tax, address) so the owning teams can fix them in one pass.
     async fn ready(&self, job: &ClaimedJob, plan: &Plan) -> Result<Ready, JobFailure> {
@@ -203,6 +333,7 @@ impl PostOrder {
             settings,
             mappings,
             customer,
+            ..
         } = plan;
         // An operator's retry (a fresh round after earlier attempts) re-reads the items, so a
         // fix made in SAP counts at once instead of after the cache's TTL.
@@ -388,6 +519,13 @@ impl PostOrder {
             mismatch,
             event_id: job.event_id,
         }))
+    }
+}
+
+fn lookup_failure(e: LookupError) -> JobFailure {
+    match e {
+        LookupError::Sap(e) => failure("GET Orders/Drafts by NumAtCard", &e),
+        LookupError::Store(e) => store_failure(e),
     }
 }
 

@@ -432,3 +432,71 @@ async fn with_sap_unreachable_the_check_is_skipped_and_the_change_stored() {
     assert_eq!(res.status(), StatusCode::OK);
     task.abort();
 }
+
+#[tokio::test]
+async fn only_one_warehouse_is_the_order_default_and_a_second_is_422_naming_the_first() {
+    let app = spawn_app().await;
+    let default = json!({"include_in_stock": true, "order_default": true});
+    let res = put(
+        &app,
+        "/api/v1/mappings/warehouses/01",
+        ADMIN,
+        default.clone(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // Storing the same warehouse again is no second default.
+    let res = put(
+        &app,
+        "/api/v1/mappings/warehouses/01",
+        ADMIN,
+        default.clone(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = put(
+        &app,
+        "/api/v1/mappings/warehouses/02",
+        ADMIN,
+        default.clone(),
+    )
+    .await;
+    let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(p["errors"][0]["field"], "order_default");
+    let message = p["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("'01'"), "{message}");
+    // Unmark the first, and the second may be the default.
+    let res = put(
+        &app,
+        "/api/v1/mappings/warehouses/01",
+        ADMIN,
+        json!({"include_in_stock": true, "order_default": false}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = put(&app, "/api/v1/mappings/warehouses/02", ADMIN, default).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_num_at_card_format_is_a_validated_setting() {
+    let app = spawn_app().await;
+    let defaults = get_json(&app, "/api/v1/settings", VIEWER).await;
+    assert_eq!(defaults["num_at_card_format"], "{increment_id}");
+    assert_eq!(defaults["serial_batch_policy"], "post");
+    for bad in [
+        "{store_code}-{increment_id}",
+        "{store_id}",
+        "A{increment_id}{increment_id}",
+    ] {
+        let mut body = defaults.clone();
+        body["num_at_card_format"] = json!(bad);
+        let res = put(&app, "/api/v1/settings", ADMIN, body).await;
+        let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(p["errors"][0]["field"], "num_at_card_format", "{bad}");
+    }
+    let mut good = defaults.clone();
+    good["num_at_card_format"] = json!("S{store_id}-{increment_id}");
+    let res = put(&app, "/api/v1/settings", ADMIN, good).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}

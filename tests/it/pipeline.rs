@@ -5,11 +5,15 @@ use b1bridge::config::SapSettings;
 use b1bridge::domain::exception::Category;
 use b1bridge::domain::exception_flow::ExceptionStatus;
 use b1bridge::domain::mappings::{MappingKind, MappingValue};
+use b1bridge::domain::reference::NumAtCardFormat;
 use b1bridge::domain::retry::{RetrySchedule, RetrySchedules};
 use b1bridge::domain::settings::{GuestPolicy, SerialBatchPolicy, Settings, TaxStrategy};
 use b1bridge::magento::envelope::parse_event;
 use b1bridge::sap::SapClient;
-use b1bridge::sim::sap_b1::{self, Faults, SalesTaxCode, SapSimConfig, SapSimHandle, Seed};
+use b1bridge::sim::sap_b1::{
+    self, ApprovalProcedure, Decision, DocStatus, Faults, SalesTaxCode, SapSimConfig, SapSimHandle,
+    Seed,
+};
 use b1bridge::store::exceptions::{self, StoredException};
 use b1bridge::store::intake::{self, Delivery, IntakeOutcome};
 use b1bridge::worker::{pipeline, PoolStopped, WorkerConfig, WorkerPool};
@@ -21,7 +25,7 @@ use sqlx::PgPool;
 use std::time::Duration;
 use tokio::sync::oneshot;
 
-use crate::support::{sample_order, wait_until, TestDb};
+use crate::support::{configure_simulator_mappings, sample_order, wait_until, TestDb};
 
 mod money;
 
@@ -76,6 +80,9 @@ fn fast_retries() -> RetrySchedules {
     RetrySchedules {
         locked: fast,
         transient: fast,
+        // The tests' request timeout is the default 60 s, but their ambiguous failures are
+        // lost answers to commits that already happened; a test of the wait sets its own.
+        ambiguous_wait: Duration::from_millis(20),
     }
 }
 
@@ -90,12 +97,11 @@ fn fast_config() -> WorkerConfig {
 }
 
 impl Pipeline {
-    /// A fresh database with the starter mappings, and a simulator with `config`; no pool yet.
+    /// A fresh database with the simulator's mappings configured, and a simulator with
+    /// `config`; no pool yet.
     async fn new(config: SapSimConfig) -> Self {
         let db = TestDb::new().await;
-        pipeline::seed_starter_mappings(&db.pool)
-            .await
-            .expect("starter mappings seed");
+        configure_simulator_mappings(&db.pool).await;
         let sim = sap_b1::spawn(config).await.expect("simulator starts");
         Self {
             db,
@@ -359,7 +365,7 @@ async fn every_sample_order_lands_in_sap_once_with_magentos_total_and_tax() {
 }
 
 #[tokio::test]
-async fn a_warm_order_costs_two_sap_requests_and_items_are_read_once() {
+async fn orders_arriving_one_at_a_time_are_each_looked_up_and_items_are_read_once() {
     let p = Pipeline::started().await;
     for n in 0..4 {
         let id = format!("W{n:08}");
@@ -372,10 +378,17 @@ async fn a_warm_order_costs_two_sap_requests_and_items_are_read_once() {
         1,
         "the item master is cached"
     );
+    // Nothing else is queued, so each batch holds one order (a queue shares them: see
+    // a_batch_of_queued_orders_costs_at_most_1_1_sap_requests_each).
     assert_eq!(
         p.requests("GET /b1s/v1/Orders"),
         4,
         "one NumAtCard look-up per order"
+    );
+    assert_eq!(
+        p.requests("GET /b1s/v1/Drafts"),
+        4,
+        "drafts are searched too"
     );
     assert_eq!(p.requests("POST /b1s/v1/Orders"), 4, "one create per order");
     assert_eq!(p.requests("GET /b1s/v1/BusinessPartners"), 0);
@@ -559,9 +572,55 @@ async fn unsellable_items_raise_item_not_sellable_naming_every_sku_and_the_order
 }
 
 #[tokio::test]
-async fn a_serial_item_waits_under_hold_and_sap_refusal_names_it_under_post() {
+async fn a_serial_item_posts_by_default_waits_under_hold_and_sap_wants_numbers_only_at_delivery() {
     let p = Pipeline::started().await;
-    // 24-MG03 is serial-managed in the seed.
+    // 24-MG03 is serial-managed in the seed. A Sales Order needs no numbers: it posts.
+    let order = with_sku(
+        sample_as(GUEST_CONFIGURABLE, "SER-POST"),
+        "WP13-28-Blue",
+        "24-MG03",
+    );
+    p.place(&order).await;
+    p.settle("SER-POST").await;
+    assert_eq!(p.sim.orders_by_num_at_card("SER-POST"), 1);
+    assert!(p.open_exceptions("SER-POST").await.is_empty());
+    let (status, entry, _) = p.order("SER-POST").await;
+    assert_eq!(status, "posted");
+    let entry = i64::from(entry.unwrap());
+    let line = p
+        .sim
+        .order(entry)
+        .unwrap()
+        .document_lines
+        .iter()
+        .position(|l| l.item_code == "24-MG03")
+        .unwrap() as i64;
+
+    // The warehouse must pick the serial numbers when it delivers, as in SAP.
+    let control = reqwest::Client::new();
+    let deliver = |numbers: Value| {
+        control
+            .post(format!("{}/sim/control/deliveries", p.sim.root_url()))
+            .json(&json!({ "order_doc_entry": entry, "lines": [
+                {"line_num": line, "quantity": 1, "serial_numbers": numbers}
+            ]}))
+            .send()
+    };
+    let refused = deliver(json!([])).await.unwrap();
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], -4014, "{body}");
+    let shipped = deliver(json!([{"InternalSerialNumber": "SN-0001"}]))
+        .await
+        .unwrap();
+    assert_eq!(shipped.status(), 201);
+
+    // Under `hold` a person looks first, and SAP is not asked.
+    p.set_settings(&Settings {
+        serial_batch_policy: SerialBatchPolicy::Hold,
+        ..Settings::default()
+    })
+    .await;
     let order = with_sku(
         sample_as(GUEST_CONFIGURABLE, "SER-HOLD"),
         "WP13-28-Blue",
@@ -572,35 +631,14 @@ async fn a_serial_item_waits_under_hold_and_sap_refusal_names_it_under_post() {
     assert_eq!(p.sim.orders_by_num_at_card("SER-HOLD"), 0);
     assert_eq!(
         p.requests("POST /b1s/v1/Orders"),
-        0,
-        "held before SAP is asked"
+        1,
+        "only SER-POST was sent"
     );
     let open = p.open_exceptions("SER-HOLD").await;
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].category, Category::SerialBatchRequired);
     assert_eq!(open[0].skus, ["24-MG03"]);
     assert!(open[0].title.contains("SER-HOLD"));
-
-    // Under `post` the order goes to SAP, which (in this company) wants the numbers now.
-    p.set_settings(&Settings {
-        serial_batch_policy: SerialBatchPolicy::Post,
-        ..Settings::default()
-    })
-    .await;
-    let order = with_sku(
-        sample_as(GUEST_CONFIGURABLE, "SER-POST"),
-        "WP13-28-Blue",
-        "24-MG03",
-    );
-    p.place(&order).await;
-    p.settle("SER-POST").await;
-    assert_eq!(p.sim.orders_by_num_at_card("SER-POST"), 0);
-    let open = p.open_exceptions("SER-POST").await;
-    assert_eq!(open.len(), 1);
-    let e = &open[0];
-    assert_eq!(e.category, Category::SerialBatchRequired);
-    assert_eq!(e.skus, ["24-MG03"]);
-    assert_eq!(e.sap_error.as_ref().map(|s| s.code), Some(-4014));
 }
 
 // ---- exactly once ----------------------------------------------------------------------------
@@ -847,6 +885,7 @@ async fn under_faults_a_killed_worker_and_expired_sessions_every_order_lands_onc
             lost_response_rate: 0.05,
             latency_ms: 5,
             seed: 20_261_127,
+            ..Faults::default()
         },
         ..SapSimConfig::default()
     })
@@ -1005,4 +1044,446 @@ async fn workers_refuse_to_start_without_sap_settings_and_name_the_variable() {
             "{args:?}: {stderr}"
         );
     }
+}
+
+// ---- never the wrong document ----------------------------------------------------------------
+
+impl Pipeline {
+    /// Waits until none of the order's jobs is running or due (a check queued for later
+    /// may wait).
+    async fn settle_now(&self, increment_id: &str) {
+        let pool = self.pool().clone();
+        let id = increment_id.to_owned();
+        let settled = wait_until(Duration::from_secs(20), || {
+            let pool = pool.clone();
+            let id = id.clone();
+            async move {
+                let busy: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM outbox
+                      WHERE increment_id = $1
+                        AND (status = 'running' OR (status = 'pending' AND run_after <= now()))",
+                )
+                .bind(&id)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+                busy == 0
+            }
+        })
+        .await;
+        assert!(settled, "order {increment_id} did not settle");
+    }
+
+    /// `POST /Orders(n)/Close` requests, whatever `n`.
+    fn close_requests(&self) -> u64 {
+        self.sim
+            .stats()
+            .requests_by_path
+            .iter()
+            .filter(|(path, _)| {
+                path.starts_with("POST /b1s/v1/Orders(") && path.ends_with("/Close")
+            })
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+/// Runs the order's pending post job now (an approval check queued for later).
+async fn run_check_now(pool: &PgPool, increment_id: &str) {
+    let moved = sqlx::query(
+        "UPDATE outbox SET run_after = now()
+          WHERE increment_id = $1 AND kind = 'post_order' AND status = 'pending'",
+    )
+    .bind(increment_id)
+    .execute(pool)
+    .await
+    .unwrap()
+    .rows_affected();
+    assert_eq!(moved, 1, "one approval check is queued for {increment_id}");
+}
+
+#[tokio::test]
+async fn a_cancelled_order_or_another_customers_document_with_the_same_reference_is_not_this_order()
+{
+    let mut p = Pipeline::new(SapSimConfig::default()).await;
+    // In SAP already: this customer's order under the reference, cancelled; and another
+    // customer's open order under the same reference.
+    let cancelled = p
+        .sim
+        .key_in_order("WEBGUEST", "LK-1", "MH09-XS-Blue", dec!(1))
+        .unwrap()
+        .unwrap();
+    p.sim.cancel_order(cancelled.doc_entry).unwrap();
+    let others = p
+        .sim
+        .key_in_order("C20001", "LK-1", "MH09-XS-Blue", dec!(1))
+        .unwrap()
+        .unwrap();
+    p.start();
+    p.place(&sample_as(GUEST_CONFIGURABLE, "LK-1")).await;
+    p.settle("LK-1").await;
+    let (status, entry, _) = p.order("LK-1").await;
+    assert_eq!(status, "posted");
+    let entry = i64::from(entry.unwrap());
+    assert_ne!(entry, cancelled.doc_entry);
+    assert_ne!(entry, others.doc_entry);
+    assert_eq!(p.sim.order(entry).unwrap().card_code, "WEBGUEST");
+    assert_eq!(
+        p.requests("POST /b1s/v1/Orders"),
+        1,
+        "b1bridge created its own"
+    );
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn an_order_keyed_into_sap_by_hand_before_b1bridge_saw_it_is_recorded_not_created_again() {
+    let mut p = Pipeline::new(SapSimConfig::default()).await;
+    let by_hand = p
+        .sim
+        .key_in_order("WEBGUEST", "HAND-1", "WP13-28-Blue", dec!(1))
+        .unwrap()
+        .unwrap();
+    // Queued with others, so the batched look-up (not an individual one) must find it.
+    for id in ["HAND-0", "HAND-1", "HAND-2"] {
+        p.place(&sample_as(GUEST_CONFIGURABLE, id)).await;
+    }
+    p.start();
+    for id in ["HAND-0", "HAND-1", "HAND-2"] {
+        p.settle(id).await;
+    }
+    assert_eq!(p.sim.orders_by_num_at_card("HAND-1"), 1);
+    let (status, entry, _) = p.order("HAND-1").await;
+    assert_eq!(status, "posted");
+    assert_eq!(i64::from(entry.unwrap()), by_hand.doc_entry);
+    assert_eq!(
+        p.requests("POST /b1s/v1/Orders"),
+        2,
+        "only HAND-0 and HAND-2"
+    );
+    assert_eq!(
+        p.requests("GET /b1s/v1/Orders"),
+        1,
+        "one look-up for all three"
+    );
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn the_num_at_card_format_puts_the_store_in_the_reference() {
+    let p = Pipeline::started().await;
+    p.set_settings(&Settings {
+        num_at_card_format: NumAtCardFormat::new("S{store_id}-{increment_id}"),
+        ..Settings::default()
+    })
+    .await;
+    p.place(&sample_as(GUEST_CONFIGURABLE, "FMT-1")).await;
+    p.settle("FMT-1").await;
+    assert_eq!(p.order("FMT-1").await.0, "posted");
+    assert_eq!(p.sim.orders_by_num_at_card("S1-FMT-1"), 1);
+    assert_eq!(p.sim.orders_by_num_at_card("FMT-1"), 0);
+}
+
+/// A company where every Sales Order of 100 or more needs approval.
+fn approval_seed() -> Seed {
+    let mut seed = Seed::default_seed();
+    seed.approval_procedures.push(ApprovalProcedure {
+        name: "Orders of 100 and more".into(),
+        min_doc_total: Some(dec!(100)),
+        card_codes: vec![],
+    });
+    seed
+}
+
+#[tokio::test]
+async fn an_order_sap_turns_into_a_draft_waits_for_approval_and_is_never_added_twice() {
+    let p = Pipeline::new(SapSimConfig {
+        seed: approval_seed(),
+        ..SapSimConfig::default()
+    })
+    .await;
+    let mut p = p;
+    p.start();
+    // 000000013's sample: 396.87, so the approval procedure applies.
+    p.place(&sample_as(CONFIGURABLE_TAX, "APR-1")).await;
+    p.settle_now("APR-1").await;
+    assert_eq!(p.sim.orders_by_num_at_card("APR-1"), 0);
+    let drafts = p.sim.drafts();
+    assert_eq!(drafts.len(), 1, "SAP answered -2028, yet stored the draft");
+    let draft = &drafts[0];
+    let open = p.open_exceptions("APR-1").await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0].category, Category::ApprovalPending);
+    assert_eq!(open[0].owner_team.as_str(), "finance");
+    assert!(
+        open[0].title.contains(&format!("draft {}", draft.doc_num)),
+        "{}",
+        open[0].title
+    );
+    let (status, entry, _) = p.order("APR-1").await;
+    assert_eq!((status.as_str(), entry), ("queued", None));
+
+    // The scheduled check finds the draft still waiting: nothing is added again.
+    run_check_now(p.pool(), "APR-1").await;
+    p.settle_now("APR-1").await;
+    assert_eq!(p.sim.drafts().len(), 1);
+    assert_eq!(p.requests("POST /b1s/v1/Orders"), 1, "one add, ever");
+    assert_eq!(p.open_exceptions("APR-1").await.len(), 1, "raised once");
+
+    // The approver adds the order; the next check records it and the exception resolves.
+    let approved = p
+        .sim
+        .decide_draft(draft.doc_entry, Decision::Approve)
+        .unwrap()
+        .unwrap();
+    run_check_now(p.pool(), "APR-1").await;
+    p.settle("APR-1").await;
+    let (status, entry, _) = p.order("APR-1").await;
+    assert_eq!(status, "posted");
+    assert_eq!(i64::from(entry.unwrap()), approved.doc_entry);
+    assert_eq!(p.sim.orders_by_num_at_card("APR-1"), 1);
+    assert!(p.open_exceptions("APR-1").await.is_empty());
+    assert_eq!(p.requests("POST /b1s/v1/Orders"), 1);
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn a_draft_made_before_b1bridge_looked_is_followed_not_added_again() {
+    let mut p = Pipeline::new(SapSimConfig {
+        seed: approval_seed(),
+        ..SapSimConfig::default()
+    })
+    .await;
+    // Someone already tried to add it: SAP keeps a draft under the reference.
+    assert!(p
+        .sim
+        .key_in_order("WEBGUEST", "APR-2", "MH09-XS-Blue", dec!(3))
+        .unwrap()
+        .is_none());
+    p.start();
+    p.place(&sample_as(GUEST_CONFIGURABLE, "APR-2")).await;
+    p.settle_now("APR-2").await;
+    assert_eq!(
+        p.requests("POST /b1s/v1/Orders"),
+        0,
+        "the draft was found first"
+    );
+    assert_eq!(p.sim.drafts().len(), 1);
+    let open = p.open_exceptions("APR-2").await;
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].category, Category::ApprovalPending);
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn a_cancel_touches_only_the_document_b1bridge_recorded() {
+    let p = Pipeline::started().await;
+    p.place(&sample_as(GUEST_CONFIGURABLE, "C-ONLY")).await;
+    p.settle("C-ONLY").await;
+    let (_, entry, _) = p.order("C-ONLY").await;
+    let recorded = i64::from(entry.unwrap());
+    // A person keys a second order with the same reference and customer into SAP.
+    let other = p
+        .sim
+        .key_in_order("WEBGUEST", "C-ONLY", "WP13-28-Blue", dec!(1))
+        .unwrap()
+        .unwrap();
+    p.cancel("C-ONLY").await;
+    p.settle("C-ONLY").await;
+    assert_eq!(p.order("C-ONLY").await.0, "cancelled");
+    assert!(p.sim.order(recorded).unwrap().cancelled.is_yes());
+    assert!(
+        !p.sim.order(other.doc_entry).unwrap().cancelled.is_yes(),
+        "the other document is not b1bridge's to cancel"
+    );
+}
+
+#[tokio::test]
+async fn a_cancel_after_a_partial_delivery_closes_the_rest_and_names_what_was_delivered() {
+    let p = Pipeline::started().await;
+    p.place(&sample_as(CONFIGURABLE_TAX, "C-PART")).await;
+    p.settle("C-PART").await;
+    let (_, entry, _) = p.order("C-PART").await;
+    let entry = i64::from(entry.unwrap());
+    let before = p.sim.order(entry).unwrap();
+    let line = before
+        .document_lines
+        .iter()
+        .find(|l| l.quantity > dec!(1))
+        .expect("a line of several units")
+        .clone();
+    let committed_before = p
+        .sim
+        .item(&line.item_code)
+        .unwrap()
+        .quantity_ordered_by_customers;
+    let delivered = reqwest::Client::new()
+        .post(format!("{}/sim/control/deliveries", p.sim.root_url()))
+        .json(&json!({ "order_doc_entry": entry, "lines": [{"line_num": line.line_num, "quantity": 1}] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delivered.status(), 201);
+    p.cancel("C-PART").await;
+    p.settle("C-PART").await;
+
+    assert_eq!(p.close_requests(), 1);
+    let after = p.sim.order(entry).unwrap();
+    assert!(!after.cancelled.is_yes(), "SAP cannot cancel it");
+    assert_eq!(
+        after.document_status,
+        DocStatus::Close,
+        "the open rest is closed"
+    );
+    assert!(after
+        .document_lines
+        .iter()
+        .all(|l| l.remaining_open_quantity.is_zero()));
+    let open = p.open_exceptions("C-PART").await;
+    assert_eq!(open.len(), 1, "{open:?}");
+    let e = &open[0];
+    assert_eq!(e.category, Category::CancelConflict);
+    assert_eq!(e.owner_team.as_str(), "operations");
+    let shipped = format!("{} 1 of {}", line.item_code, line.quantity.normalize());
+    assert!(e.title.contains(&shipped), "{}", e.title);
+    assert_eq!(e.context["closed_remainder"], json!(true));
+    assert!(
+        p.sim
+            .item(&line.item_code)
+            .unwrap()
+            .quantity_ordered_by_customers
+            < committed_before,
+        "closing released what was still committed"
+    );
+}
+
+#[tokio::test]
+async fn a_batch_of_queued_orders_costs_at_most_1_1_sap_requests_each() {
+    const ORDERS: usize = 40;
+    let p = Pipeline::new(SapSimConfig::default()).await;
+    // One process's handlers throughout, warmed by one order first (item master and company
+    // facts cached, session open), as on a running service; the pool is stopped while the
+    // orders queue up.
+    let handlers = pipeline::order_handlers(SapClient::new(&sap_settings(&p.sim, 4)).unwrap());
+    let run_pool = |handlers: b1bridge::worker::Handlers| {
+        let pool = WorkerPool::new(p.pool().clone(), handlers, fast_config());
+        let (tx, rx) = oneshot::channel::<()>();
+        (
+            tx,
+            tokio::spawn(pool.run(async {
+                let _ = rx.await;
+            })),
+        )
+    };
+    let (stop, task) = run_pool(handlers.clone());
+    p.place(&sample_as(GUEST_CONFIGURABLE, "COST-WARM")).await;
+    p.settle("COST-WARM").await;
+    let _ = stop.send(());
+    task.await.unwrap();
+    let warm = p.sim.stats().requests_by_path;
+    for n in 0..ORDERS {
+        p.place(&sample_as(GUEST_CONFIGURABLE, &format!("COST-{n:03}")))
+            .await;
+    }
+    let (stop, task) = run_pool(handlers);
+    for n in 0..ORDERS {
+        p.settle(&format!("COST-{n:03}")).await;
+        assert_eq!(p.order(&format!("COST-{n:03}")).await.0, "posted");
+    }
+    let _ = stop.send(());
+    task.await.unwrap();
+    let stats = p.sim.stats();
+    let requests: u64 = stats
+        .requests_by_path
+        .iter()
+        .filter(|(path, _)| path.as_str() != "POST /b1s/v1/Login")
+        .map(|(path, n)| n - warm.get(path).copied().unwrap_or(0))
+        .sum();
+    let per_order = requests as f64 / ORDERS as f64;
+    assert!(
+        per_order <= 1.1,
+        "{per_order} requests per order: {:?}",
+        stats.requests_by_path
+    );
+    assert_eq!(p.requests("POST /b1s/v1/Orders"), ORDERS as u64 + 1);
+}
+
+#[tokio::test]
+async fn after_a_timed_out_create_the_next_attempt_waits_until_sap_has_committed_it() {
+    let db = TestDb::new().await;
+    configure_simulator_mappings(&db.pool).await;
+    // SAP takes 1.5 s to commit an order; the client gives up after 1 s.
+    let sim = sap_b1::spawn(SapSimConfig {
+        faults: Faults {
+            write_latency_ms: 1_500,
+            ..Faults::default()
+        },
+        ..SapSimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut settings = sap_settings(&sim, 4);
+    settings.request_timeout = Duration::from_secs(1);
+    let config = WorkerConfig {
+        retry: RetrySchedules {
+            // Timeout plus margin: without it the retry (20 ms later) finds nothing and adds
+            // the order a second time.
+            ambiguous_wait: Duration::from_millis(2_500),
+            ..fast_retries()
+        },
+        ..fast_config()
+    };
+    let pool = WorkerPool::new(
+        db.pool.clone(),
+        pipeline::order_handlers(SapClient::new(&settings).unwrap()),
+        config,
+    );
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(pool.run(async {
+        let _ = rx.await;
+    }));
+    intake_event(
+        &db.pool,
+        json!({"type": "order.placed", "data": {"order": sample_as(GUEST_CONFIGURABLE, "SLOW-1")}}),
+    )
+    .await;
+    let posted = wait_until(Duration::from_secs(20), || {
+        let pool = db.pool.clone();
+        async move {
+            let status: String =
+                sqlx::query_scalar("SELECT status FROM orders WHERE increment_id = 'SLOW-1'")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            status == "posted"
+        }
+    })
+    .await;
+    assert!(posted, "the order is recorded");
+    assert_eq!(
+        sim.orders_by_num_at_card("SLOW-1"),
+        1,
+        "never a second Sales Order"
+    );
+    let _ = tx.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(20), task).await;
+}
+
+#[tokio::test]
+async fn a_fresh_install_has_no_mappings() {
+    let db = TestDb::new().await;
+    let sim = sap_b1::spawn(SapSimConfig::default()).await.unwrap();
+    let sap = SapClient::new(&sap_settings(&sim, 2)).unwrap();
+    let (tx, rx) = oneshot::channel::<()>();
+    let run = tokio::spawn(pipeline::run(db.pool.clone(), sap, fast_config(), async {
+        let _ = rx.await;
+    }));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let _ = tx.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(20), run).await;
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM mappings")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0, "nothing is configured behind the user's back");
 }

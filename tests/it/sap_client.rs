@@ -458,10 +458,7 @@ async fn deliveries_and_invoices_point_back_to_the_order_and_carry_tracking_numb
     // Ship one of the two pieces, then invoice the open rest straight from the order.
     sim.create_delivery(&DeliveryRequest {
         order_doc_entry: order.doc_entry.0,
-        lines: Some(vec![DeliveryLineRequest {
-            line_num: 0,
-            quantity: dec!(1),
-        }]),
+        lines: Some(vec![DeliveryLineRequest::new(0, dec!(1))]),
         tracking_number: Some("1Z999AA10123456784".into()),
         doc_date: None,
     })

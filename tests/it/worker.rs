@@ -155,6 +155,7 @@ fn config(worker: &str) -> WorkerConfig {
         retry: RetrySchedules {
             locked: fast,
             transient: fast,
+            ambiguous_wait: Duration::from_millis(1),
         },
     }
 }

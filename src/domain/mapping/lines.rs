@@ -405,7 +405,10 @@ mod tests {
         let errs = resolve_lines(
             &o,
             &Mappings::default(),
-            &Settings::default(),
+            &Settings {
+                serial_batch_policy: SerialBatchPolicy::Hold,
+                ..Settings::default()
+            },
             master(&[], &["RACER"], |f| f.serial_managed = true),
         )
         .unwrap_err();
@@ -421,10 +424,9 @@ mod tests {
     #[test]
     fn serial_and_batch_managed_items_post_under_the_post_policy() {
         let o = order(samples::CONFIGURABLE_TAX);
-        let settings = Settings {
-            serial_batch_policy: SerialBatchPolicy::Post,
-            ..Settings::default()
-        };
+        // The default: a Sales Order needs no serial or batch numbers.
+        let settings = Settings::default();
+        assert_eq!(settings.serial_batch_policy, SerialBatchPolicy::Post);
         let lines = resolve_lines(
             &o,
             &Mappings::default(),
@@ -445,7 +447,10 @@ mod tests {
         let errs = resolve_lines(
             &o,
             &Mappings::default(),
-            &Settings::default(),
+            &Settings {
+                serial_batch_policy: SerialBatchPolicy::Hold,
+                ..Settings::default()
+            },
             |code| match code.as_str() {
                 "24-WG084" | "240-LV08" => None,
                 "24-WG086" => Some(ItemFacts {

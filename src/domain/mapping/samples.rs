@@ -59,9 +59,10 @@ pub fn order(json: &str) -> Order {
     normalise(&order).expect("sample normalises")
 }
 
-/// Mappings matching the SAP simulator's default seed.
+/// The mappings an operator sets up for the SAP simulator's default seed.
 pub fn starter_mappings() -> Mappings {
-    Mappings::from_entries(Mappings::starter_entries()).expect("starter entries are valid")
+    Mappings::from_entries(crate::sim::sap_b1::default_seed_mappings())
+        .expect("the simulator's mappings are valid")
 }
 
 /// Mappings for the UK seed: Magento's GB rates to the company's VAT groups, the sample

@@ -15,10 +15,11 @@ use super::master_data::unknown_codes;
 use super::responses as r;
 use super::{cursor, page_size, split_page, ApiJson, ApiQuery};
 use crate::domain::mappings::{
-    CustomerMapping, MappingKind, PaymentMethodMapping, ShippingMethodMapping, SkuMapping,
-    TaxCodeMapping, WarehouseMapping,
+    CustomerMapping, MappingKind, MappingValue, PaymentMethodMapping, ShippingMethodMapping,
+    SkuMapping, TaxCodeMapping, WarehouseMapping,
 };
 use crate::domain::master_data::refs_of_mapping;
+use crate::domain::validation::FieldError;
 use crate::http::{ApiContext, ApiError};
 use crate::store::mappings::{self, StoredMapping};
 
@@ -204,6 +205,19 @@ pub async fn put_mapping(
             return Err(ApiError::Validation(errors));
         }
     };
+    if let MappingValue::Warehouse(w) = &value {
+        if w.order_default {
+            if let Some(first) = mappings::other_order_default_warehouse(&ctx.pool, &key).await? {
+                return Err(ApiError::Validation(vec![FieldError::new(
+                    "order_default",
+                    format!(
+                        "warehouse '{first}' is already the order default; only one warehouse \
+                         can be: unmark '{first}' first"
+                    ),
+                )]));
+            }
+        }
+    }
     let unknown = unknown_codes(ctx.master_data.as_deref(), &refs_of_mapping(&key, &value)).await;
     if !unknown.is_empty() {
         return Err(ApiError::Validation(unknown));

@@ -3,6 +3,7 @@
 use chrono::{NaiveDate, Utc};
 use std::collections::{BTreeMap, HashMap};
 
+use super::approvals::ApprovalProcedure;
 use super::datetime::format_time;
 use super::documents::{DocKind, Document};
 use super::entities::{
@@ -43,6 +44,9 @@ pub struct Company {
     pub orders: BTreeMap<i64, Document>,
     pub delivery_notes: BTreeMap<i64, Document>,
     pub invoices: BTreeMap<i64, Document>,
+    /// Documents stored as drafts by an approval procedure (`Drafts`, ODRF).
+    pub drafts: BTreeMap<i64, Document>,
+    pub approval_procedures: Vec<ApprovalProcedure>,
     numbering: Numbering,
     /// `NumAtCard` → order `DocEntry`s: the pipeline's exactly-once look-up must stay cheap
     /// when a benchmark has created thousands of orders.
@@ -85,6 +89,8 @@ impl Company {
             orders: BTreeMap::new(),
             delivery_notes: BTreeMap::new(),
             invoices: BTreeMap::new(),
+            drafts: BTreeMap::new(),
+            approval_procedures: seed.approval_procedures,
             numbering: seed.numbering,
             orders_by_num_at_card: HashMap::new(),
         }
@@ -96,6 +102,7 @@ impl Company {
             DocKind::Order => &mut self.numbering.orders,
             DocKind::DeliveryNote => &mut self.numbering.delivery_notes,
             DocKind::Invoice => &mut self.numbering.invoices,
+            DocKind::Draft => &mut self.numbering.drafts,
         };
         let numbers = (series.next_doc_entry, series.next_doc_num);
         series.next_doc_entry += 1;
@@ -108,6 +115,7 @@ impl Company {
             DocKind::Order => &self.orders,
             DocKind::DeliveryNote => &self.delivery_notes,
             DocKind::Invoice => &self.invoices,
+            DocKind::Draft => &self.drafts,
         }
     }
 

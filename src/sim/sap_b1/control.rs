@@ -2,7 +2,7 @@
 //! faults, statistics, session expiry, and the back-office work a warehouse or accountant
 //! would do in the B1 client (deliveries, invoices, stock counts).
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
+use super::approvals::Decision;
 use super::errors::ServiceLayerError;
 use super::faults::Faults;
 use super::state::SapSimState;
@@ -24,6 +25,10 @@ pub fn router() -> Router<SapSimState> {
         .route("/sim/control/deliveries", post(deliveries))
         .route("/sim/control/invoices", post(invoices))
         .route("/sim/control/stock", post(stock))
+        .route(
+            "/sim/control/drafts/{doc_entry}/{decision}",
+            post(decide_draft),
+        )
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ServiceLayerError> {
@@ -112,4 +117,25 @@ async fn stock(
         request.in_stock,
     )?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /sim/control/drafts/{doc_entry}/approve` (201 with the Sales Order added from the
+/// draft) or `/reject` (204; the draft stays open).
+async fn decide_draft(
+    State(state): State<SapSimState>,
+    Path((doc_entry, decision)): Path<(i64, String)>,
+) -> Result<Response, ServiceLayerError> {
+    let decision = match decision.as_str() {
+        "approve" => Decision::Approve,
+        "reject" => Decision::Reject,
+        other => {
+            return Err(ServiceLayerError::bad_request(format!(
+                "Unknown decision '{other}': use approve or reject"
+            )))
+        }
+    };
+    Ok(match state.decide_draft(doc_entry, decision)? {
+        Some(order) => (StatusCode::CREATED, Json(order.to_object())).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
 }

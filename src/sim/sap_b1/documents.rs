@@ -170,6 +170,8 @@ pub enum DocKind {
     Order,
     DeliveryNote,
     Invoice,
+    /// A document stored by an approval procedure instead of being added (`Drafts`).
+    Draft,
 }
 
 impl DocKind {
@@ -178,6 +180,9 @@ impl DocKind {
             DocKind::Order => DocObject::Orders,
             DocKind::DeliveryNote => DocObject::DeliveryNotes,
             DocKind::Invoice => DocObject::Invoices,
+            // The simulator drafts only Sales Orders; a draft's `DocObjectCode` names the
+            // object it will become.
+            DocKind::Draft => DocObject::Orders,
         }
     }
 
@@ -187,6 +192,7 @@ impl DocKind {
             DocKind::Order => 17,
             DocKind::DeliveryNote => 15,
             DocKind::Invoice => 13,
+            DocKind::Draft => 112,
         }
     }
 }

@@ -20,6 +20,10 @@ pub struct Faults {
     pub server_error_rate: f64,
     /// Added to every request before it is handled, outside any lock.
     pub latency_ms: u64,
+    /// Added to creates and actions (every POST but `Login` and service calls) after
+    /// `latency_ms`: a slow
+    /// commit. The Service Layer finishes the work even when the client has given up.
+    pub write_latency_ms: u64,
     /// Successful creates that are committed and then lose their response (the connection
     /// is dropped).
     pub lost_response_rate: f64,
@@ -51,6 +55,7 @@ impl Faults {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FaultRoll {
     pub latency: Duration,
+    pub write_latency: Duration,
     pub server_error: Option<ServerError>,
     pub lock_error: bool,
     pub lost_response: bool,
@@ -119,6 +124,7 @@ impl FaultDice {
         let lost: f64 = self.rng.gen();
         FaultRoll {
             latency: Duration::from_millis(self.faults.latency_ms),
+            write_latency: Duration::from_millis(self.faults.write_latency_ms),
             server_error: (server < self.faults.server_error_rate).then_some(kind),
             lock_error: lock < self.faults.lock_error_rate,
             lost_response: lost < self.faults.lost_response_rate,

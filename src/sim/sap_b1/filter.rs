@@ -399,6 +399,22 @@ impl Expr {
         out
     }
 
+    /// The strings one of which `property` must equal for the whole expression to hold
+    /// (`property eq 'x'`, an `or` of such, possibly inside `and`s); lets a store use an index.
+    pub fn required_values(&self, property: &str) -> Option<Vec<&str>> {
+        match self {
+            Expr::And(a, b) => a
+                .required_values(property)
+                .or_else(|| b.required_values(property)),
+            Expr::Or(a, b) => {
+                let mut values = a.required_values(property)?;
+                values.extend(b.required_values(property)?);
+                Some(values)
+            }
+            _ => self.required_equality(property).map(|v| vec![v]),
+        }
+    }
+
     /// The string `property` must equal for the whole expression to hold (a top-level
     /// `property eq 'x'`, possibly inside `and`s); lets a store use an index.
     pub fn required_equality(&self, property: &str) -> Option<&str> {
@@ -546,6 +562,10 @@ mod tests {
         assert_eq!(e.required_equality("NumAtCard"), Some("000000013"));
         let e = parse("NumAtCard eq '1' or NumAtCard eq '2'").unwrap();
         assert_eq!(e.required_equality("NumAtCard"), None);
+        let e = parse("(NumAtCard eq '1' or NumAtCard eq '2') and Cancelled eq 'tNO'").unwrap();
+        assert_eq!(e.required_values("NumAtCard"), Some(vec!["1", "2"]));
+        let e = parse("NumAtCard eq '1' or CardCode eq 'C1'").unwrap();
+        assert_eq!(e.required_values("NumAtCard"), None);
         assert_eq!(
             parse("A eq 1 and startswith(B,'x')").unwrap().properties(),
             vec!["A", "B"]

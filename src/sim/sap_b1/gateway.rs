@@ -3,7 +3,7 @@
 //! latency and 5xx) and then the session check (everything except `/Login`).
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -17,29 +17,51 @@ pub async fn gateway(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let _in_flight = state
+    let in_flight = state
         .traffic()
         .begin(request.method().as_str(), request.uri().path());
     if expects_continue(request.headers()) {
         return expect_continue_failure();
     }
     let roll = state.roll();
-    if !roll.latency.is_zero() {
-        tokio::time::sleep(roll.latency).await;
-    }
-    if let Some(error) = roll.server_error {
-        bump(&state.traffic().server_errors);
-        return error.response();
-    }
-    if request.uri().path() != "/b1s/v1/Login" {
-        let alive = session_cookie(request.headers())
-            .is_some_and(|id| state.with_sessions(|s| s.touch(&id)));
-        if !alive {
-            return ServiceLayerError::invalid_session().into_response();
+    // A real Service Layer goes on with a request whose client has hung up (a timed-out
+    // create may still commit), so the work runs in its own task: dropping this future (the
+    // connection closed) does not cancel it.
+    let work = tokio::spawn(async move {
+        let _in_flight = in_flight;
+        if !roll.latency.is_zero() {
+            tokio::time::sleep(roll.latency).await;
+        }
+        if let Some(error) = roll.server_error {
+            bump(&state.traffic().server_errors);
+            return error.response();
+        }
+        let is_login = request.uri().path() == "/b1s/v1/Login";
+        // Service calls (`CompanyService_GetAdminInfo`, `…Service_Preview`) read; only creates
+        // and actions commit.
+        let commits = request.method() == Method::POST
+            && !is_login
+            && !request.uri().path().contains("Service_");
+        if !is_login {
+            let alive = session_cookie(request.headers())
+                .is_some_and(|id| state.with_sessions(|s| s.touch(&id)));
+            if !alive {
+                return ServiceLayerError::invalid_session().into_response();
+            }
+        }
+        if commits && !roll.write_latency.is_zero() {
+            tokio::time::sleep(roll.write_latency).await;
+        }
+        request.extensions_mut().insert(roll);
+        next.run(request).await
+    });
+    match work.await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!(error = %e, "simulator request task failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
-    request.extensions_mut().insert(roll);
-    next.run(request).await
 }
 
 fn expects_continue(headers: &HeaderMap) -> bool {

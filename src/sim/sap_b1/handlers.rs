@@ -17,7 +17,7 @@ use super::faults::FaultRoll;
 use super::json_input::parse_object;
 use super::login::base_url;
 use super::order_actions::{cancel_order, close_order, patch_order};
-use super::orders::create_order;
+use super::orders::{create_order, Added};
 use super::reads::{count, read_collection, read_entity, read_property};
 use super::resource_path::{self, EntitySet, Key, Resource, Tail};
 use super::responses::{sl_json, sl_no_content};
@@ -139,10 +139,13 @@ fn dispatch(
             let object = parse_object(body)?;
             let base = "/b1s/v1";
             state.with_company(|c| match set {
-                EntitySet::Orders => create_order(c, &object, &now).map(|o| Reply::Created {
-                    location: format!("{base}/Orders({})", o.doc_entry),
-                    entity: o.to_object(),
-                }),
+                EntitySet::Orders => match create_order(c, &object, &now)? {
+                    Added::Order(o) => Ok(Reply::Created {
+                        location: format!("{base}/Orders({})", o.doc_entry),
+                        entity: o.to_object(),
+                    }),
+                    Added::Draft => Ok(Reply::Done(draft_added(headers)?)),
+                },
                 EntitySet::BusinessPartners => {
                     create_business_partner(c, &object, &now).map(|bp| Reply::Created {
                         location: format!(
@@ -192,6 +195,30 @@ fn dispatch(
     }
 }
 
+/// The answer to an order that an approval procedure turned into a draft (see
+/// [`approvals`](super::approvals)): 204 without a body or `Location` under `Prefer:
+/// return-no-content`, else -2028 — although the draft is stored either way.
+fn draft_added(headers: &HeaderMap) -> Result<Response, ServiceLayerError> {
+    if prefers_no_content(headers) {
+        let mut r = sl_no_content();
+        r.headers_mut().insert(
+            "Preference-Applied",
+            HeaderValue::from_static("return-no-content"),
+        );
+        Ok(r)
+    } else {
+        Err(ServiceLayerError::not_found())
+    }
+}
+
+fn prefers_no_content(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("Prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|p| p.trim() == "return-no-content"))
+}
+
 /// 201 with `Location` and the entity, or 204 when the client sent `Prefer:
 /// return-no-content` (GUIDE p.26-27).
 fn created(
@@ -200,12 +227,7 @@ fn created(
     location: String,
     mut entity: Map<String, Value>,
 ) -> Response {
-    let no_content = headers
-        .get_all("Prefer")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.split(',').any(|p| p.trim() == "return-no-content"));
-    let mut response = if no_content {
+    let mut response = if prefers_no_content(headers) {
         let mut r = sl_no_content();
         r.headers_mut().insert(
             "Preference-Applied",

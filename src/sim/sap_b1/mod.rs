@@ -8,6 +8,7 @@
 //! Tests use [`spawn`]; the CLI (`b1bridge sim sap-b1`) and the demo use [`serve`] or
 //! [`router`]. Where the reference says "not found", the code says what it chose and why.
 mod address_block;
+mod approvals;
 mod business_partners;
 mod company;
 mod control;
@@ -24,6 +25,7 @@ mod gateway;
 mod handlers;
 mod json_input;
 mod login;
+mod operator_mappings;
 mod order_actions;
 mod orders;
 mod paging;
@@ -32,6 +34,7 @@ mod reads;
 mod resource_path;
 mod responses;
 mod seed;
+mod serial_batch;
 mod server;
 mod session;
 mod state;
@@ -40,6 +43,7 @@ mod targets;
 mod tls;
 mod totals;
 
+pub use approvals::{ApprovalProcedure, Decision};
 pub use documents::{Document, DocumentExpense, DocumentLine};
 pub use entities::{
     AdditionalExpense, BpAddress, BusinessPartner, Item, ItemPrice, ItemWarehouseInfo,
@@ -48,6 +52,7 @@ pub use entities::{
 pub use enums::{AddressType, CancelStatus, CardType, DocObject, DocStatus, DocType, YesNo};
 pub use errors::ServiceLayerError;
 pub use faults::{Faults, InvalidFaults};
+pub use operator_mappings::default_seed_mappings;
 pub use seed::{
     ExchangeRate, Localization, Numbering, PeriodStatus, PostingPeriod, Seed, SeedError, Series,
 };

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
 use super::address_block;
+use super::approvals;
 use super::company::{Company, Stamp};
 use super::documents::{DocKind, Document, DocumentExpense, DocumentLine};
 use super::enums::{CancelStatus, DocStatus, DocType, YesNo};
@@ -16,13 +17,29 @@ use super::order_actions::change_committed;
 use super::totals::{self, ExpenseInput, LineInput, TotalsError, TotalsInput};
 use crate::domain::money::round_cents;
 
-/// Validates and books a new order: numbers it, commits its stock and returns it.
+/// What a `POST /Orders` added: the order, or a draft when an approval procedure applies.
+pub enum Added {
+    Order(Box<Document>),
+    /// The draft as stored; the Service Layer does not answer it (see `approvals`).
+    Draft,
+}
+
+/// Validates and books a new order: numbers it, commits its stock and returns it. When an
+/// approval procedure applies, it is stored as a draft instead (see [`approvals`]).
 pub fn create_order(
     company: &mut Company,
     body: &Map<String, Value>,
     now: &Stamp,
-) -> Result<Document, ServiceLayerError> {
+) -> Result<Added, ServiceLayerError> {
     let mut order = draft_order(company, body, now)?;
+    if company
+        .approval_procedures
+        .iter()
+        .any(|p| p.applies(&order))
+    {
+        approvals::add_draft(company, order);
+        return Ok(Added::Draft);
+    }
     let (doc_entry, doc_num) = company.next_numbers(DocKind::Order);
     order.doc_entry = doc_entry;
     order.doc_num = doc_num;
@@ -30,16 +47,7 @@ pub fn create_order(
         change_committed(company, line, line.quantity);
     }
     company.put_order(order.clone());
-    Ok(order)
-}
-
-/// -4014 as real Service Layer bodies carry it (reference §8).
-fn selection_incomplete() -> ServiceLayerError {
-    ServiceLayerError::new(
-        StatusCode::BAD_REQUEST,
-        -4014,
-        "Cannot add row without complete selection of batch/serial numbers",
-    )
+    Ok(Added::Order(Box::new(order)))
 }
 
 fn draft_order(
@@ -280,34 +288,10 @@ fn draft_line(
     let tax_code = f.string("TaxCode")?;
     let vat_group = f.string("VatGroup")?;
     let tax_rate = company.tax_rate(tax_code.as_deref(), vat_group.as_deref(), day)?;
+    // Serial and batch numbers are chosen at delivery (or on an invoice not based on one):
+    // a Sales Order needs none (reference §10), so any sent are only kept.
     let serial_numbers = f.array("SerialNumbers")?.to_vec();
     let batch_numbers = f.array("BatchNumbers")?.to_vec();
-    // The reference does not say which document types raise -4014; the simulator raises it
-    // on orders too (the strict choice), so serial/batch policies are exercised early.
-    if item.manage_serial_numbers.is_yes()
-        && !selection_complete(
-            &serial_numbers,
-            quantity,
-            &[
-                "InternalSerialNumber",
-                "ManufacturerSerialNumber",
-                "SystemSerialNumber",
-            ],
-            Decimal::ONE,
-        )
-    {
-        return Err(selection_incomplete());
-    }
-    if item.manage_batch_numbers.is_yes()
-        && !selection_complete(
-            &batch_numbers,
-            quantity,
-            &["BatchNumber", "BatchNumberProperty"],
-            Decimal::ZERO,
-        )
-    {
-        return Err(selection_incomplete());
-    }
     let unit_price = match f.decimal("UnitPrice")? {
         Some(p) => p,
         None => f
@@ -390,34 +374,6 @@ fn draft_expense(
         ..Default::default()
     };
     Ok((expense, input))
-}
-
-/// Serial or batch entries identify every unit: each names a number and their quantities add
-/// up to the line quantity. `default_quantity` is what an entry without `Quantity` counts
-/// (one unit for a serial number, nothing for a batch).
-fn selection_complete(
-    entries: &[Value],
-    quantity: Decimal,
-    keys: &[&str],
-    default_quantity: Decimal,
-) -> bool {
-    let mut selected = Decimal::ZERO;
-    for entry in entries {
-        let Ok(f) = Fields::nested(entry, "SerialOrBatchNumber") else {
-            return false;
-        };
-        let named = keys
-            .iter()
-            .any(|k| matches!(f.string(k), Ok(Some(s)) if !s.trim().is_empty()));
-        if !named {
-            return false;
-        }
-        match f.decimal("Quantity") {
-            Ok(q) => selected += q.unwrap_or(default_quantity),
-            Err(_) => return false,
-        }
-    }
-    selected == quantity
 }
 
 fn totals_error(e: TotalsError) -> ServiceLayerError {

@@ -33,14 +33,18 @@ fn rows(
         let indexed = query
             .filter
             .as_ref()
-            .and_then(|f| f.required_equality("NumAtCard"))
+            .and_then(|f| f.required_values("NumAtCard"))
             .filter(|_| set == EntitySet::Orders && !case_insensitive);
         return match indexed {
-            Some(n) => company
-                .orders_with_num_at_card(n)
-                .into_iter()
-                .map(|d| d.to_object())
-                .collect(),
+            Some(mut values) => {
+                values.sort_unstable();
+                values.dedup();
+                values
+                    .into_iter()
+                    .flat_map(|n| company.orders_with_num_at_card(n))
+                    .map(|d| d.to_object())
+                    .collect()
+            }
             None => company
                 .documents(kind)
                 .values()
@@ -55,7 +59,7 @@ fn rows(
         EntitySet::SalesTaxCodes => company.tax_codes.values().map(to_object).collect(),
         EntitySet::VatGroups => company.vat_groups.values().map(to_object).collect(),
         EntitySet::AdditionalExpenses => company.expense_codes.values().map(to_object).collect(),
-        EntitySet::Orders | EntitySet::DeliveryNotes | EntitySet::Invoices => {
+        EntitySet::Orders | EntitySet::DeliveryNotes | EntitySet::Invoices | EntitySet::Drafts => {
             unreachable!("handled above")
         }
     }

@@ -22,10 +22,11 @@ pub enum EntitySet {
     Orders,
     DeliveryNotes,
     Invoices,
+    Drafts,
 }
 
 impl EntitySet {
-    const ALL: [EntitySet; 9] = [
+    const ALL: [EntitySet; 10] = [
         EntitySet::Items,
         EntitySet::BusinessPartners,
         EntitySet::Warehouses,
@@ -35,6 +36,7 @@ impl EntitySet {
         EntitySet::Orders,
         EntitySet::DeliveryNotes,
         EntitySet::Invoices,
+        EntitySet::Drafts,
     ];
 
     pub fn name(self) -> &'static str {
@@ -48,6 +50,7 @@ impl EntitySet {
             EntitySet::Orders => "Orders",
             EntitySet::DeliveryNotes => "DeliveryNotes",
             EntitySet::Invoices => "Invoices",
+            EntitySet::Drafts => "Drafts",
         }
     }
 
@@ -59,9 +62,10 @@ impl EntitySet {
             EntitySet::Warehouses => ("WarehouseCode", false),
             EntitySet::SalesTaxCodes | EntitySet::VatGroups => ("Code", false),
             EntitySet::AdditionalExpenses => ("ExpensCode", true),
-            EntitySet::Orders | EntitySet::DeliveryNotes | EntitySet::Invoices => {
-                ("DocEntry", true)
-            }
+            EntitySet::Orders
+            | EntitySet::DeliveryNotes
+            | EntitySet::Invoices
+            | EntitySet::Drafts => ("DocEntry", true),
         }
     }
 
@@ -70,6 +74,7 @@ impl EntitySet {
             EntitySet::Orders => Some(DocKind::Order),
             EntitySet::DeliveryNotes => Some(DocKind::DeliveryNote),
             EntitySet::Invoices => Some(DocKind::Invoice),
+            EntitySet::Drafts => Some(DocKind::Draft),
             _ => None,
         }
     }
@@ -83,9 +88,10 @@ impl EntitySet {
             EntitySet::SalesTaxCodes => property_names::<SalesTaxCode>(),
             EntitySet::VatGroups => property_names::<VatGroup>(),
             EntitySet::AdditionalExpenses => property_names::<AdditionalExpense>(),
-            EntitySet::Orders | EntitySet::DeliveryNotes | EntitySet::Invoices => {
-                property_names::<Document>()
-            }
+            EntitySet::Orders
+            | EntitySet::DeliveryNotes
+            | EntitySet::Invoices
+            | EntitySet::Drafts => property_names::<Document>(),
         }
     }
 }

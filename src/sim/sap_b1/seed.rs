@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use super::approvals::ApprovalProcedure;
 use super::entities::{
     AdditionalExpense, BusinessPartner, Item, SalesTaxCode, VatGroup, VatGroupLine, Warehouse,
 };
@@ -85,6 +86,9 @@ pub struct Seed {
     pub business_partners: Vec<BusinessPartner>,
     pub tax_codes: Vec<SalesTaxCode>,
     pub expense_codes: Vec<AdditionalExpense>,
+    /// Approval procedures: a new Sales Order that one applies to becomes a draft.
+    #[serde(default)]
+    pub approval_procedures: Vec<ApprovalProcedure>,
 }
 
 /// The next `DocEntry` and `DocNum` per document type. They are separate counters in B1
@@ -95,6 +99,8 @@ pub struct Numbering {
     pub orders: Series,
     pub delivery_notes: Series,
     pub invoices: Series,
+    #[serde(default = "Numbering::default_drafts")]
+    pub drafts: Series,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -119,6 +125,16 @@ impl Default for Numbering {
                 next_doc_entry: 1402,
                 next_doc_num: 40977,
             },
+            drafts: Numbering::default_drafts(),
+        }
+    }
+}
+
+impl Numbering {
+    fn default_drafts() -> Series {
+        Series {
+            next_doc_entry: 508,
+            next_doc_num: 508,
         }
     }
 }

@@ -5,6 +5,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use super::approvals::{self, Decision};
 use super::company::{Company, Stamp};
 use super::documents::Document;
 use super::entities::{BusinessPartner, Item};
@@ -15,6 +16,7 @@ use super::session::Sessions;
 use super::stats::{SapSimStats, Traffic};
 use super::targets::{self, DeliveryRequest, InvoiceBase};
 use super::tls::TlsIdentity;
+use super::{order_actions, orders};
 
 /// How a simulator starts. `Default` is the contract's login (`SBODEMOGB`/`manager`/`1234`),
 /// the SAP default 30-minute session, the bundled seed, no faults, 20 rows per page and plain
@@ -213,6 +215,53 @@ impl SapSimState {
         })
     }
 
+    /// An approver's decision on a draft, as made in the B1 client: approving adds the
+    /// Sales Order (returned), rejecting leaves the draft open.
+    pub fn decide_draft(
+        &self,
+        draft_entry: i64,
+        decision: Decision,
+    ) -> Result<Option<Document>, ServiceLayerError> {
+        let now = Stamp::now();
+        self.with_company(|c| approvals::decide(c, draft_entry, decision, &now))
+    }
+
+    /// Keys in a Sales Order as a person would in the B1 client (one line of `quantity` ×
+    /// `item_code` for `card_code`, reference `num_at_card`), validated and totalled like any
+    /// other; an approval procedure applies to it too (then `None`: a draft was stored).
+    pub fn key_in_order(
+        &self,
+        card_code: &str,
+        num_at_card: &str,
+        item_code: &str,
+        quantity: Decimal,
+    ) -> Result<Option<Document>, ServiceLayerError> {
+        let body = serde_json::json!({
+            "CardCode": card_code,
+            "NumAtCard": num_at_card,
+            "DocumentLines": [{"ItemCode": item_code, "Quantity": quantity.to_string()}],
+        });
+        let serde_json::Value::Object(body) = body else {
+            unreachable!("an object literal")
+        };
+        let now = Stamp::now();
+        self.with_company(|c| match orders::create_order(c, &body, &now)? {
+            orders::Added::Order(o) => Ok(Some(*o)),
+            orders::Added::Draft => Ok(None),
+        })
+    }
+
+    /// Cancels an order as a person would in the B1 client.
+    pub fn cancel_order(&self, doc_entry: i64) -> Result<(), ServiceLayerError> {
+        let now = Stamp::now();
+        self.with_company(|c| order_actions::cancel_order(c, doc_entry, &now))
+    }
+
+    /// All drafts, by `DocEntry`.
+    pub fn drafts(&self) -> Vec<Document> {
+        self.with_company(|c| c.drafts.values().cloned().collect())
+    }
+
     /// Books a Sales Order from a `POST /Orders` body without HTTP: the same validation and
     /// arithmetic, for tests that post thousands of generated orders.
     pub fn post_order(&self, body: &serde_json::Value) -> Result<Document, ServiceLayerError> {
@@ -220,7 +269,11 @@ impl SapSimState {
             ServiceLayerError::bad_request("The request body must be a JSON object")
         })?;
         let now = Stamp::now();
-        self.with_company(|c| super::orders::create_order(c, object, &now))
+        self.with_company(|c| match super::orders::create_order(c, object, &now)? {
+            super::orders::Added::Order(o) => Ok(*o),
+            // The Service Layer answers a draft with -2028 (see `approvals`).
+            super::orders::Added::Draft => Err(ServiceLayerError::not_found()),
+        })
     }
 
     pub fn order(&self, doc_entry: i64) -> Option<Document> {

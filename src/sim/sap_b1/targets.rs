@@ -6,6 +6,7 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::collections::HashMap;
 
 use super::company::{Company, Stamp};
@@ -13,6 +14,7 @@ use super::documents::{DocKind, Document, DocumentLine};
 use super::enums::{CancelStatus, DocStatus, YesNo};
 use super::errors::ServiceLayerError;
 use super::order_actions::change_committed;
+use super::serial_batch::check_selection;
 use super::totals::{self, ExpenseInput, LineInput, TotalsInput};
 
 /// What a warehouse ships: some or all open lines of an order.
@@ -33,7 +35,29 @@ pub struct DeliveryLineRequest {
     pub line_num: i64,
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub quantity: Decimal,
+    /// `SerialNumbers` entries as the Service Layer takes them; required for serial-managed
+    /// items, since goods leave the warehouse here (reference §10).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub serial_numbers: Vec<Value>,
+    /// `BatchNumbers` entries; required for batch-managed items.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub batch_numbers: Vec<Value>,
 }
+
+impl DeliveryLineRequest {
+    /// `quantity` of order line `line_num`, for items that need no serial or batch numbers.
+    pub fn new(line_num: i64, quantity: Decimal) -> Self {
+        Self {
+            line_num,
+            quantity,
+            serial_numbers: Vec::new(),
+            batch_numbers: Vec::new(),
+        }
+    }
+}
+
+/// The serial and batch numbers picked per order line (`LineNum`).
+type Selections<'a> = HashMap<i64, (&'a [Value], &'a [Value])>;
 
 /// What an invoice is copied from: the open rest of an order, or a whole delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,10 +75,22 @@ pub fn create_delivery(
         Some(lines) => lines.iter().map(|l| (l.line_num, l.quantity)).collect(),
         None => all_open(company, request.order_doc_entry)?,
     };
+    let selections: Selections = request
+        .lines
+        .iter()
+        .flatten()
+        .map(|l| {
+            (
+                l.line_num,
+                (l.serial_numbers.as_slice(), l.batch_numbers.as_slice()),
+            )
+        })
+        .collect();
     let mut delivery = copy_from_order(
         company,
         request.order_doc_entry,
         &picks,
+        &selections,
         DocKind::DeliveryNote,
         now,
     )?;
@@ -78,7 +114,16 @@ pub fn create_invoice(
     let invoice = match base {
         InvoiceBase::Order(entry) => {
             let picks = all_open(company, entry)?;
-            copy_from_order(company, entry, &picks, DocKind::Invoice, now)?
+            // An invoice not based on a delivery moves the goods itself; the control
+            // endpoint picks no numbers, so serial/batch items must be delivered first.
+            copy_from_order(
+                company,
+                entry,
+                &picks,
+                &Selections::new(),
+                DocKind::Invoice,
+                now,
+            )?
         }
         InvoiceBase::Delivery(entry) => {
             let delivery = company
@@ -149,6 +194,7 @@ fn copy_from_order(
     company: &mut Company,
     order_entry: i64,
     picks: &[(i64, Decimal)],
+    selections: &Selections,
     kind: DocKind,
     now: &Stamp,
 ) -> Result<Document, ServiceLayerError> {
@@ -186,6 +232,10 @@ fn copy_from_order(
                 line.remaining_open_quantity,
                 row + 1
             )));
+        }
+        if let Some(item) = company.items.get(&line.item_code) {
+            let (serials, batches) = selections.get(line_num).copied().unwrap_or_default();
+            check_selection(item, *quantity, serials, batches)?;
         }
         if let Some(item) = company
             .items
@@ -357,6 +407,7 @@ fn build_target(
                 DocKind::Order => "Sales Orders",
                 DocKind::DeliveryNote => "Deliveries",
                 DocKind::Invoice => "A/R Invoices",
+                DocKind::Draft => "Drafts",
             },
             source.doc_num
         )),

@@ -100,10 +100,7 @@ async fn delivering_everything_closes_the_order_and_an_invoice_copies_the_delive
     // Nothing left to deliver.
     let again = sl.sim.create_delivery(&DeliveryRequest {
         order_doc_entry: entry,
-        lines: Some(vec![DeliveryLineRequest {
-            line_num: 0,
-            quantity: dec!(1),
-        }]),
+        lines: Some(vec![DeliveryLineRequest::new(0, dec!(1))]),
         tracking_number: None,
         doc_date: None,
     });

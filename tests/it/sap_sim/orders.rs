@@ -82,24 +82,6 @@ async fn invalid_orders_are_refused_with_sap_codes_and_texts_and_write_nothing()
             "10000180 - Specify valid tax code",
         ),
         (
-            with_lines("WEBGUEST", json!([line("24-MG03", 2)])),
-            -4014,
-            "Cannot add row without complete selection of batch/serial numbers",
-        ),
-        (
-            with_lines(
-                "WEBGUEST",
-                json!([{"ItemCode": "24-MG03", "Quantity": 2, "SerialNumbers": [{"InternalSerialNumber": "SN-1"}]}]),
-            ),
-            -4014,
-            "Cannot add row without complete selection of batch/serial numbers",
-        ),
-        (
-            with_lines("WEBGUEST", json!([line("24-UG06", 3)])),
-            -4014,
-            "Cannot add row without complete selection of batch/serial numbers",
-        ),
-        (
             with_lines("WEBGUEST", json!([])),
             -10,
             "Document must contain at least one row [DocumentLines]",
@@ -126,21 +108,140 @@ async fn invalid_orders_are_refused_with_sap_codes_and_texts_and_write_nothing()
 }
 
 #[tokio::test]
-async fn serial_and_batch_items_are_accepted_with_a_complete_selection() {
+async fn serial_and_batch_numbers_are_asked_for_at_delivery_and_on_invoices_not_on_orders() {
     let sl = Sl::start().await;
-    let body = json!({"CardCode": "WEBGUEST", "DocumentLines": [
-        {"ItemCode": "24-MG03", "Quantity": 2, "SerialNumbers": [{"InternalSerialNumber": "SN-1"}, {"ManufacturerSerialNumber": "M-2", "Quantity": 1}]},
-        {"ItemCode": "24-UG06", "Quantity": 3, "BatchNumbers": [{"BatchNumber": "B-2025-01", "Quantity": 1}, {"BatchNumberProperty": "B-2025-02", "Quantity": "2"}]}
-    ]});
-    let created = sl.create_order(&body).await;
-    assert_eq!(
-        created["DocumentLines"][0]["SerialNumbers"][0]["InternalSerialNumber"],
-        "SN-1"
+    // A Sales Order needs no numbers (reference §10).
+    let order = sl
+        .create_order(&json!({"CardCode": "WEBGUEST", "DocumentLines": [
+            {"ItemCode": "24-MG03", "Quantity": 2},
+            {"ItemCode": "24-UG06", "Quantity": 3}
+        ]}))
+        .await;
+    let entry = order["DocEntry"].as_i64().unwrap();
+    let incomplete = (
+        -4014,
+        "Cannot add row without complete selection of batch/serial numbers".to_owned(),
     );
+    // Goods leaving the warehouse need every unit named: a delivery...
+    for lines in [
+        json!([{"line_num": 0, "quantity": 2}]),
+        json!([{"line_num": 0, "quantity": 2, "serial_numbers": [{"InternalSerialNumber": "SN-1"}]}]),
+        json!([{"line_num": 1, "quantity": 3, "batch_numbers": [{"BatchNumber": "B-1", "Quantity": 2}]}]),
+    ] {
+        let refused = sl
+            .control(
+                "deliveries",
+                &json!({"order_doc_entry": entry, "lines": lines}),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{lines}");
+        assert_eq!(refused.error(), incomplete, "{lines}");
+    }
+    // ...and an invoice that is not based on a delivery.
+    let refused = sl
+        .control("invoices", &json!({"order_doc_entry": entry}))
+        .await;
+    assert_eq!(refused.error(), incomplete);
+    let shipped = sl
+        .control(
+            "deliveries",
+            &json!({"order_doc_entry": entry, "lines": [
+                {"line_num": 0, "quantity": 2, "serial_numbers": [
+                    {"InternalSerialNumber": "SN-1"}, {"ManufacturerSerialNumber": "M-2", "Quantity": 1}]},
+                {"line_num": 1, "quantity": 3, "batch_numbers": [
+                    {"BatchNumber": "B-2025-01", "Quantity": 1}, {"BatchNumberProperty": "B-2025-02", "Quantity": "2"}]}
+            ]}),
+        )
+        .await;
+    assert_eq!(shipped.status, StatusCode::CREATED, "{}", shipped.text);
+    let delivery = shipped.json()["DocEntry"].as_i64().unwrap();
+    let invoiced = sl
+        .control("invoices", &json!({"delivery_doc_entry": delivery}))
+        .await;
     assert_eq!(
-        created["DocumentLines"][1]["BatchNumbers"][1]["BatchNumberProperty"],
-        "B-2025-02"
+        invoiced.status,
+        StatusCode::CREATED,
+        "numbers came with the delivery"
     );
+}
+
+#[tokio::test]
+async fn an_approval_procedure_stores_a_draft_and_answers_2028_or_204() {
+    let mut seed = b1bridge::sim::sap_b1::Seed::default_seed();
+    seed.approval_procedures
+        .push(b1bridge::sim::sap_b1::ApprovalProcedure {
+            name: "Large orders".into(),
+            min_doc_total: Some(dec!(100)),
+            card_codes: vec![],
+        });
+    let sl = Sl::start_with(b1bridge::sim::sap_b1::SapSimConfig {
+        seed,
+        ..Default::default()
+    })
+    .await;
+    let small = json!({"CardCode": "WEBGUEST", "NumAtCard": "S-1", "DocumentLines": [{"ItemCode": "RACER", "Quantity": 1, "UnitPrice": 10}]});
+    let large = |n: &str| json!({"CardCode": "WEBGUEST", "NumAtCard": n, "DocumentLines": [{"ItemCode": "RACER", "Quantity": 5, "UnitPrice": 40}]});
+    assert_eq!(sl.post("Orders", &small).await.status, StatusCode::CREATED);
+
+    // Plain POST: -2028, although the draft was stored (the stricter reading of §3).
+    let answer = sl.post("Orders", &large("L-1")).await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    assert_eq!(answer.error().0, -2028);
+    // `Prefer: return-no-content`: 204, empty, and no Location to trust.
+    let answer = sl
+        .send(
+            sl.http
+                .post(format!("{}/Orders", sl.sim.base_url()))
+                .header("Prefer", "return-no-content")
+                .json(&large("L-2")),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT);
+    assert!(answer.text.is_empty());
+    assert_eq!(answer.header("Location"), None);
+    assert_eq!(sl.sim.orders().len(), 1, "only the small order was added");
+
+    let drafts = sl
+        .get("Drafts?$filter=NumAtCard eq 'L-1' and Cancelled eq 'tNO' and DocObjectCode eq 'oOrders' and DocumentStatus eq 'bost_Open'")
+        .await
+        .json();
+    assert_eq!(drafts["value"].as_array().unwrap().len(), 1, "{drafts}");
+    let draft = drafts["value"][0]["DocEntry"].as_i64().unwrap();
+    assert_eq!(
+        sl.get(&format!("Orders({draft})")).await.status,
+        StatusCode::NOT_FOUND,
+        "a draft's DocEntry is not an Orders key"
+    );
+
+    // The approver's decision, through the control endpoints.
+    let rejected = sl
+        .control(&format!("drafts/{draft}/reject"), &json!({}))
+        .await;
+    assert_eq!(rejected.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        sl.get(&format!("Drafts({draft})")).await.json()["DocumentStatus"],
+        "bost_Open"
+    );
+    let approved = sl
+        .control(&format!("drafts/{draft}/approve"), &json!({}))
+        .await;
+    assert_eq!(approved.status, StatusCode::CREATED);
+    let order = approved.json();
+    assert_eq!(order["NumAtCard"], "L-1");
+    assert_eq!(
+        sl.get(&format!("Drafts({draft})")).await.json()["DocumentStatus"],
+        "bost_Close"
+    );
+    let again = sl
+        .control(&format!("drafts/{draft}/approve"), &json!({}))
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::BAD_REQUEST,
+        "a closed draft is not added twice"
+    );
+    let found = sl.get("Orders?$filter=NumAtCard eq 'L-1'").await.json();
+    assert_eq!(found["value"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -224,3 +224,13 @@ where
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// Puts in place, visibly and as an admin would, the mappings that the Magento samples need
+/// against the simulator's default seed (b1bridge itself seeds nothing).
+pub async fn configure_simulator_mappings(pool: &PgPool) {
+    for entry in b1bridge::sim::sap_b1::default_seed_mappings() {
+        b1bridge::store::mappings::upsert(pool, &entry.key, &entry.value, "test-setup")
+            .await
+            .expect("mapping stored");
+    }
+}
