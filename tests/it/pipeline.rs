@@ -946,6 +946,16 @@ async fn under_faults_a_killed_worker_and_expired_sessions_every_order_lands_onc
         at_kill < good,
         "killed mid-run ({at_kill} of {good} posted)"
     );
+    // What the killed process had sent still runs at SAP (a real Service Layer finishes a
+    // request whose client hung up). The concurrency limit is per process, so the second
+    // worker starts once those are done: otherwise the bound below would count both.
+    assert!(
+        wait_until(Duration::from_secs(30), || async {
+            p.sim.stats().in_flight == 0
+        })
+        .await,
+        "the killed worker's requests finish at SAP"
+    );
 
     let mut second = WorkerProcess::spawn(&p.db.url, &p.sim.base_url(), "second");
     let settled = wait_until(Duration::from_secs(90), || async {
