@@ -10,16 +10,18 @@ use axum::response::{IntoResponse, Response};
 use super::errors::ServiceLayerError;
 use super::session::session_cookie;
 use super::state::SapSimState;
-use super::stats::bump;
+use super::stats::{bump, InFlightSlot};
 
 pub async fn gateway(
     State(state): State<SapSimState>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let in_flight = state
-        .traffic()
-        .begin(request.method().as_str(), request.uri().path());
+    let in_flight = InFlightSlot::new(
+        state
+            .traffic()
+            .begin(request.method().as_str(), request.uri().path()),
+    );
     if expects_continue(request.headers()) {
         return expect_continue_failure();
     }
@@ -28,7 +30,8 @@ pub async fn gateway(
     // create may still commit), so the work runs in its own task: dropping this future (the
     // connection closed) does not cancel it.
     let work = tokio::spawn(async move {
-        let _in_flight = in_flight;
+        let _in_flight = in_flight.clone();
+        request.extensions_mut().insert(in_flight);
         if !roll.latency.is_zero() {
             tokio::time::sleep(roll.latency).await;
         }

@@ -23,7 +23,7 @@ use super::resource_path::{self, EntitySet, Key, Resource, Tail};
 use super::responses::{sl_json, sl_no_content};
 use super::server::ConnectionKill;
 use super::state::SapSimState;
-use super::stats::bump;
+use super::stats::{bump, InFlightSlot};
 
 /// Request bodies above this are refused; a 500-line order is far below it.
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
@@ -39,6 +39,7 @@ enum Reply {
 
 pub async fn service_layer(State(state): State<SapSimState>, request: Request) -> Response {
     let roll = request.extensions().get::<FaultRoll>().copied();
+    let in_flight = request.extensions().get::<InFlightSlot>().cloned();
     let kill = request
         .extensions()
         .get::<ConnectInfo<ConnectionKill>>()
@@ -98,6 +99,10 @@ pub async fn service_layer(State(state): State<SapSimState>, request: Request) -
         Ok(Reply::Created { location, entity }) => {
             if roll.is_some_and(|r| r.lost_response) {
                 bump(&state.traffic().lost_responses);
+                // The order is committed: SAP's work on this request is over.
+                if let Some(in_flight) = &in_flight {
+                    in_flight.end();
+                }
                 return lose_response(kill);
             }
             created(&state, &parts.headers, location, entity)

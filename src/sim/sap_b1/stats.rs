@@ -53,6 +53,25 @@ impl Drop for InFlight {
     }
 }
 
+/// A request's [`InFlight`] count, shared between the gateway's task and the handler, so that a
+/// simulated lost response can end the count *before* it drops the connection: SAP has finished
+/// that request's work by then, and a client that reconnects at once must not be counted as a
+/// second concurrent request beside it.
+#[derive(Clone)]
+pub struct InFlightSlot(Arc<Mutex<Option<InFlight>>>);
+
+impl InFlightSlot {
+    pub fn new(in_flight: InFlight) -> Self {
+        Self(Arc::new(Mutex::new(Some(in_flight))))
+    }
+
+    /// Ends the count now (it also ends when the last holder drops).
+    pub fn end(&self) {
+        let ended = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+        drop(ended);
+    }
+}
+
 impl Traffic {
     pub fn begin(self: &Arc<Self>, method: &str, path: &str) -> InFlight {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
