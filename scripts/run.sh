@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/ensure-postgres.sh
 user_database_url="${DATABASE_URL:-}"
+# Tokens the user configured; run.sh's own setup token (below) is not one of them.
+user_api_tokens="${B1BRIDGE_API_TOKENS:-}"
 source scripts/ensure-postgres.sh
 if [ -z "$user_database_url" ]; then
   # Keep the product's tables in a database of their own rather than in `postgres`.
@@ -83,9 +85,9 @@ fi
 
 # An admin token for the operations page and the API, new on every run, unless tokens are
 # configured. It lives only in this process's environment (only its hash in serve's memory).
-if [ -z "${B1BRIDGE_API_TOKENS:-}" ]; then
+if [ -z "$user_api_tokens" ]; then
   page_token="dev-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
-  export B1BRIDGE_API_TOKENS="dev-admin:admin:$page_token"
+  export B1BRIDGE_API_TOKENS="${B1BRIDGE_API_TOKENS:+$B1BRIDGE_API_TOKENS,}dev-admin:admin:$page_token"
 fi
 listen="${B1BRIDGE_LISTEN:-127.0.0.1:8080}"
 {
