@@ -5,7 +5,6 @@
 # Needs DATABASE_URL pointing at a running Postgres (scripts/test.sh provides it), python3, psql.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-: "${DATABASE_URL:?DATABASE_URL must point at a running Postgres (source scripts/ensure-postgres.sh)}"
 
 GENERATOR_VERSION=0.29.1
 work=target/generated-client
@@ -35,28 +34,13 @@ PATH="$PWD/$venv/bin:$PATH" "$venv/bin/openapi-python-client" generate \
   --path openapi/openapi.json --meta none --output-path "$work/gen/b1bridge_client" >"$work/generate.log" 2>&1 ||
   { cat "$work/generate.log" >&2; exit 1; }
 
-cargo build --locked --quiet --bin b1bridge
-bin=target/debug/b1bridge
-
-# A fresh database of its own.
-db="b1b_genclient_$(date +%s)_$$"
-admin_url=$DATABASE_URL
-db_url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$admin_url" "$db")
-psql "$admin_url" -qAtc "CREATE DATABASE $db" >/dev/null
-
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# shellcheck source=tests/support/serve-fixture.sh
+source tests/support/serve-fixture.sh b1b_genclient
 export B1BRIDGE_TEST_URL="http://127.0.0.1:$port"
 export B1BRIDGE_TEST_ADMIN="genclient-admin-secret-0123456789"
 export B1BRIDGE_TEST_OPERATOR="genclient-operator-secret-0123456789"
 export B1BRIDGE_TEST_WEBHOOK_SECRET="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 export B1BRIDGE_TEST_DB="$db_url"
-
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  psql "$admin_url" -qAtc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
 
 DATABASE_URL="$db_url" \
 B1BRIDGE_LISTEN="127.0.0.1:$port" \

@@ -7,32 +7,17 @@
 # them when root).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-: "${DATABASE_URL:?DATABASE_URL must point at a running Postgres (source scripts/ensure-postgres.sh)}"
 
 work=target/magento-module
 mkdir -p "$work"
 
-cargo build --locked --quiet --bin b1bridge
-bin=target/debug/b1bridge
-
-db="b1b_magento_$(date +%s)_$$"
-admin_url=$DATABASE_URL
-db_url=$(python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$admin_url" "$db")
-psql "$admin_url" -qAtc "CREATE DATABASE $db" >/dev/null
-
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# shellcheck source=tests/support/serve-fixture.sh
+source tests/support/serve-fixture.sh b1b_magento
 export B1BRIDGE_TEST_URL="http://127.0.0.1:$port"
 # Two secrets, as during a rotation: the module signs with the new one.
 export B1BRIDGE_TEST_SECRET_OLD="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 export B1BRIDGE_TEST_SECRET_NEW="whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
 export B1BRIDGE_TEST_VIEWER="magento-module-viewer-0123456789"
-
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  psql "$admin_url" -qAtc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
 
 DATABASE_URL="$db_url" \
 B1BRIDGE_LISTEN="127.0.0.1:$port" \
