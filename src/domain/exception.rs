@@ -24,6 +24,10 @@ pub enum Category {
     ApprovalPending,
     /// Magento refused a stock update (an unknown SKU or source, say), a shipment or a comment.
     MagentoRejected,
+    /// A Magento credit memo cannot be matched to an SAP document (no A/R invoice yet, say).
+    RefundUnmatched,
+    /// Magento refused a price row, or a price change was held by the guard rail.
+    PriceRejected,
 }
 
 /// The team that owns an exception.
@@ -49,7 +53,7 @@ pub enum Impact {
 }
 
 impl Category {
-    pub const ALL: [Category; 15] = [
+    pub const ALL: [Category; 17] = [
         Category::UnknownSku,
         Category::ItemNotSellable,
         Category::CustomerUnmapped,
@@ -65,16 +69,20 @@ impl Category {
         Category::SapUnavailable,
         Category::ApprovalPending,
         Category::MagentoRejected,
+        Category::RefundUnmatched,
+        Category::PriceRejected,
     ];
 
     /// Owner and impact come from the category alone, so they can never disagree.
     pub fn owner_team(self) -> OwnerTeam {
         use Category::*;
         match self {
-            UnknownSku | ItemNotSellable => OwnerTeam::Merchandising,
+            UnknownSku | ItemNotSellable | PriceRejected => OwnerTeam::Merchandising,
             CustomerUnmapped | AddressInvalid => OwnerTeam::CustomerService,
             SerialBatchRequired | CancelConflict | StockDrift => OwnerTeam::Operations,
-            TotalMismatch | PaymentUnlinked | ApprovalPending => OwnerTeam::Finance,
+            TotalMismatch | PaymentUnlinked | ApprovalPending | RefundUnmatched => {
+                OwnerTeam::Finance
+            }
             MissedWebhook | PayloadInvalid | SapRejected | SapUnavailable | MagentoRejected => {
                 OwnerTeam::Integration
             }
@@ -84,9 +92,9 @@ impl Category {
     pub fn impact(self) -> Impact {
         use Category::*;
         match self {
-            CancelConflict | MagentoRejected => Impact::CustomerFacing,
+            CancelConflict | MagentoRejected | PriceRejected => Impact::CustomerFacing,
             StockDrift => Impact::StockAccuracy,
-            TotalMismatch | PaymentUnlinked => Impact::Financial,
+            TotalMismatch | PaymentUnlinked | RefundUnmatched => Impact::Financial,
             MissedWebhook => Impact::Informational,
             _ => Impact::BlocksFulfilment,
         }
@@ -110,6 +118,8 @@ impl Category {
             SapUnavailable => "sap_unavailable",
             ApprovalPending => "approval_pending",
             MagentoRejected => "magento_rejected",
+            RefundUnmatched => "refund_unmatched",
+            PriceRejected => "price_rejected",
         }
     }
 
@@ -224,6 +234,8 @@ mod tests {
             ("sap_unavailable", "integration", "blocks_fulfilment"),
             ("approval_pending", "finance", "blocks_fulfilment"),
             ("magento_rejected", "integration", "customer_facing"),
+            ("refund_unmatched", "finance", "financial"),
+            ("price_rejected", "merchandising", "customer_facing"),
         ];
         assert_eq!(table.len(), Category::ALL.len());
         for (cat, team, impact) in table {

@@ -160,6 +160,12 @@ impl SapSimState {
         self.with_sessions(Sessions::expire_all);
     }
 
+    /// The peak of concurrent requests starts again from what is in flight now, so that a test
+    /// can bound one phase of a run (one client process) on its own.
+    pub fn reset_concurrency_peak(&self) {
+        self.inner.traffic.reset_peak();
+    }
+
     pub fn stats(&self) -> SapSimStats {
         let counts = self.with_company(|c| c.num_at_card_counts());
         let live = self.with_sessions(|s| s.live_count());

@@ -86,6 +86,12 @@ impl Traffic {
         InFlight(self.clone())
     }
 
+    /// Starts a new concurrency peak from what is in flight now (a test measuring one phase).
+    pub fn reset_peak(&self) {
+        self.max_concurrent
+            .store(self.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+
     pub fn snapshot(
         &self,
         live_sessions: usize,
