@@ -18,6 +18,7 @@ use crate::sap::SapClient;
 use crate::scheduler::{self, Schedule};
 use crate::store;
 use crate::worker::pipeline;
+use crate::worker::reconcile::Reconcile;
 use crate::worker::run_job::RunJob;
 use crate::worker::stock_sync::publisher::StockPublisher;
 use crate::worker::stock_sync::StockSync;
@@ -40,6 +41,11 @@ pub struct Workers {
     pub magento: Option<Arc<dyn StockPublisher>>,
     /// `B1BRIDGE_STOCK_SYNC_SECS`.
     pub stock_sync_every: Duration,
+    /// The Magento REST client the reconciliation reads with; `None` (no `MAGENTO_URL`):
+    /// reconciliation is neither run nor scheduled here.
+    pub magento_client: Option<Arc<crate::magento::MagentoClient>>,
+    /// `B1BRIDGE_RECONCILE_SECS`.
+    pub reconcile_every: Duration,
 }
 
 impl Workers {
@@ -50,6 +56,12 @@ impl Workers {
             handlers = handlers.register(
                 JobKind::StockSync,
                 RunJob::new(StockSync::new(self.sap.clone(), magento.clone())),
+            );
+        }
+        if let Some(magento) = &self.magento_client {
+            handlers = handlers.register(
+                JobKind::Reconcile,
+                RunJob::new(Reconcile::new(self.sap.clone(), magento.clone())),
             );
         }
         handlers
@@ -67,6 +79,12 @@ impl Workers {
             tracing::info!(
                 "no MAGENTO_URL: stock sync runs are neither scheduled nor executed here"
             );
+        }
+        if self.magento_client.is_some() {
+            schedules.push(Schedule {
+                kind: RunKind::Reconcile,
+                every: self.reconcile_every,
+            });
         }
         schedules
     }

@@ -12,14 +12,17 @@ use super::order_flow::JobKind;
 pub enum RunKind {
     /// SAP B1 warehouse stock → Magento salable quantities.
     StockSync,
+    /// SAP B1 against Magento: orders, totals, cancellations, stock, payments.
+    Reconcile,
 }
 
 impl RunKind {
-    pub const ALL: [RunKind; 1] = [RunKind::StockSync];
+    pub const ALL: [RunKind; 2] = [RunKind::StockSync, RunKind::Reconcile];
 
     pub fn as_str(self) -> &'static str {
         match self {
             RunKind::StockSync => "stock_sync",
+            RunKind::Reconcile => "reconcile",
         }
     }
 
@@ -31,6 +34,7 @@ impl RunKind {
     pub fn job_kind(self) -> JobKind {
         match self {
             RunKind::StockSync => JobKind::StockSync,
+            RunKind::Reconcile => JobKind::Reconcile,
         }
     }
 }
@@ -43,7 +47,7 @@ pub enum RunTrigger {
     Schedule,
     /// An operator through `POST /api/v1/…/sync`.
     Api,
-    /// `b1bridge stock sync` on a terminal.
+    /// `b1bridge stock sync` (or `reconcile`) on a terminal.
     Cli,
 }
 

@@ -31,6 +31,21 @@ impl MagentoClient {
             .await
     }
 
+    /// Every order created at or after `since` (UTC, `YYYY-MM-DD hh:mm:ss`), oldest first,
+    /// every page (stops on `total_count`): the reconciliation's window.
+    pub async fn orders_created_since(
+        &self,
+        since: &str,
+        page_size: u32,
+    ) -> Result<Vec<RestOrder>, MagentoError> {
+        let criteria = SearchCriteria::new()
+            .and(Filter::new("created_at", Condition::Gteq, since))
+            .sort_asc("created_at")
+            .sort_asc("entity_id");
+        self.search_all("GET V1/orders", "V1/orders", &criteria, page_size)
+            .await
+    }
+
     /// `GET /V1/orders/{id}` (the entity id, not the increment id).
     pub async fn order(&self, entity_id: i64) -> Result<RestOrder, MagentoError> {
         self.get(
