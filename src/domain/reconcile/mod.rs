@@ -57,6 +57,11 @@ pub fn finding_key(check: &str, order: Option<&str>, sku: Option<&str>) -> Strin
     )
 }
 
+/// An amount as a JSON number (not a string), without trailing zeros, for a finding's context.
+pub fn number(d: Decimal) -> Value {
+    serde_json::from_str(&d.normalize().to_string()).unwrap_or(Value::Null)
+}
+
 /// What a finding says, before it becomes an exception.
 pub struct Finding<'a> {
     pub check: &'a str,

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use super::{finding_key, CheckOutcome, Finding, OrderFacts};
+use super::{finding_key, number, CheckOutcome, Finding, OrderFacts};
 use crate::domain::exception::Category;
 
 pub const CHECK: &str = "payments";
@@ -48,7 +48,7 @@ pub fn check(orders: &[OrderFacts], now: DateTime<Utc>, link_days: u32) -> Check
                         sap.doc_entry
                     ),
                     sap_document: sap.describe(),
-                    magento_value: json!({"amount_paid": paid, "last_trans_id": o.last_trans_id,
+                    magento_value: json!({"amount_paid": number(paid), "last_trans_id": o.last_trans_id,
                                           "currency": o.currency}),
                     sap_value: json!({"ar_invoice": null}),
                 }
@@ -80,7 +80,7 @@ mod tests {
         let f = &check(std::slice::from_ref(&o), now(), 3).findings[0];
         assert_eq!(f.category, Category::PaymentUnlinked);
         assert!(f.detail.contains("transaction ch_123"), "{}", f.detail);
-        assert_eq!(f.context["magento_value"]["amount_paid"], json!(dec!(120)));
+        assert_eq!(f.context["magento_value"]["amount_paid"], json!(120));
         // Not yet due: placed 5 days ago, 6 allowed.
         assert!(check(std::slice::from_ref(&o), now(), 6)
             .findings

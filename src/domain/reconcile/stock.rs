@@ -11,7 +11,7 @@
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use super::{finding_key, CheckOutcome, Finding};
+use super::{finding_key, number, CheckOutcome, Finding};
 use crate::domain::exception::Category;
 use crate::domain::stock::{quantities, StockMode, StockRoutes, WarehouseQty};
 
@@ -77,8 +77,8 @@ pub fn check(skus: &[SkuFacts]) -> CheckOutcome {
                     }
                 ),
                 sap_document: json!({"object": "Items", "item_code": s.item_code}),
-                magento_value: json!({"salable_qty": s.magento_salable}),
-                sap_value: json!({"expected_salable_qty": s.expected}),
+                magento_value: json!({"salable_qty": number(s.magento_salable)}),
+                sap_value: json!({"expected_salable_qty": number(s.expected)}),
             }
             .into_exception()
         });

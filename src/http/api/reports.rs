@@ -497,21 +497,25 @@ fn day_totals(rows: &[daily_report::OrderTotals]) -> Vec<DayTotals> {
         }
         let t = out.last_mut().expect("pushed above");
         t.orders += 1;
-        t.magento_grand_total += r.magento_grand_total;
-        t.sap_doc_total += r.sap_doc_total.unwrap_or_default();
-        let difference = r.sap_doc_total.map(|s| s - r.magento_grand_total);
+        let magento = r.magento_grand_total.normalize();
+        let sap = r.sap_doc_total.map(|s| s.normalize());
+        t.magento_grand_total += magento;
+        t.sap_doc_total += sap.unwrap_or_default();
+        let difference = sap.map(|s| s - magento);
         if difference.is_none_or(|d| !d.is_zero()) {
             t.differences.push(OrderDifference {
                 order_increment_id: r.increment_id.clone(),
-                magento_grand_total: r.magento_grand_total,
-                sap_doc_total: r.sap_doc_total,
+                magento_grand_total: magento,
+                sap_doc_total: sap,
                 sap_doc_num: r.sap_doc_num,
                 difference,
             });
         }
     }
     for t in &mut out {
-        t.difference = t.sap_doc_total - t.magento_grand_total;
+        t.magento_grand_total = t.magento_grand_total.normalize();
+        t.sap_doc_total = t.sap_doc_total.normalize();
+        t.difference = (t.sap_doc_total - t.magento_grand_total).normalize();
     }
     out
 }
