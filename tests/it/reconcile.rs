@@ -403,3 +403,64 @@ impl Both {
         b1bridge::http::api::reports::report(day, figures).unwrap()
     }
 }
+
+/// The real binary, as a user runs it on a terminal, against this test's database and
+/// simulators.
+async fn binary(b: &Both, args: &[&str]) -> std::process::Output {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_b1bridge"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &b.w.app.db.url)
+        .env("SAP_B1_URL", b.w.sap_sim.base_url())
+        .env("SAP_B1_COMPANY_DB", "SBODEMOGB")
+        .env("SAP_B1_USERNAME", "manager")
+        .env("SAP_B1_PASSWORD", "1234")
+        .env("MAGENTO_URL", b.sim.base_url())
+        .env("MAGENTO_TOKEN", TOKEN);
+    // Async: the simulators run on this test's runtime and must go on answering meanwhile.
+    cmd.output().await.expect("the binary runs")
+}
+
+#[tokio::test]
+async fn b1bridge_reconcile_and_report_daily_work_from_a_terminal() {
+    let b = Both::new().await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    b.place("000000507", false).await;
+    let out = binary(&b, &["reconcile", "--since", &today]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("1 Magento orders since"), "{stdout}");
+    assert!(stdout.contains("orders"), "{stdout}");
+    b.one("missed_webhook", "open", 1).await;
+    let runs = b1bridge::store::runs::list(&b.w.db.pool, Some(RunKind::Reconcile), None, 5)
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].trigger, RunTrigger::Cli);
+
+    let out = binary(&b, &["reconcile", "--since", "yesterday"]).await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("YYYY-MM-DD"));
+
+    let out = binary(&b, &["report", "daily"]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.starts_with("b1bridge daily report for"), "{stdout}");
+    assert!(stdout.contains("missed_webhook"), "{stdout}");
+    assert!(
+        stdout.contains("order 000000507: Magento 54 / SAP none"),
+        "{stdout}"
+    );
+    let out = binary(&b, &["report", "daily", "--format", "json"]).await;
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["totals"][0]["orders"], 1);
+    let out = binary(&b, &["report", "daily", "--date", "2999-01-01"]).await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("in the future"));
+    b.stop().await;
+}
