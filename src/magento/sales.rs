@@ -46,6 +46,26 @@ impl MagentoClient {
             .await
     }
 
+    /// The orders whose increment id is one of `increment_ids` (`in`, a few dozen per request),
+    /// every page.
+    pub async fn orders_by_increment_ids(
+        &self,
+        increment_ids: &[String],
+        page_size: u32,
+    ) -> Result<Vec<RestOrder>, MagentoError> {
+        let mut found = Vec::new();
+        for chunk in increment_ids.chunks(50) {
+            let criteria = SearchCriteria::new()
+                .and(Filter::new("increment_id", Condition::In, chunk.join(",")))
+                .sort_asc("entity_id");
+            found.extend(
+                self.search_all::<RestOrder>("GET V1/orders", "V1/orders", &criteria, page_size)
+                    .await?,
+            );
+        }
+        Ok(found)
+    }
+
     /// `GET /V1/orders/{id}` (the entity id, not the increment id).
     pub async fn order(&self, entity_id: i64) -> Result<RestOrder, MagentoError> {
         self.get(

@@ -45,6 +45,19 @@ pub async fn bridge_orders(
         .collect())
 }
 
+/// The orders of open reconciliation findings: looked at again by every run, even once they
+/// have left the window, so a finding fixed late still resolves itself.
+pub async fn orders_with_open_findings(pool: &PgPool) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT order_increment_id FROM exceptions
+          WHERE dedup_key LIKE 'reconcile|%' AND status IN ('open', 'retrying')
+            AND order_increment_id IS NOT NULL
+          ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
 /// The previous successful reconciliation: when it started (the "since the last check" of
 /// the stock check) and the SKU its rotating sample stopped at.
 pub async fn previous_run(

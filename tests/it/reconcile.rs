@@ -5,7 +5,7 @@ use b1bridge::domain::run::{RunKind, RunStatus, RunTrigger};
 use b1bridge::magento::MagentoClient;
 use b1bridge::sim::magento::{self as magento_sim, MagentoSimConfig, MagentoSimHandle};
 use b1bridge::store::runs::Run;
-use b1bridge::worker::reconcile::{Reconcile, ReconcileFigures};
+use b1bridge::worker::reconcile::{Reconcile, ReconcileFigures, ReconcileOptions};
 use b1bridge::worker::run_job::run_here;
 use b1bridge::worker::stock_sync::StockSync;
 use secrecy::SecretString;
@@ -195,11 +195,24 @@ async fn an_order_missing_from_sap_is_found_once_and_resolves_when_it_arrives() 
     b.reconcile().await;
     b.one("missed_webhook", "open", 2).await;
 
-    // The webhook arrives late; the order is posted; the next run finds it in SAP.
+    // The webhook arrives late; the order is posted. The next run finds it in SAP, even
+    // though its window no longer holds the order: open findings are always looked at.
     let order = b.order_json("000000501");
     b.send(&order).await;
     b.w.order_reaches("000000501", "posted").await;
-    let (_, figures) = b.reconcile().await;
+    let (figures, result) = Reconcile::new(b.w.sap.clone(), b.magento.clone())
+        .reconcile(
+            &b.w.db.pool,
+            ReconcileOptions {
+                since: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+            },
+        )
+        .await;
+    result.unwrap();
+    assert_eq!(
+        figures.orders_read, 1,
+        "only the finding's order: {figures:?}"
+    );
     assert!(figures.resolved >= 1, "{figures:?}");
     b.one("missed_webhook", "resolved", 2).await;
     assert!(b.findings("sap_rejected").await.is_empty());

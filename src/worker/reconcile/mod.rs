@@ -2,7 +2,7 @@
 //! every difference as an exception for the team that owns it.
 //!
 //! Stages: **snapshot** (settings and mappings; the Magento orders created in the window,
-//! every page; b1bridge's record of them; the SAP Sales Orders carrying their references,
+//! every page, and those of open findings that have left it; b1bridge's record of them; the SAP Sales Orders carrying their references,
 //! cancelled ones included; the A/R invoices that copy them, read only when a captured
 //! payment needs them) → **checks** (each a small module of [`checks`], run in turn on the
 //! snapshot; one that fails is reported and the others still run) → **record** (in one
@@ -191,13 +191,26 @@ impl Reconcile {
             .since
             .unwrap_or_else(|| now - Duration::days(i64::from(settings.reconcile_window_days)));
         figures.since = Some(since);
-        let rest = self
+        let mut rest = self
             .magento
             .orders_created_since(
                 &since.format("%Y-%m-%d %H:%M:%S").to_string(),
                 MAGENTO_PAGE_SIZE,
             )
             .await?;
+        // Orders of open findings that have left the window are looked at again too.
+        let older: Vec<String> = store::orders_with_open_findings(pool)
+            .await?
+            .into_iter()
+            .filter(|id| !rest.iter().any(|r| &r.increment_id == id))
+            .collect();
+        if !older.is_empty() {
+            rest.extend(
+                self.magento
+                    .orders_by_increment_ids(&older, MAGENTO_PAGE_SIZE)
+                    .await?,
+            );
+        }
         figures.orders_read = rest.len() as u64;
         let mut orders = Vec::with_capacity(rest.len());
         for r in &rest {
