@@ -1,4 +1,4 @@
-//! Runs of the periodic jobs (stock sync now; prices, status, backfill and reconcile later):
+//! Runs of the periodic jobs (stock sync, reconciliation; prices, status and backfill later):
 //! what kinds exist, what starts them, where they stand. The scheduler and the API start runs;
 //! the worker pool executes each as a job whose subject is the run.
 use serde::{Deserialize, Serialize};

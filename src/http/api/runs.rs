@@ -145,27 +145,7 @@ pub async fn start_stock_sync(
     who: Authorized<Operator>,
     State(ctx): State<ApiContext>,
 ) -> Result<(StatusCode, Json<RunStarted>), ApiError> {
-    match runs::start(
-        &ctx.pool,
-        RunKind::StockSync,
-        RunTrigger::Api,
-        &who.caller().name,
-    )
-    .await
-    {
-        Ok(run) => Ok((
-            StatusCode::ACCEPTED,
-            Json(RunStarted {
-                run_id: run.id,
-                status: run.status,
-            }),
-        )),
-        Err(StartError::Active { run, .. }) => Err(ApiError::Conflict {
-            code: "run_active",
-            detail: format!("a stock sync run is already queued or running: {run}"),
-        }),
-        Err(StartError::Store(e)) => Err(e.into()),
-    }
+    start(&ctx, RunKind::StockSync, &who.caller().name, "stock sync").await
 }
 
 /// Starts a reconciliation run now: the Magento orders of the `reconcile_window_days` window
