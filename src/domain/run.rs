@@ -12,14 +12,20 @@ use super::order_flow::JobKind;
 pub enum RunKind {
     /// SAP B1 warehouse stock → Magento salable quantities.
     StockSync,
+    /// SAP B1 deliveries → Magento shipments, and the "posted as DocNum" order comments.
+    StatusSync,
+    /// The Magento order poll that catches missed webhooks.
+    Backfill,
 }
 
 impl RunKind {
-    pub const ALL: [RunKind; 1] = [RunKind::StockSync];
+    pub const ALL: [RunKind; 3] = [RunKind::StockSync, RunKind::StatusSync, RunKind::Backfill];
 
     pub fn as_str(self) -> &'static str {
         match self {
             RunKind::StockSync => "stock_sync",
+            RunKind::StatusSync => "status_sync",
+            RunKind::Backfill => "backfill",
         }
     }
 
@@ -31,6 +37,8 @@ impl RunKind {
     pub fn job_kind(self) -> JobKind {
         match self {
             RunKind::StockSync => JobKind::StockSync,
+            RunKind::StatusSync => JobKind::StatusSync,
+            RunKind::Backfill => JobKind::Backfill,
         }
     }
 }
