@@ -78,12 +78,26 @@ pub struct StatusSync {
 impl StatusSync {
     /// The comments and deliveries steps.
     pub fn new(sap: SapClient, magento: Arc<MagentoClient>) -> Self {
+        Self::with_stale_claims_after(sap, magento, STALE_CLAIM)
+    }
+
+    /// The same, settling claims older than `stale` (tests shorten it).
+    pub fn with_stale_claims_after(
+        sap: SapClient,
+        magento: Arc<MagentoClient>,
+        stale: Duration,
+    ) -> Self {
         Self {
             steps: vec![
                 Arc::new(Comments {
                     magento: magento.clone(),
+                    stale,
                 }),
-                Arc::new(Deliveries { sap, magento }),
+                Arc::new(Deliveries {
+                    sap,
+                    magento,
+                    stale,
+                }),
             ],
         }
     }
@@ -138,14 +152,15 @@ async fn file(pool: &PgPool, exception: &NewException) -> Result<(), StatusError
     Ok(())
 }
 
-fn stale_before() -> chrono::DateTime<Utc> {
-    Utc::now() - chrono::Duration::from_std(STALE_CLAIM).expect("small")
+fn stale_before(stale: Duration) -> chrono::DateTime<Utc> {
+    Utc::now() - chrono::Duration::from_std(stale).unwrap_or(chrono::Duration::MAX)
 }
 
 // ---- comments --------------------------------------------------------------------------------
 
 struct Comments {
     magento: Arc<MagentoClient>,
+    stale: Duration,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -192,7 +207,7 @@ impl Comments {
         pool: &PgPool,
         figures: &mut CommentFigures,
     ) -> Result<(), StatusError> {
-        let stale = stale_before();
+        let stale = stale_before(self.stale);
         for order in store::orders_awaiting_comment(pool, stale, COMMENTS_PER_RUN).await? {
             let Some(entity_id) = order.magento_entity_id else {
                 continue;
@@ -277,6 +292,7 @@ impl Comments {
 struct Deliveries {
     sap: SapClient,
     magento: Arc<MagentoClient>,
+    stale: Duration,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -404,7 +420,7 @@ impl Deliveries {
                 items,
                 tracking_number: delivery.tracking_number.clone(),
             };
-            match store::claim_shipment(pool, &claim, stale_before()).await? {
+            match store::claim_shipment(pool, &claim, stale_before(self.stale)).await? {
                 ShipmentState::Done => continue,
                 ShipmentState::Busy => {
                     return Err(StatusError::Busy(format!(

@@ -60,12 +60,16 @@ impl Both {
         let magento = magento_sim::spawn(MagentoSimConfig::new(TOKEN))
             .await
             .unwrap();
-        let settings = MagentoSettings::from_env_values(
+        let mut settings = MagentoSettings::from_env_values(
             Some(&magento.base_url()),
             Some(&SecretString::from(TOKEN)),
         )
         .unwrap()
         .unwrap();
+        // Short, so a held request is a lost answer within a test.
+        settings.request_timeout = Duration::from_millis(500);
+        settings.backoff_base = Duration::from_millis(5);
+        settings.backoff_cap = Duration::from_millis(50);
         let client = Arc::new(MagentoClient::new(&settings).unwrap());
         let sap_settings = SapSettings::from_raw(
             Some(&sap.base_url()),
@@ -167,15 +171,19 @@ impl Both {
     }
 
     async fn run<T: RunTask + Clone>(&self, kind: RunKind, task: &T) -> Run {
-        let run = tokio::time::timeout(
+        let run = self.run_any(kind, task).await;
+        assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
+        run
+    }
+
+    async fn run_any<T: RunTask + Clone>(&self, kind: RunKind, task: &T) -> Run {
+        tokio::time::timeout(
             Duration::from_secs(30),
             run_here(self.pool(), kind, RunTrigger::Cli, "test", task.clone()),
         )
         .await
         .expect("the run ends (no endless paging)")
-        .unwrap();
-        assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
-        run
+        .unwrap()
     }
 
     fn status_sync(&self) -> StatusSync {
@@ -452,5 +460,98 @@ async fn an_observer_envelope_order_is_re_read_and_posts_with_addresses_and_taxe
         "Magento's tax"
     );
     assert!(doc.document_lines.iter().all(|l| l.tax_code.is_some()));
+    both.stop().await;
+}
+
+/// An order posted and delivered in full in SAP, its comment already sent.
+async fn delivered(both: &Both, increment_id: &str, entity_id: i64) -> StatusSync {
+    let placed = both.place_in_magento(sample(increment_id, entity_id)).await;
+    both.intake(json!({"type": "order.placed", "data": {"order": placed}}))
+        .await;
+    let doc_entry = both.wait_status(increment_id, "posted").await;
+    let task = both.status_sync();
+    both.run(RunKind::StatusSync, &task).await;
+    both.sap
+        .state()
+        .create_delivery(&DeliveryRequest {
+            order_doc_entry: doc_entry,
+            lines: None,
+            tracking_number: Some("1Z999AA10123456786".into()),
+            doc_date: None,
+        })
+        .unwrap();
+    task
+}
+
+#[tokio::test]
+async fn two_processes_running_the_status_job_at_once_ship_a_delivery_once() {
+    let both = Both::new().await;
+    delivered(&both, "S00000005", 905).await;
+    // Two processes' jobs (a run taken over while its first worker still works).
+    let a = both.status_sync();
+    let b = both.status_sync();
+    let (ra, rb) = tokio::join!(a.sync(both.pool()), b.sync(both.pool()));
+    let shipments = both.magento.state().shipments(905);
+    assert_eq!(shipments.len(), 1, "{ra:?} {rb:?}");
+    both.stop().await;
+}
+
+#[tokio::test]
+async fn a_shipment_whose_answer_was_lost_is_not_sent_again_but_settled_from_magento() {
+    let both = Both::new().await;
+    delivered(&both, "S00000006", 906).await;
+    // Magento holds the shipment past the client's timeout, then applies it.
+    both.magento
+        .state()
+        .set_faults(magento_sim::MagentoFaults {
+            script: vec![0],
+            timeout_ms: 1_500,
+            ..Default::default()
+        })
+        .unwrap();
+    let task = both.status_sync();
+    let run = both.run_any(RunKind::StatusSync, &task).await;
+    assert_eq!(run.status, RunStatus::Failed, "{run:?}");
+    assert!(
+        run.error
+            .as_deref()
+            .unwrap_or("")
+            .contains("may not have reached"),
+        "{run:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(2_000)).await;
+    assert_eq!(
+        both.magento.state().shipments(906).len(),
+        1,
+        "Magento applied it"
+    );
+    // Within the claim's life nothing is sent; once stale, it is settled by reading back.
+    let run = both.run_any(RunKind::StatusSync, &task).await;
+    assert_eq!(
+        run.status,
+        RunStatus::Failed,
+        "a fresh claim is respected: {run:?}"
+    );
+    let settling = StatusSync::with_stale_claims_after(
+        both.sap_client.clone(),
+        both.client.clone(),
+        Duration::ZERO,
+    );
+    let run = both.run(RunKind::StatusSync, &settling).await;
+    assert_eq!(
+        run.figures["deliveries"]["shipments_settled"], 1,
+        "{}",
+        run.figures
+    );
+    assert_eq!(
+        both.magento.state().shipments(906).len(),
+        1,
+        "never sent twice"
+    );
+    let state: String = sqlx::query_scalar("SELECT state FROM magento_shipments")
+        .fetch_one(both.pool())
+        .await
+        .unwrap();
+    assert_eq!(state, "sent");
     both.stop().await;
 }
