@@ -12,14 +12,17 @@ use super::order_flow::JobKind;
 pub enum RunKind {
     /// SAP B1 warehouse stock → Magento salable quantities.
     StockSync,
+    /// The go-live audit (docs/go-live-audit.md); its figures hold the report.
+    Audit,
 }
 
 impl RunKind {
-    pub const ALL: [RunKind; 1] = [RunKind::StockSync];
+    pub const ALL: [RunKind; 2] = [RunKind::StockSync, RunKind::Audit];
 
     pub fn as_str(self) -> &'static str {
         match self {
             RunKind::StockSync => "stock_sync",
+            RunKind::Audit => "audit",
         }
     }
 
@@ -31,6 +34,7 @@ impl RunKind {
     pub fn job_kind(self) -> JobKind {
         match self {
             RunKind::StockSync => JobKind::StockSync,
+            RunKind::Audit => JobKind::Audit,
         }
     }
 }
@@ -43,7 +47,7 @@ pub enum RunTrigger {
     Schedule,
     /// An operator through `POST /api/v1/…/sync`.
     Api,
-    /// `b1bridge stock sync` on a terminal.
+    /// `b1bridge stock sync` (or `b1bridge audit`) on a terminal.
     Cli,
 }
 
