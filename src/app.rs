@@ -40,6 +40,9 @@ pub struct Workers {
     pub magento: Option<Arc<dyn StockPublisher>>,
     /// `B1BRIDGE_STOCK_SYNC_SECS`.
     pub stock_sync_every: Duration,
+    /// What the go-live audit reads Magento with; `None` (no `MAGENTO_URL`): this process
+    /// does not execute audit runs.
+    pub audit_magento: Option<Arc<crate::magento::MagentoClient>>,
 }
 
 impl Workers {
@@ -50,6 +53,15 @@ impl Workers {
             handlers = handlers.register(
                 JobKind::StockSync,
                 RunJob::new(StockSync::new(self.sap.clone(), magento.clone())),
+            );
+        }
+        if let Some(magento) = &self.audit_magento {
+            handlers = handlers.register(
+                JobKind::Audit,
+                RunJob::new(crate::worker::audit::Audit::new(
+                    self.sap.clone(),
+                    magento.clone(),
+                )),
             );
         }
         handlers

@@ -41,6 +41,33 @@ pub enum Command {
     /// Stock: SAP B1 warehouses → Magento salable quantities.
     #[command(subcommand)]
     Stock(StockCommand),
+    /// The go-live audit against the configured SAP B1 and Magento: master data, mappings,
+    /// settings and a dry run of the last orders through SAP's own calculation. Writes
+    /// nothing to either system; exits non-zero when a finding would block orders.
+    Audit(AuditArgs),
+}
+
+/// How `b1bridge audit` prints its report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+pub struct AuditArgs {
+    /// How many of the latest Magento orders to dry-run through `OrdersService_Preview`.
+    #[arg(long, default_value_t = crate::worker::audit::DEFAULT_ORDERS, value_parser = clap::value_parser!(u32).range(0..=500))]
+    pub orders: u32,
+    /// `text` for a terminal, `json` for scripts.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+    pub format: AuditFormat,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub sap: SapArgs,
+    #[command(flatten)]
+    pub magento: MagentoArgs,
 }
 
 #[derive(Subcommand)]
@@ -282,6 +309,22 @@ impl MagentoArgs {
     }
 }
 
+impl MagentoArgs {
+    /// A Magento client (the audit's reads), or `None` without `MAGENTO_URL`/`MAGENTO_TOKEN`.
+    pub fn client(&self) -> anyhow::Result<Option<std::sync::Arc<crate::magento::MagentoClient>>> {
+        let Some(settings) = crate::config::MagentoSettings::from_env_values(
+            self.magento_url.as_deref(),
+            self.magento_token.as_ref(),
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(std::sync::Arc::new(crate::magento::MagentoClient::new(
+            &settings,
+        )?)))
+    }
+}
+
 /// The worker pool's options, shared by `serve` and `worker`.
 #[derive(Args, Clone)]
 pub struct WorkerArgs {
@@ -312,6 +355,7 @@ impl WorkerArgs {
             config,
             magento: self.magento.publisher()?,
             stock_sync_every: std::time::Duration::from_secs(self.stock_sync_secs),
+            audit_magento: self.magento.client()?,
         })
     }
 
@@ -415,6 +459,10 @@ pub fn run() -> ExitCode {
 
 /// Writes to stdout; a reader that went away early (`b1bridge openapi | head`) is not an
 /// error: `print!` would panic on the broken pipe, so the write is checked instead.
+pub(crate) fn print_stdout(text: &str) -> anyhow::Result<()> {
+    print_quietly(text)
+}
+
 fn print_quietly(text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
@@ -480,6 +528,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Stock(StockCommand::Sync(args)) => crate::stock_cli::sync(args).await,
+        Command::Audit(args) => crate::audit_cli::audit(args).await,
         Command::Sim(SimCommand::Magento(args)) => {
             crate::telemetry::init();
             args.run().await

@@ -23,6 +23,7 @@ pub mod magento;
 pub mod sap;
 pub mod scheduler;
 pub mod sim;
+pub mod audit_cli;
 pub mod stock_cli;
 pub mod store;
 pub mod telemetry;

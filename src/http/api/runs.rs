@@ -32,7 +32,8 @@ pub struct Run {
     pub status: RunStatus,
     /// What the run did; for `stock_sync`: `full`, `dry_run`, `mode`, `items_read`,
     /// `sku_sources`, `changed`, `pushed`, `rejected`, `retired`, `sap_requests`,
-    /// `magento_requests`, `web_orders_open`, `duration_ms`, `warnings`.
+    /// `magento_requests`, `web_orders_open`, `duration_ms`, `warnings`; for `audit`: the
+    /// report (`figures` with the counts, `findings`), as `GET /api/v1/audit` shows it.
     #[schema(value_type = Object)]
     pub figures: serde_json::Value,
     /// Why it failed (`failed` only).
