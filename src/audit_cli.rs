@@ -21,8 +21,7 @@ pub async fn audit(args: AuditArgs) -> anyhow::Result<()> {
         anyhow::bail!("MAGENTO_URL and MAGENTO_TOKEN are required: the audit reads the store");
     };
     let task = Audit::new(sap.clone(), magento).with_orders(args.orders);
-    let finished =
-        run_job::run_here(&pool, RunKind::Audit, RunTrigger::Cli, "cli", task).await;
+    let finished = run_job::run_here(&pool, RunKind::Audit, RunTrigger::Cli, "cli", task).await;
     let _ = sap.logout().await;
     let run = match finished {
         Ok(run) => run,

@@ -319,9 +319,9 @@ impl MagentoArgs {
         else {
             return Ok(None);
         };
-        Ok(Some(std::sync::Arc::new(crate::magento::MagentoClient::new(
-            &settings,
-        )?)))
+        Ok(Some(std::sync::Arc::new(
+            crate::magento::MagentoClient::new(&settings)?,
+        )))
     }
 }
 

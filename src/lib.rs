@@ -15,6 +15,7 @@
 //! Dependencies point inward: `http` and `worker` use `domain`, `store`, `sap` and `magento`;
 //! `domain` uses nothing of ours.
 pub mod app;
+pub mod audit_cli;
 pub mod cli;
 pub mod config;
 pub mod domain;
@@ -23,7 +24,6 @@ pub mod magento;
 pub mod sap;
 pub mod scheduler;
 pub mod sim;
-pub mod audit_cli;
 pub mod stock_cli;
 pub mod store;
 pub mod telemetry;

@@ -42,7 +42,14 @@ pub async fn start_audit(
     who: Authorized<Admin>,
     State(ctx): State<ApiContext>,
 ) -> Result<(StatusCode, Json<RunStarted>), ApiError> {
-    match runs::start(&ctx.pool, RunKind::Audit, RunTrigger::Api, &who.caller().name).await {
+    match runs::start(
+        &ctx.pool,
+        RunKind::Audit,
+        RunTrigger::Api,
+        &who.caller().name,
+    )
+    .await
+    {
         Ok(run) => Ok((
             StatusCode::ACCEPTED,
             Json(RunStarted {

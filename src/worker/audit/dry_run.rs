@@ -11,7 +11,9 @@ use crate::domain::audit::dry_run::{
 use crate::domain::audit::facts::PeriodProbe;
 use crate::domain::audit::{Check, Finding, Severity};
 use crate::domain::ids::CardCode;
-use crate::domain::mapping::{build_draft, customer_plan, item_codes_for, resolve_lines, CustomerPlan};
+use crate::domain::mapping::{
+    build_draft, customer_plan, item_codes_for, resolve_lines, CustomerPlan,
+};
 use crate::domain::mappings::Mappings;
 use crate::domain::order::Order;
 use crate::domain::posting::OrderRefusal;
@@ -203,7 +205,10 @@ impl<'a> DryRun<'a> {
                     message: message(&e),
                 },
                 _ => PeriodProbe::Unknown {
-                    reason: format!("SAP B1 refused the probe for another reason: {}", message(&e)),
+                    reason: format!(
+                        "SAP B1 refused the probe for another reason: {}",
+                        message(&e)
+                    ),
                 },
             }),
             Err(e) => Err(sap("POST OrdersService_Preview")(e)),
@@ -212,7 +217,9 @@ impl<'a> DryRun<'a> {
 }
 
 fn message(e: &SapError) -> String {
-    e.sap_message().map(str::to_owned).unwrap_or_else(|| e.to_string())
+    e.sap_message()
+        .map(str::to_owned)
+        .unwrap_or_else(|| e.to_string())
 }
 
 /// What to do about a refusal, by its cause where SAP's text shows it.

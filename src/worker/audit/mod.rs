@@ -174,7 +174,11 @@ impl Audit {
             .map(|e| e.expens_code)
             .collect();
         let used = |f: fn(&crate::domain::order::Order) -> Option<String>| {
-            let mut v: Vec<String> = orders.iter().filter_map(|o| o.as_ref().ok()).filter_map(f).collect();
+            let mut v: Vec<String> = orders
+                .iter()
+                .filter_map(|o| o.as_ref().ok())
+                .filter_map(f)
+                .collect();
             v.sort();
             v.dedup();
             v
@@ -366,7 +370,10 @@ impl Audit {
             .collect())
     }
 
-    async fn series(&self, object: &'static str) -> Result<Result<Vec<SapSeries>, String>, AuditError> {
+    async fn series(
+        &self,
+        object: &'static str,
+    ) -> Result<Result<Vec<SapSeries>, String>, AuditError> {
         match self.sap.document_series(object).await {
             Ok(list) => Ok(Ok(list.iter().map(series).collect())),
             Err(e @ SapError::Permanent { .. }) => Ok(Err(e.to_string())),
