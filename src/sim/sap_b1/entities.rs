@@ -207,7 +207,7 @@ pub struct BpAddress {
 /// `SalesTaxCodes` (OSTC); `Rate` is a percentage. `ValidForAR` and `Inactive` are the
 /// fields the reference names for whether a code may be used on sales (A/R) documents
 /// (docs/go-live-audit.md); a seed that leaves them out gets an active A/R code.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SalesTaxCode {
     pub code: String,
@@ -234,6 +234,19 @@ pub struct VatGroup {
     pub inactive: YesNo,
     #[serde(default, rename = "VatGroups_Lines")]
     pub vat_groups_lines: Vec<VatGroupLine>,
+}
+
+impl Default for SalesTaxCode {
+    /// B1's defaults for a new code: active and valid for A/R.
+    fn default() -> Self {
+        Self {
+            code: String::new(),
+            name: String::new(),
+            rate: Decimal::ZERO,
+            valid_for_ar: YesNo::Yes,
+            inactive: YesNo::No,
+        }
+    }
 }
 
 fn output_tax() -> String {
