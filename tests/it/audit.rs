@@ -515,6 +515,32 @@ async fn the_api_starts_an_audit_and_shows_the_latest_report() {
     assert_eq!(view["ready"], false);
     assert_eq!(view["report"]["findings"][0]["severity"], "blocking");
     assert_eq!(view["report"]["findings"][0]["object"], "SKU 'NOT-IN-SAP'");
+    // The operations page shows the same report.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = browser
+        .post(app.url("/ui/login"))
+        .form(&[("token", "viewer-secret-0123456789"), ("next", "/ui/audit")])
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let page = browser
+        .get(app.url("/ui/audit"))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Not ready"), "{html}");
+    assert!(
+        html.contains("SKU &#39;NOT-IN-SAP&#39;") || html.contains("SKU 'NOT-IN-SAP'"),
+        "{html}"
+    );
     let runs: Value = app
         .client
         .get(app.url("/api/v1/runs?kind=audit"))
