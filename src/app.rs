@@ -14,11 +14,14 @@ use crate::domain::run::RunKind;
 use crate::http::api::{self, sap_master_data::SapMasterData};
 use crate::http::intake_batcher::IntakeBatcher;
 use crate::http::{self, ApiContext};
+use crate::magento::MagentoClient;
 use crate::sap::SapClient;
 use crate::scheduler::{self, Schedule};
 use crate::store;
+use crate::worker::backfill::Backfill;
 use crate::worker::pipeline;
 use crate::worker::run_job::RunJob;
+use crate::worker::status_sync::StatusSync;
 use crate::worker::stock_sync::publisher::StockPublisher;
 use crate::worker::stock_sync::StockSync;
 use crate::worker::{Handlers, WorkerConfig};
@@ -40,22 +43,38 @@ pub struct Workers {
     pub magento: Option<Arc<dyn StockPublisher>>,
     /// `B1BRIDGE_STOCK_SYNC_SECS`.
     pub stock_sync_every: Duration,
-    /// What the go-live audit reads Magento with; `None` (no `MAGENTO_URL`): this process
-    /// does not execute audit runs.
-    pub audit_magento: Option<Arc<crate::magento::MagentoClient>>,
+    /// The Magento REST client of the status run, the order poll, the observer-envelope
+    /// re-read and the go-live audit; `None` (no `MAGENTO_URL`): none of them here.
+    pub magento_client: Option<Arc<MagentoClient>>,
+    /// `B1BRIDGE_STATUS_SYNC_SECS`.
+    pub status_sync_every: Duration,
+    /// `B1BRIDGE_BACKFILL_SECS`.
+    pub backfill_every: Duration,
 }
 
 impl Workers {
     /// The handlers of every job kind this process can do.
     pub fn handlers(&self) -> Handlers {
-        let mut handlers = pipeline::order_handlers(self.sap.clone());
+        let mut handlers =
+            pipeline::order_handlers_with(self.sap.clone(), self.magento_client.clone());
+        if let Some(magento) = &self.magento_client {
+            handlers = handlers
+                .register(
+                    JobKind::StatusSync,
+                    RunJob::new(StatusSync::new(self.sap.clone(), magento.clone())),
+                )
+                .register(
+                    JobKind::Backfill,
+                    RunJob::new(Backfill::new(magento.clone())),
+                );
+        }
         if let Some(magento) = &self.magento {
             handlers = handlers.register(
                 JobKind::StockSync,
                 RunJob::new(StockSync::new(self.sap.clone(), magento.clone())),
             );
         }
-        if let Some(magento) = &self.audit_magento {
+        if let Some(magento) = &self.magento_client {
             handlers = handlers.register(
                 JobKind::Audit,
                 RunJob::new(crate::worker::audit::Audit::new(
@@ -78,6 +97,20 @@ impl Workers {
         } else {
             tracing::info!(
                 "no MAGENTO_URL: stock sync runs are neither scheduled nor executed here"
+            );
+        }
+        if self.magento_client.is_some() {
+            schedules.push(Schedule {
+                kind: RunKind::StatusSync,
+                every: self.status_sync_every,
+            });
+            schedules.push(Schedule {
+                kind: RunKind::Backfill,
+                every: self.backfill_every,
+            });
+        } else {
+            tracing::info!(
+                "no MAGENTO_URL: no shipments or comments go back to Magento, no order poll"
             );
         }
         schedules

@@ -12,16 +12,27 @@ use super::order_flow::JobKind;
 pub enum RunKind {
     /// SAP B1 warehouse stock → Magento salable quantities.
     StockSync,
+    /// SAP B1 deliveries → Magento shipments, and the "posted as DocNum" order comments.
+    StatusSync,
+    /// The Magento order poll that catches missed webhooks.
+    Backfill,
     /// The go-live audit (docs/go-live-audit.md); its figures hold the report.
     Audit,
 }
 
 impl RunKind {
-    pub const ALL: [RunKind; 2] = [RunKind::StockSync, RunKind::Audit];
+    pub const ALL: [RunKind; 4] = [
+        RunKind::StockSync,
+        RunKind::StatusSync,
+        RunKind::Backfill,
+        RunKind::Audit,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             RunKind::StockSync => "stock_sync",
+            RunKind::StatusSync => "status_sync",
+            RunKind::Backfill => "backfill",
             RunKind::Audit => "audit",
         }
     }
@@ -34,6 +45,8 @@ impl RunKind {
     pub fn job_kind(self) -> JobKind {
         match self {
             RunKind::StockSync => JobKind::StockSync,
+            RunKind::StatusSync => JobKind::StatusSync,
+            RunKind::Backfill => JobKind::Backfill,
             RunKind::Audit => JobKind::Audit,
         }
     }

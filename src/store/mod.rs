@@ -15,6 +15,7 @@ pub mod posting;
 pub mod retry;
 pub mod runs;
 pub mod settings;
+pub mod status_sync;
 pub mod stock;
 pub mod tokens;
 pub mod ui_sessions;
