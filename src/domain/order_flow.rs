@@ -63,16 +63,19 @@ pub enum JobKind {
     Backfill,
     /// One reconciliation run (SAP B1 against Magento); its subject is the run's id.
     Reconcile,
+    /// One go-live audit run; its subject is the run's id.
+    Audit,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 6] = [
+    pub const ALL: [JobKind; 7] = [
         JobKind::PostOrder,
         JobKind::CancelOrder,
         JobKind::StockSync,
         JobKind::StatusSync,
         JobKind::Backfill,
         JobKind::Reconcile,
+        JobKind::Audit,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -83,6 +86,7 @@ impl JobKind {
             JobKind::StatusSync => "status_sync",
             JobKind::Backfill => "backfill",
             JobKind::Reconcile => "reconcile",
+            JobKind::Audit => "audit",
         }
     }
 

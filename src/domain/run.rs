@@ -18,14 +18,17 @@ pub enum RunKind {
     Backfill,
     /// SAP B1 against Magento: orders, totals, cancellations, stock, payments.
     Reconcile,
+    /// The go-live audit (docs/go-live-audit.md); its figures hold the report.
+    Audit,
 }
 
 impl RunKind {
-    pub const ALL: [RunKind; 4] = [
+    pub const ALL: [RunKind; 5] = [
         RunKind::StockSync,
         RunKind::StatusSync,
         RunKind::Backfill,
         RunKind::Reconcile,
+        RunKind::Audit,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +37,7 @@ impl RunKind {
             RunKind::StatusSync => "status_sync",
             RunKind::Backfill => "backfill",
             RunKind::Reconcile => "reconcile",
+            RunKind::Audit => "audit",
         }
     }
 
@@ -48,6 +52,7 @@ impl RunKind {
             RunKind::StatusSync => JobKind::StatusSync,
             RunKind::Backfill => JobKind::Backfill,
             RunKind::Reconcile => JobKind::Reconcile,
+            RunKind::Audit => JobKind::Audit,
         }
     }
 }
@@ -61,6 +66,7 @@ pub enum RunTrigger {
     /// An operator through `POST /api/v1/…/sync`.
     Api,
     /// `b1bridge stock sync` (or `reconcile`) on a terminal.
+    /// `b1bridge stock sync` (or `b1bridge audit`) on a terminal.
     Cli,
 }
 

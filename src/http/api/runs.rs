@@ -41,7 +41,8 @@ pub struct Run {
     /// `cancellations_applied`, `left_for_next_poll`, `invalid`, `duration_ms`; for `reconcile`:
     /// `since`, `orders_read`, `orders_unreadable`, `checks` (per check: `check`, `checked`,
     /// `found`, `error`), `findings`, `resolved`, `stock_skus`, `stock_sample_last`,
-    /// `duration_ms`, `warnings`.
+    /// `duration_ms`, `warnings`; for `audit`: the
+    /// report (`figures` with the counts, `findings`), as `GET /api/v1/audit` shows it.
     #[schema(value_type = Object)]
     pub figures: serde_json::Value,
     /// Why it failed (`failed` only).
