@@ -1,7 +1,7 @@
 //! The `post_order` job: a stored Magento order becomes an SAP B1 Sales Order, exactly once.
 //!
-//! Stages: **prepare** (Postgres only: the order, the settings and a mappings snapshot; the
-//! customer plan from the domain rules) → **call SAP** (look the order up by `NumAtCard`; if
+//! Stages: **prepare** (Postgres only: the order, then the settings and a mappings snapshot at
+//! the configuration version read with it, kept in memory between jobs; the customer plan from the domain rules) → **call SAP** (look the order up by `NumAtCard`; if
 //! absent, check the lines against the item master, build the draft, find or create the
 //! Business Partner, create the order) → **on success** record DocEntry/DocNum, the learned
 //! customer mapping and any total mismatch with the job's fenced completion → **on failure**
@@ -13,9 +13,11 @@
 use futures::future::BoxFuture;
 use serde_json::json;
 use sqlx::PgPool;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::company_facts::CompanyFactsCache;
+use super::config_cache::{Config, ConfigCache};
 use super::handler::{Completion, JobContext, JobFailure, JobHandler, JobOutcome};
 use super::item_cache::ItemCache;
 use super::order_lookup::{LookupError, OrderLookup};
@@ -46,6 +48,7 @@ pub struct PostOrder {
     items: ItemCache,
     lookup: OrderLookup,
     company: CompanyFactsCache,
+    config: ConfigCache,
 }
 
 impl PostOrder {
@@ -55,6 +58,7 @@ impl PostOrder {
             sap,
             items,
             company: CompanyFactsCache::default(),
+            config: ConfigCache::default(),
         }
     }
 }
@@ -81,8 +85,8 @@ enum Prepared {
 /// consistent picture of settings and mappings.
 struct Plan {
     order: Order,
-    settings: Settings,
-    mappings: Mappings,
+    settings: Arc<Settings>,
+    mappings: Arc<Mappings>,
     customer: CustomerPlan,
     /// The order's SAP reference (`NumAtCard`) under the settings' format.
     reference: String,
@@ -103,7 +107,11 @@ struct Ready {
     lines: Vec<ResolvedLine>,
 }
 
-async fn prepare(pool: &PgPool, job: &ClaimedJob) -> Result<Prepared, JobFailure> {
+async fn prepare(
+    pool: &PgPool,
+    config: &ConfigCache,
+    job: &ClaimedJob,
+) -> Result<Prepared, JobFailure> {
     let id = job.subject.as_str();
     let row = store::posting::load(pool, id)
         .await
@@ -128,11 +136,8 @@ async fn prepare(pool: &PgPool, job: &ClaimedJob) -> Result<Prepared, JobFailure
     let Some(order) = row.order else {
         return Err(nothing_to_post(id));
     };
-    let settings = store::settings::current(pool)
-        .await
-        .map_err(store_failure)?
-        .settings;
-    let mappings = store::mappings::snapshot(pool)
+    let Config { settings, mappings } = config
+        .at(pool, row.config_version)
         .await
         .map_err(store_failure)?;
     let reference = settings.num_at_card_format.render(&order).map_err(|e| {
@@ -142,9 +147,7 @@ async fn prepare(pool: &PgPool, job: &ClaimedJob) -> Result<Prepared, JobFailure
         )
         .with_exception(reference_unavailable(id, &e.to_string()))
     })?;
-    let draft = store::documents::recorded_draft(pool, id)
-        .await
-        .map_err(store_failure)?;
+    let draft = row.draft;
     let customer = customer_plan(&order, &mappings, &settings);
     Ok(Prepared::Post(Box::new(Plan {
         order,
@@ -162,7 +165,7 @@ impl PostOrder {
         job: &ClaimedJob,
         pool: &PgPool,
     ) -> Result<Box<dyn Completion>, JobFailure> {
-        let plan = match prepare(pool, job).await? {
+        let plan = match prepare(pool, &self.config, job).await? {
             Prepared::Finished(completion) => return Ok(completion),
             Prepared::Post(plan) => plan,
         };

@@ -11,6 +11,7 @@ mod api_orders;
 mod api_reports;
 mod api_runs;
 mod cli_pipe;
+mod config_cache;
 mod day_series;
 mod intake;
 mod intake_batch;
