@@ -70,7 +70,7 @@ pub async fn service_layer(State(state): State<SapSimState>, request: Request) -
     // currency comes from `CompanyService_GetAdminInfo`).
     if path == "CompanyService_GetAdminInfo" {
         return if method == Method::POST {
-            let info = state.with_company(|c| {
+            let info = state.read_company(|c| {
                 serde_json::json!({
                     "LocalCurrency": c.local_currency,
                     "SystemCurrency": c.local_currency,

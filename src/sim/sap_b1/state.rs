@@ -184,14 +184,14 @@ impl SapSimState {
     }
 
     pub fn stats(&self) -> SapSimStats {
-        let counts = self.with_company(|c| c.num_at_card_counts());
+        let counts = self.read_company(|c| c.num_at_card_counts());
         let live = self.with_sessions(|s| s.live_count());
         self.inner.traffic.snapshot(live, counts)
     }
 
     /// How many orders carry this `NumAtCard` (the exactly-once check of the pipeline).
     pub fn orders_by_num_at_card(&self, num_at_card: &str) -> usize {
-        self.with_company(|c| c.orders_with_num_at_card(num_at_card).len())
+        self.read_company(|c| c.orders_with_num_at_card(num_at_card).len())
     }
 
     /// Ships (part of) an order, as a warehouse would in the B1 client.
