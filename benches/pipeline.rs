@@ -93,6 +93,20 @@ struct Run {
     max_concurrent: u64,
     exactly_once: bool,
     lock_errors: u64,
+    /// CPU time of this process (the pool and the in-process simulator) while draining.
+    cpu: Duration,
+}
+
+/// CPU time (user + system) of this process so far. Unlike wall time it barely depends on
+/// what else runs on the machine, so designs are compared by CPU per order.
+fn process_cpu() -> Duration {
+    // SAFETY: getrusage only writes into the struct we pass.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let t = |tv: libc::timeval| {
+        Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64)
+    };
+    t(u.ru_utime) + t(u.ru_stime)
 }
 
 fn sample(file: &str) -> Value {
@@ -261,7 +275,9 @@ async fn run(args: &Args, concurrency: usize, lock_rate: f64, orders: usize) -> 
         place(pool, &templates[n % templates.len()], &format!("B{n:08}")).await;
     }
     let before = requests(sim);
+    let cpu_before = process_cpu();
     let elapsed = drain(pool, &handlers, concurrency).await;
+    let cpu = process_cpu() - cpu_before;
     let stats = sim.stats();
     let timed = requests(sim) - before;
     let exactly_once = (0..orders).all(|n| sim.orders_by_num_at_card(&format!("B{n:08}")) == 1);
@@ -275,6 +291,7 @@ async fn run(args: &Args, concurrency: usize, lock_rate: f64, orders: usize) -> 
         max_concurrent: stats.max_concurrent_requests,
         exactly_once,
         lock_errors: stats.injected.lock_errors,
+        cpu,
     }
 }
 
@@ -372,14 +389,14 @@ async fn main() {
         args.latency_ms
     );
     println!(
-        "| C | lock errors | orders | seconds | orders/s | SAP requests/order | ideal C/(req·L) | ratio | max concurrent SAP requests | every order once |"
+        "| C | lock errors | orders | seconds | orders/s | SAP requests/order | ideal C/(req·L) | ratio | max concurrent SAP requests | every order once | CPU ms/order (pool + simulator) |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for r in &runs {
         let rate = r.orders as f64 / r.elapsed.as_secs_f64();
         let ideal = r.concurrency as f64 / (r.requests_per_order * latency);
         println!(
-            "| {} | {:.0} % ({} injected) | {} | {:.2} | {:.1} | {:.2} | {:.1} | {:.0} % | {} | {} |",
+            "| {} | {:.0} % ({} injected) | {} | {:.2} | {:.1} | {:.2} | {:.1} | {:.0} % | {} | {} | {:.2} |",
             r.concurrency,
             r.lock_rate * 100.0,
             r.lock_errors,
@@ -391,6 +408,7 @@ async fn main() {
             100.0 * rate / ideal,
             r.max_concurrent,
             if r.exactly_once { "yes" } else { "NO" },
+            r.cpu.as_secs_f64() * 1000.0 / r.orders as f64,
         );
     }
     println!(

@@ -8,25 +8,6 @@ use uuid::Uuid;
 use super::StoreError;
 use crate::domain::posting::SapDocument;
 
-/// The draft recorded for an order, if SAP made one instead of the Sales Order.
-pub async fn recorded_draft(
-    pool: &PgPool,
-    increment_id: &str,
-) -> Result<Option<SapDocument>, StoreError> {
-    let row: Option<(Option<i32>, Option<i32>)> =
-        sqlx::query_as("SELECT sap_draft_entry, sap_draft_num FROM orders WHERE increment_id = $1")
-            .bind(increment_id)
-            .fetch_optional(pool)
-            .await?;
-    Ok(match row {
-        Some((Some(doc_entry), Some(doc_num))) => Some(SapDocument {
-            doc_entry: doc_entry.into(),
-            doc_num: doc_num.into(),
-        }),
-        _ => None,
-    })
-}
-
 /// Records the draft SAP made of the order, in the caller's transaction.
 pub async fn record_draft(
     conn: &mut PgConnection,

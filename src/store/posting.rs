@@ -16,6 +16,11 @@ pub struct OrderForSap {
     pub cancel_requested: bool,
     /// Set once the order was posted (or found in SAP by a cancel).
     pub sap_document: Option<SapDocument>,
+    /// The draft an approval procedure made of the order, when one was recorded.
+    pub draft: Option<SapDocument>,
+    /// The settings' and mappings' version when the order was read: settings and mappings
+    /// read after this are at least as new (see `worker::config_cache`).
+    pub config_version: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -24,13 +29,17 @@ struct Row {
     cancel_requested: bool,
     sap_doc_entry: Option<i32>,
     sap_doc_num: Option<i32>,
+    sap_draft_entry: Option<i32>,
+    sap_draft_num: Option<i32>,
+    config_version: i64,
 }
 
 /// Reads the order of a job; `None` if there is no such order.
 pub async fn load(pool: &PgPool, increment_id: &str) -> Result<Option<OrderForSap>, StoreError> {
     let row: Option<Row> = sqlx::query_as(
         "SELECT canonical, cancel_requested_at IS NOT NULL AS cancel_requested,
-                sap_doc_entry, sap_doc_num
+                sap_doc_entry, sap_doc_num, sap_draft_entry, sap_draft_num,
+                (SELECT version FROM config_version) AS config_version
            FROM orders WHERE increment_id = $1",
     )
     .bind(increment_id)
@@ -44,7 +53,7 @@ pub async fn load(pool: &PgPool, increment_id: &str) -> Result<Option<OrderForSa
         .map(serde_json::from_value::<Order>)
         .transpose()
         .map_err(|e| StoreError::Corrupt(format!("order {increment_id}: canonical: {e}")))?;
-    let sap_document = match (row.sap_doc_entry, row.sap_doc_num) {
+    let document = |entry: Option<i32>, num: Option<i32>| match (entry, num) {
         (Some(doc_entry), Some(doc_num)) => Some(SapDocument {
             doc_entry: doc_entry.into(),
             doc_num: doc_num.into(),
@@ -54,7 +63,9 @@ pub async fn load(pool: &PgPool, increment_id: &str) -> Result<Option<OrderForSa
     Ok(Some(OrderForSap {
         order,
         cancel_requested: row.cancel_requested,
-        sap_document,
+        sap_document: document(row.sap_doc_entry, row.sap_doc_num),
+        draft: document(row.sap_draft_entry, row.sap_draft_num),
+        config_version: row.config_version,
     }))
 }
 

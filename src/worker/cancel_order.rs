@@ -104,9 +104,7 @@ async fn prepare(pool: &PgPool, job: &ClaimedJob) -> Result<Prepared, JobFailure
             reference: None,
         });
     }
-    let draft = store::documents::recorded_draft(pool, id)
-        .await
-        .map_err(store_failure)?;
+    let draft = row.draft;
     let reference = match row.order {
         None => None,
         Some(order) => {

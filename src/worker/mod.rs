@@ -9,6 +9,7 @@ pub mod backfill;
 pub mod cancel_order;
 pub mod company_facts;
 pub mod config;
+pub mod config_cache;
 pub mod handler;
 pub mod item_cache;
 mod job;

@@ -149,9 +149,10 @@ impl WorkerPool {
         tokio::pin!(shutdown);
         let mut claim_pause = Duration::from_millis(100);
         loop {
-            let free = self.shared.window().saturating_sub(jobs.len());
+            let window = self.shared.window();
+            let free = window.saturating_sub(jobs.len());
             let mut idle_for = config.poll_interval;
-            if free > 0 && !kinds.is_empty() {
+            if worth_claiming(window, jobs.len()) && !kinds.is_empty() {
                 match outbox::claim(&self.pool, &config.worker_id, &kinds, free, config.lease).await
                 {
                     Ok(claimed) => {
@@ -247,6 +248,16 @@ impl WorkerPool {
     }
 }
 
+/// Whether to claim now. A claim is a transaction of its own; while jobs are running, the pool
+/// waits until a quarter of its window is free, so that one claim brings several jobs rather
+/// than one per finished job. SAP stays busy meanwhile: the window is twice the SAP request
+/// limit (`pipeline::worker_config`), so three quarters of it still fill every permit. An idle
+/// pool claims at once, so a lone order waits for nothing.
+fn worth_claiming(window: usize, running: usize) -> bool {
+    let free = window.saturating_sub(running);
+    free > 0 && (running == 0 || free >= (window / 4).max(1))
+}
+
 fn log_join(joined: Result<(), tokio::task::JoinError>) {
     if let Err(e) = joined {
         if e.is_panic() {
@@ -267,5 +278,24 @@ async fn reap_periodically(pool: PgPool, every: Duration, stop: CancellationToke
                 Err(e) => tracing::warn!(error = %e, "cannot reap expired leases; trying again"),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::worth_claiming;
+
+    #[test]
+    fn a_busy_pool_claims_once_a_quarter_of_its_window_is_free_an_idle_one_at_once() {
+        assert!(worth_claiming(16, 0));
+        assert!(!worth_claiming(16, 16));
+        assert!(!worth_claiming(16, 13), "3 free of 16: wait for more");
+        assert!(worth_claiming(16, 12));
+        assert!(
+            worth_claiming(2, 1),
+            "a small window claims for one free slot"
+        );
+        assert!(worth_claiming(1, 0));
+        assert!(!worth_claiming(1, 1));
     }
 }

@@ -1,7 +1,7 @@
 //! The `post_order` job: a stored Magento order becomes an SAP B1 Sales Order, exactly once.
 //!
-//! Stages: **prepare** (Postgres only: the order, the settings and a mappings snapshot; the
-//! customer plan from the domain rules) → **call SAP** (look the order up by `NumAtCard`; if
+//! Stages: **prepare** (Postgres only: the order, then the settings and a mappings snapshot at
+//! the configuration version read with it, kept in memory between jobs; the customer plan from the domain rules) → **call SAP** (look the order up by `NumAtCard`; if
 //! absent, check the lines against the item master, build the draft, find or create the
 //! Business Partner, create the order) → **on success** record DocEntry/DocNum, the learned
 //! customer mapping and any total mismatch with the job's fenced completion → **on failure**
@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::company_facts::CompanyFactsCache;
+use super::config_cache::{Config, ConfigCache};
 use super::handler::{Completion, JobContext, JobFailure, JobHandler, JobOutcome};
 use super::item_cache::ItemCache;
 use super::order_lookup::{LookupError, OrderLookup};
@@ -48,6 +49,7 @@ pub struct PostOrder {
     items: ItemCache,
     lookup: OrderLookup,
     company: CompanyFactsCache,
+    config: ConfigCache,
     /// Where an order that came in the Adobe Commerce observer envelope is re-read (its
     /// body is Magento's model data, without REST addresses, rates or shipping method).
     magento: Option<Arc<MagentoClient>>,
@@ -60,6 +62,7 @@ impl PostOrder {
             sap,
             items,
             company: CompanyFactsCache::default(),
+            config: ConfigCache::default(),
             magento: None,
         }
     }
@@ -93,8 +96,8 @@ enum Prepared {
 /// consistent picture of settings and mappings.
 struct Plan {
     order: Order,
-    settings: Settings,
-    mappings: Mappings,
+    settings: Arc<Settings>,
+    mappings: Arc<Mappings>,
     customer: CustomerPlan,
     /// The order's SAP reference (`NumAtCard`) under the settings' format.
     reference: String,
@@ -117,6 +120,7 @@ struct Ready {
 
 async fn prepare(
     pool: &PgPool,
+    config: &ConfigCache,
     job: &ClaimedJob,
     magento: Option<&MagentoClient>,
 ) -> Result<Prepared, JobFailure> {
@@ -148,11 +152,8 @@ async fn prepare(
         Some(m) if came_by_observer(pool, id).await? => reread(pool, m, order).await?,
         _ => order,
     };
-    let settings = store::settings::current(pool)
-        .await
-        .map_err(store_failure)?
-        .settings;
-    let mappings = store::mappings::snapshot(pool)
+    let Config { settings, mappings } = config
+        .at(pool, row.config_version)
         .await
         .map_err(store_failure)?;
     let reference = settings.num_at_card_format.render(&order).map_err(|e| {
@@ -162,9 +163,7 @@ async fn prepare(
         )
         .with_exception(reference_unavailable(id, &e.to_string()))
     })?;
-    let draft = store::documents::recorded_draft(pool, id)
-        .await
-        .map_err(store_failure)?;
+    let draft = row.draft;
     let customer = customer_plan(&order, &mappings, &settings);
     Ok(Prepared::Post(Box::new(Plan {
         order,
@@ -264,7 +263,7 @@ impl PostOrder {
         job: &ClaimedJob,
         pool: &PgPool,
     ) -> Result<Box<dyn Completion>, JobFailure> {
-        let plan = match prepare(pool, job, self.magento.as_deref()).await? {
+        let plan = match prepare(pool, &self.config, job, self.magento.as_deref()).await? {
             Prepared::Finished(completion) => return Ok(completion),
             Prepared::Post(plan) => plan,
         };

@@ -12,6 +12,7 @@ mod api_reports;
 mod api_runs;
 mod audit;
 mod cli_pipe;
+mod config_cache;
 mod day_series;
 mod intake;
 mod intake_batch;

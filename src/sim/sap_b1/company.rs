@@ -51,6 +51,9 @@ pub struct Company {
     /// `NumAtCard` → order `DocEntry`s: the pipeline's exactly-once look-up must stay cheap
     /// when a benchmark has created thousands of orders.
     orders_by_num_at_card: HashMap<String, Vec<i64>>,
+    /// Counts the times the data was handed out for change (see `SapSimState::with_company`):
+    /// a paged read's remembered result is valid only while this has not moved.
+    generation: u64,
 }
 
 impl Company {
@@ -93,12 +96,23 @@ impl Company {
             approval_procedures: seed.approval_procedures,
             numbering: seed.numbering,
             orders_by_num_at_card: HashMap::new(),
+            generation: 0,
         }
     }
 
     /// The numbering series, as `SeriesService_GetDocumentSeries` answers them.
     pub fn numbering(&self) -> &Numbering {
         &self.numbering
+    }
+
+    /// Which version of the data this is: it moves on every access that may change it.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Marks the data as possibly changed (called before every mutable access).
+    pub(super) fn touch(&mut self) {
+        self.generation += 1;
     }
 
     /// Takes the next `DocEntry` and `DocNum` of a document type.

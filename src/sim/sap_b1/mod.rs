@@ -28,6 +28,7 @@ mod login;
 mod operator_mappings;
 mod order_actions;
 mod orders;
+mod paged_results;
 mod paging;
 mod query;
 mod reads;

@@ -8,6 +8,7 @@ use super::company::Company;
 use super::entities::to_object;
 use super::errors::ServiceLayerError;
 use super::login::base_url;
+use super::paged_results::QueryIdentity;
 use super::paging;
 use super::query::QueryOptions;
 use super::resource_path::{EntitySet, Key};
@@ -65,20 +66,71 @@ fn rows(
     }
 }
 
-/// Filtered and sorted rows of a collection request.
+/// Filtered and sorted rows of a collection request, with the data's generation they were
+/// read at.
 fn matching_rows(
     state: &SapSimState,
     set: EntitySet,
     query: &QueryOptions,
-    headers: &HeaderMap,
-) -> Result<Vec<Map<String, Value>>, ServiceLayerError> {
-    query.check_properties(&set.property_names())?;
-    let ci = case_insensitive(headers);
+    ci: bool,
+) -> (u64, Vec<Map<String, Value>>) {
     // Serialise under the lock, filter and sort outside it.
-    let all = state.with_company(|c| rows(c, set, query, ci));
+    let (generation, all) = state.read_company(|c| (c.generation(), rows(c, set, query, ci)));
     let mut rows = query.filter_rows(all, ci);
     query.sort_rows(&mut rows);
-    Ok(rows)
+    (generation, rows)
+}
+
+/// The key of a row of `set`, as its key property holds it.
+fn key_of(set: EntitySet, row: &Map<String, Value>) -> Option<Key> {
+    let (property, numeric) = set.key();
+    let value = row.get(property)?;
+    if numeric {
+        value.as_i64().map(Key::Number)
+    } else {
+        value.as_str().map(|s| Key::Text(s.to_owned()))
+    }
+}
+
+/// One page of a collection: the total number of matching rows, the page cut from them and
+/// the page's rows (not yet projected).
+fn page_rows(
+    state: &SapSimState,
+    set: EntitySet,
+    query: &QueryOptions,
+    ci: bool,
+    page_size: usize,
+) -> (usize, paging::Page, Vec<Map<String, Value>>) {
+    let identity = QueryIdentity {
+        set,
+        options: query.passthrough.clone(),
+        case_insensitive: ci,
+    };
+    // A later page of a query read at this generation: only its own rows are built.
+    let remembered = state.read_company(|c| {
+        let keys = state.paged_results().get(&identity, c.generation())?;
+        let page = paging::cut(keys.len(), query.skip, query.top, page_size);
+        let rows: Option<Vec<_>> = keys[page.start..page.end]
+            .iter()
+            .map(|k| entity_of(c, set, k))
+            .collect();
+        // A key without its entity cannot happen within one generation; recompute if it did.
+        rows.map(|rows| (keys.len(), page, rows))
+    });
+    if let Some(found) = remembered {
+        return found;
+    }
+    let (generation, mut rows) = matching_rows(state, set, query, ci);
+    let total = rows.len();
+    let page = paging::cut(total, query.skip, query.top, page_size);
+    if page.next.is_some() {
+        let keys: Option<Vec<Key>> = rows.iter().map(|r| key_of(set, r)).collect();
+        if let Some(keys) = keys {
+            state.paged_results().put(identity, generation, keys);
+        }
+    }
+    let rows = rows.drain(page.start..page.end).collect();
+    (total, page, rows)
 }
 
 pub fn read_collection(
@@ -88,12 +140,11 @@ pub fn read_collection(
     headers: &HeaderMap,
 ) -> Result<Response, ServiceLayerError> {
     let query = QueryOptions::parse(raw_query)?;
-    let mut rows = matching_rows(state, set, &query, headers)?;
-    let total = rows.len();
+    query.check_properties(&set.property_names())?;
     let (page_size, applied) = paging::page_size(headers, state.page_size());
-    let page = paging::cut(total, query.skip, query.top, page_size);
+    let (total, page, rows) = page_rows(state, set, &query, case_insensitive(headers), page_size);
     let value: Vec<Value> = rows
-        .drain(page.start..page.end)
+        .into_iter()
         .map(|row| Value::Object(query.project(row)))
         .collect();
     let mut body = Map::new();
@@ -129,13 +180,18 @@ pub fn count(
     headers: &HeaderMap,
 ) -> Result<Response, ServiceLayerError> {
     let query = QueryOptions::parse(raw_query)?;
-    let rows = matching_rows(state, set, &query, headers)?;
+    query.check_properties(&set.property_names())?;
+    let (_, rows) = matching_rows(state, set, &query, case_insensitive(headers));
     Ok(sl_text(rows.len().to_string()))
 }
 
 /// One entity as its JSON object, if it exists.
 fn find_entity(state: &SapSimState, set: EntitySet, key: &Key) -> Option<Map<String, Value>> {
-    state.with_company(|c| match (set, key) {
+    state.read_company(|c| entity_of(c, set, key))
+}
+
+fn entity_of(c: &Company, set: EntitySet, key: &Key) -> Option<Map<String, Value>> {
+    match (set, key) {
         (EntitySet::Items, Key::Text(k)) => c.items.get(k).map(to_object),
         (EntitySet::BusinessPartners, Key::Text(k)) => c.business_partners.get(k).map(to_object),
         (EntitySet::Warehouses, Key::Text(k)) => c.warehouses.get(k).map(to_object),
@@ -147,7 +203,7 @@ fn find_entity(state: &SapSimState, set: EntitySet, key: &Key) -> Option<Map<Str
             .and_then(|kind| c.documents(kind).get(n))
             .map(|d| d.to_object()),
         _ => None,
-    })
+    }
 }
 
 pub fn read_entity(

@@ -55,7 +55,7 @@ impl EntitySet {
     }
 
     /// The key property and whether it is numeric.
-    fn key(self) -> (&'static str, bool) {
+    pub fn key(self) -> (&'static str, bool) {
         match self {
             EntitySet::Items => ("ItemCode", false),
             EntitySet::BusinessPartners => ("CardCode", false),

@@ -33,7 +33,8 @@ pub fn call(state: &SapSimState, path: &str, method: &Method, body: &[u8]) -> Op
             ServiceLayerError::bad_request(format!("{path} is invoked with POST")).into_response(),
         );
     }
-    let answer = state.with_company(|c| match path {
+    // Service calls read: they leave the data generation (paged results) alone.
+    let answer = state.read_company(|c| match path {
         "CompanyService_GetAdminInfo" => Ok(admin_info(c)),
         "OrdersService_Preview" => {
             let body = parse_object(body)?;

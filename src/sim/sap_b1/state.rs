@@ -11,6 +11,7 @@ use super::documents::Document;
 use super::entities::{BusinessPartner, Item};
 use super::errors::ServiceLayerError;
 use super::faults::{FaultDice, FaultRoll, Faults, InvalidFaults};
+use super::paged_results::PagedResults;
 use super::seed::Seed;
 use super::session::Sessions;
 use super::stats::{SapSimStats, Traffic};
@@ -68,6 +69,7 @@ struct Shared {
     dice: Mutex<FaultDice>,
     traffic: Arc<Traffic>,
     company: Mutex<Company>,
+    paged_results: PagedResults,
 }
 
 /// A poisoned lock only means a handler panicked; the data is still consistent enough for a
@@ -90,13 +92,28 @@ impl SapSimState {
                 dice: Mutex::new(FaultDice::new(config.faults)),
                 traffic: Arc::new(Traffic::default()),
                 company: Mutex::new(Company::from_seed(config.seed, &Stamp::now())),
+                paged_results: PagedResults::default(),
             }),
         })
     }
 
-    /// Runs `f` on the company data under its lock (never held across an await).
+    /// Runs `f` on the company data under its lock (never held across an await). Any such
+    /// access counts as a change: it moves the data's generation, which drops remembered
+    /// paged results (`paged_results`).
     pub(super) fn with_company<R>(&self, f: impl FnOnce(&mut Company) -> R) -> R {
-        f(&mut lock(&self.inner.company))
+        let mut company = lock(&self.inner.company);
+        company.touch();
+        f(&mut company)
+    }
+
+    /// Runs `f` on the company data under its lock, for reading only (the generation stays).
+    pub(super) fn read_company<R>(&self, f: impl FnOnce(&Company) -> R) -> R {
+        f(&lock(&self.inner.company))
+    }
+
+    /// The remembered key lists of paged collection reads.
+    pub(super) fn paged_results(&self) -> &PagedResults {
+        &self.inner.paged_results
     }
 
     pub(super) fn with_sessions<R>(&self, f: impl FnOnce(&mut Sessions) -> R) -> R {
@@ -167,14 +184,14 @@ impl SapSimState {
     }
 
     pub fn stats(&self) -> SapSimStats {
-        let counts = self.with_company(|c| c.num_at_card_counts());
+        let counts = self.read_company(|c| c.num_at_card_counts());
         let live = self.with_sessions(|s| s.live_count());
         self.inner.traffic.snapshot(live, counts)
     }
 
     /// How many orders carry this `NumAtCard` (the exactly-once check of the pipeline).
     pub fn orders_by_num_at_card(&self, num_at_card: &str) -> usize {
-        self.with_company(|c| c.orders_with_num_at_card(num_at_card).len())
+        self.read_company(|c| c.orders_with_num_at_card(num_at_card).len())
     }
 
     /// Ships (part of) an order, as a warehouse would in the B1 client.

@@ -332,3 +332,44 @@ async fn a_single_property_reads_as_value_and_null_is_not_found() {
         )
     );
 }
+
+/// Later pages answer what the query answers at the moment they are read: the simulator
+/// remembers a paged result only until its data changes (as the Service Layer re-executes
+/// a `$skip` query), so a row that comes to match between two pages is not lost.
+#[tokio::test]
+async fn a_row_that_comes_to_match_between_pages_is_on_a_later_page() {
+    let sl = Sl::start().await;
+    let mut stocked: Vec<String> = Seed::default_seed()
+        .items
+        .iter()
+        .filter(|i| i.inventory_item.is_yes())
+        .map(|i| i.item_code.clone())
+        .collect();
+    stocked.sort();
+    let plenty = rust_decimal::Decimal::from(100_000);
+    for code in &stocked[..6] {
+        sl.sim.set_stock(code, "01", plenty).unwrap();
+    }
+    let query = "Items?$filter=QuantityOnStock ge 100000&$select=ItemCode&$orderby=ItemCode";
+    let prefer = [("Prefer", "odata.maxpagesize=4")];
+    let first = sl.get_with(query, &prefer).await.json();
+    assert_eq!(codes(&first, "ItemCode"), stocked[..4]);
+
+    // Between the pages, a seventh item gets stock (a receipt in the B1 client).
+    sl.sim.set_stock(&stocked[6], "01", plenty).unwrap();
+    let next = first["odata.nextLink"].as_str().unwrap();
+    let second = sl
+        .send(
+            sl.http
+                .get(format!("{}{next}", sl.sim.root_url()))
+                .header("Prefer", "odata.maxpagesize=4"),
+        )
+        .await
+        .json();
+    assert_eq!(codes(&second, "ItemCode"), stocked[4..7]);
+
+    // Unchanged data: the same pages again, from the remembered result.
+    let pages = all_pages(&sl, query, &prefer).await;
+    let all: Vec<String> = pages.iter().flat_map(|p| codes(p, "ItemCode")).collect();
+    assert_eq!(all, stocked[..7]);
+}
