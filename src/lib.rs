@@ -19,6 +19,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod instruments;
 pub mod magento;
 pub mod sap;
 pub mod scheduler;
