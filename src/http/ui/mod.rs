@@ -17,6 +17,7 @@ pub mod layout;
 pub mod mappings;
 pub mod orders;
 pub mod report;
+pub mod runs;
 pub mod session;
 pub mod settings;
 
@@ -44,4 +45,5 @@ pub fn pages() -> Router<ApiContext> {
         .route("/ui/mappings/{kind}/delete", post(mappings::delete))
         .route("/ui/settings", get(settings::page).post(settings::save))
         .route("/ui/report", get(report::page))
+        .route("/ui/runs", get(runs::page))
 }
