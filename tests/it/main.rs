@@ -12,6 +12,7 @@ mod api_reports;
 mod api_runs;
 mod cli_pipe;
 mod day_series;
+mod demo;
 mod intake;
 mod intake_batch;
 mod magento_client;
