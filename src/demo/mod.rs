@@ -26,6 +26,9 @@ use scenario::{Ids, Step};
 use summary::Summary;
 use traffic::Traffic;
 
+/// How often b1bridge looks whether SAP's approver has decided on a draft, in the demo.
+const APPROVAL_CHECK_SECS: u64 = 30;
+
 /// How long `--exit-when-done` waits, after the last step, for every order to settle.
 const SETTLE_PATIENCE: Duration = Duration::from_secs(120);
 
@@ -119,6 +122,7 @@ async fn run_with_database(
             app: address.clone(),
             key: config::WebhookKey::parse(&secrets.webhook).map_err(anyhow::Error::msg)?,
             sap: running.inner.sap.state().clone(),
+            sap_root: running.inner.sap.root_url(),
             magento: running.inner.magento.state().clone(),
             pool: running.inner.pool.clone(),
         };
@@ -275,7 +279,8 @@ impl Running {
 }
 
 /// Puts in place, through the API with the run's admin token, the mappings the sample
-/// orders need against the simulator's company (the same list `scripts/run.sh` uses).
+/// orders need against the simulator's company (the same list `scripts/run.sh` uses), and
+/// the one setting the demo changes.
 async fn configure_mappings(
     http: &reqwest::Client,
     address: &str,
@@ -298,6 +303,34 @@ async fn configure_mappings(
         }
         say(&format!("configured mapping {kind} '{key}' = {value}"));
     }
+    // The demo's approver answers within minutes, so b1bridge looks for the decision every
+    // 30 s rather than the default 15 min; a setting, changed as an admin would.
+    let settings_url = format!("{address}/api/v1/settings");
+    let mut settings: serde_json::Value = http
+        .get(&settings_url)
+        .bearer_auth(admin)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    settings["approval_check_interval_secs"] = serde_json::json!(APPROVAL_CHECK_SECS);
+    let response = http
+        .put(&settings_url)
+        .bearer_auth(admin)
+        .json(&settings)
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        anyhow::bail!(
+            "could not change the settings: {} {}",
+            response.status(),
+            response.text().await.unwrap_or_default()
+        );
+    }
+    say(&format!(
+        "configured setting approval_check_interval_secs = {APPROVAL_CHECK_SECS}"
+    ));
     Ok(())
 }
 
@@ -334,10 +367,18 @@ async fn tell_story(args: &DemoArgs, traffic: &Traffic) -> anyhow::Result<()> {
     let summary = AbortOnDropHandle::new(tokio::spawn(keep_summary(traffic.pool.clone())));
     let result: anyhow::Result<()> = async {
         let mut ordinary = 0;
+        let mut hinted = false;
         let mut story = story.into_iter();
         loop {
             let step = match story.next() {
                 Some(step) => step,
+                None if ordinary == 0 && !hinted => {
+                    hinted = true;
+                    for hint in traffic.what_to_try(&traffic.app) {
+                        say(&format!("try: {hint}"));
+                    }
+                    continue;
+                }
                 None if wanted.is_none_or(|n| placed.len() < n) => {
                     ordinary += 1;
                     scenario::ordinary(ordinary - 1, &mut ids)

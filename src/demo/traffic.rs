@@ -24,6 +24,8 @@ pub struct Traffic {
     pub app: String,
     pub key: WebhookKey,
     pub sap: SapSimState,
+    /// `http://host:port` of the SAP simulator, for its control endpoints.
+    pub sap_root: String,
     pub magento: MagentoSimState,
     pub pool: PgPool,
 }
@@ -86,6 +88,36 @@ impl Traffic {
                 ))
             }
         }
+    }
+
+    /// What the operator can do next about the story's failures, in words and commands.
+    pub fn what_to_try(&self, app: &str) -> Vec<String> {
+        let mut hints = vec![
+            format!(
+                "on {app}/ : the unknown SKU WP13-28-Teal is for merchandising: map it to an SAP \
+                 item (the row's link; admin token), then Retry"
+            ),
+            "the total_mismatch is Magento's own rounding: it carries a sub-cent of tax from \
+             line to line where SAP rounds each line (253.73 against 253.74). Choose the tax \
+             strategy magento_line_tax (or a tolerance of 0.01) in Settings, then Retry"
+                .to_owned(),
+        ];
+        for draft in self
+            .sap
+            .drafts()
+            .iter()
+            .filter(|d| d.document_status == crate::sim::sap_b1::DocStatus::Open)
+        {
+            hints.push(format!(
+                "order {} waits for SAP's approver (draft {}); play the approver: curl -X POST \
+                 {}/sim/control/drafts/{}/approve — b1bridge records the order at its next check",
+                draft.num_at_card.as_deref().unwrap_or("?"),
+                draft.doc_num,
+                self.sap_root,
+                draft.doc_entry
+            ));
+        }
+        hints
     }
 
     /// Posts one event as Magento does: Standard Webhooks v1, signed with the run's secret.
