@@ -640,7 +640,10 @@ async fn metrics_count_refused_deliveries_by_reason_and_time_every_delivery() {
         .unwrap();
     assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
     let res = app
-        .send_webhook("msg_metrics_unusable", br#"{"type":"order.placed","data":{}}"#)
+        .send_webhook(
+            "msg_metrics_unusable",
+            br#"{"type":"order.placed","data":{}}"#,
+        )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let order = sample_order("rest-order-guest-configurable.json");
