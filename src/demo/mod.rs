@@ -287,6 +287,26 @@ async fn configure_mappings(
     admin: &str,
 ) -> anyhow::Result<()> {
     for (kind, key, value) in sap_b1::default_seed_mapping_rows() {
+        // A database of the user's (`DATABASE_URL`) may have its own: those are left alone.
+        let existing: serde_json::Value = http
+            .get(format!("{address}/api/v1/mappings/{kind}?limit=500"))
+            .bearer_auth(admin)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let normalised = crate::domain::mappings::MappingKind::parse(kind)
+            .and_then(|k| k.normalise_key(key).ok());
+        let exists = existing["items"].as_array().is_some_and(|items| {
+            items
+                .iter()
+                .any(|m| m["key"].as_str().is_some() && m["key"].as_str() == normalised.as_deref())
+        });
+        if exists {
+            say(&format!("kept the existing mapping {kind} '{key}'"));
+            continue;
+        }
         let path = utf8_percent_encode(key, NON_ALPHANUMERIC);
         let response = http
             .put(format!("{address}/api/v1/mappings/{kind}/{path}"))
@@ -347,9 +367,10 @@ fn print_welcome(address: &str, secrets: &Secrets, shown_url: &str) {
          \x20 operator token:   {}   (sign in with it; the exception queue and its actions)\n\
          \x20 admin token:      {}   (mappings and settings too)\n\
          \x20 more tokens:      DATABASE_URL={shown_url} {exe} token create --name you --role operator\n\
-         \x20 webhook secret:   {}   (send more: B1BRIDGE_URL={address} B1BRIDGE_WEBHOOK_SECRETS=<it> scripts/send-order.sh)\n\
+         \x20 webhook secret:   {}\n\
+         \x20 send an order:    B1BRIDGE_URL={address} B1BRIDGE_WEBHOOK_SECRETS='{}' scripts/send-order.sh\n\
          \x20 Ctrl-C stops everything.\n",
-        secrets.operator, secrets.admin, secrets.webhook
+        secrets.operator, secrets.admin, secrets.webhook, secrets.webhook
     );
 }
 
