@@ -231,6 +231,13 @@ async fn start(
             &magento_settings,
         )?),
         stock_sync_every: Duration::from_secs(args.stock_sync_secs),
+        // The runs that read Magento's orders (status back to Magento, the order poll,
+        // reconciliation) need the orders in the Magento simulator too, which the story
+        // does not place there yet: not started (see the README's demo section).
+        magento_client: None,
+        status_sync_every: Duration::from_secs(60),
+        backfill_every: Duration::from_secs(300),
+        reconcile_every: Duration::from_secs(3600),
     };
     let settings = ServeSettings {
         listen: config::parse_listen(&args.listen)?,

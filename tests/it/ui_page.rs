@@ -287,6 +287,11 @@ async fn actions_need_the_sessions_csrf_token_and_the_operator_role() {
     assert!(order.contains("MISSING-1") && order.contains("retrying"));
     let report = html(&app, &operator, "/ui/report").await;
     assert!(report.contains(r#"role="img""#) && report.contains("Orders per hour (UTC)"));
+    assert!(
+        report.contains("Intake and sync")
+            && report.contains("not measured: no reconciliation has run"),
+        "drift and totals say they are not measured before a reconciliation"
+    );
     app.stop().await;
 }
 
@@ -511,9 +516,10 @@ async fn the_runs_view_shows_each_kind_where_it_stands_and_the_runs_figures() {
     assert!(view.contains(r#"<span class="badge failed">failed</span>"#));
     assert!(view.contains(r#"<span class="badge succeeded">succeeded</span>"#));
     assert!(view.contains("api (ops)"), "{view}");
-    assert!(!view.contains("never"), "the last success is shown: {view}");
-    // The card's figures are the latest finished run's: it pushed 12.
+    // The kind's card: its last success, and the latest finished run's figures (pushed 12).
     let card = &view[view.find("<h2>stock sync</h2>").unwrap()..];
+    let card = &card[..card.find("</div>").unwrap()];
+    assert!(!card.contains("never"), "the last success is shown: {card}");
     assert!(
         card.contains("<dt>Latest run pushed</dt><dd>12</dd>"),
         "{card}"
