@@ -41,6 +41,10 @@ pub enum Command {
     /// Stock: SAP B1 warehouses → Magento salable quantities.
     #[command(subcommand)]
     Stock(StockCommand),
+    /// The whole loop on this machine: Postgres (private unless DATABASE_URL is set), the SAP
+    /// B1 and Magento simulators, the server and its workers, and a stream of signed orders
+    /// with failures for the exception queue. Ctrl-C stops everything.
+    Demo(crate::demo::DemoArgs),
     /// One reconciliation run now (recorded like a scheduled one): Magento against SAP B1;
     /// findings become exceptions.
     Reconcile(ReconcileArgs),
@@ -576,6 +580,10 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Stock(StockCommand::Sync(args)) => crate::stock_cli::sync(args).await,
+        Command::Demo(args) => {
+            crate::telemetry::init_quiet();
+            crate::demo::run(args).await
+        }
         Command::Reconcile(args) => crate::reconcile_cli::reconcile(args).await,
         Command::Report(ReportCommand::Daily(args)) => {
             crate::reconcile_cli::report_daily(args).await

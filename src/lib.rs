@@ -9,6 +9,7 @@
 //!   REST client).
 //! - [`worker`]: background processes that drain the outbox (order jobs and runs).
 //! - [`scheduler`]: starts the periodic runs (stock sync, reconciliation) at their intervals.
+//! - [`demo`]: `b1bridge demo`, the whole loop with simulators and a scripted stream of orders.
 //! - [`sim`]: the SAP B1 Service Layer and Magento REST simulators for tests, benchmarks and
 //!   `run.sh`.
 //!
@@ -18,8 +19,10 @@ pub mod app;
 pub mod audit_cli;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod instruments;
 pub mod magento;
 pub mod reconcile_cli;
 pub mod sap;

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::{ApiContext, ApiError};
 use crate::domain::event::EventKind;
+use crate::instruments;
 use crate::magento::envelope::{parse_event, EventError};
 use crate::magento::signature::{self, SignedHeaders};
 use crate::store::intake::{self, Delivery, IntakeOutcome};
@@ -64,6 +65,32 @@ pub async fn receive(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<WebhookAck>), ApiError> {
+    let started = std::time::Instant::now();
+    let answer = verify_and_store(&ctx, &headers, body).await;
+    instruments::INGEST_SECONDS.observe(started.elapsed());
+    if let Err(e) = &answer {
+        instruments::WEBHOOKS_REJECTED.inc(&[rejection_reason(e)]);
+    }
+    answer
+}
+
+/// The `reason` label of `b1bridge_webhooks_rejected_total`.
+fn rejection_reason(e: &ApiError) -> &'static str {
+    match e {
+        ApiError::SignatureInvalid(_) => "signature",
+        ApiError::PayloadTooLarge { .. } => "too_large",
+        ApiError::BadRequest(_) => "not_json",
+        ApiError::Unprocessable { .. } => "unusable",
+        ApiError::Unavailable => "database_unavailable",
+        _ => "internal",
+    }
+}
+
+async fn verify_and_store(
+    ctx: &ApiContext,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<WebhookAck>), ApiError> {
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge {
@@ -95,10 +122,10 @@ pub async fn receive(
     let delivery = Delivery {
         webhook_id,
         webhook_timestamp: Utc.timestamp_opt(ts, 0).single().unwrap_or_else(Utc::now),
-        headers: kept_headers(&headers),
+        headers: kept_headers(headers),
         body: &body,
     };
-    store(&ctx, delivery, &body, &span)
+    store(ctx, delivery, &body, &span)
         .instrument(span.clone())
         .await
 }

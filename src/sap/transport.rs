@@ -15,6 +15,7 @@ use super::error::{classify_response, classify_transport, Effect, SapError, Tran
 use super::odata::ReadOptions;
 use super::session::SessionCookies;
 use crate::config::SapSettings;
+use crate::instruments::{self, InFlight};
 
 /// How long to wait for a TCP+TLS connection; short, because an unreachable Service Layer
 /// should free the limiter's permit quickly. Not in the contract, so not configurable.
@@ -134,7 +135,10 @@ impl Transport {
                 .acquire()
                 .await
                 .expect("the limiter is never closed");
+            let _in_flight = InFlight::enter(&instruments::SAP_REQUESTS_IN_FLIGHT);
+            let sent = std::time::Instant::now();
             let outcome = self.exchange(req, cookies).await;
+            instruments::SAP_REQUEST_SECONDS.observe(sent.elapsed());
             let span = tracing::Span::current();
             match &outcome {
                 Ok(resp) => {

@@ -20,6 +20,23 @@ pub struct Snapshot {
     pub oldest_pending_job_age_secs: f64,
     /// When the last successful stock sync finished (its data's freshness); `None`: never.
     pub stock_sync_last_success: Option<DateTime<Utc>>,
+    /// Runs by kind and status.
+    pub runs_by_kind_and_status: Vec<(String, String, i64)>,
+    /// Per run kind that has finished a run: its latest run's figures.
+    pub latest_runs: Vec<LatestRun>,
+}
+
+/// The latest finished run of a kind, for the per-kind run metrics.
+#[derive(Debug, Clone, PartialEq, Default, sqlx::FromRow)]
+pub struct LatestRun {
+    pub kind: String,
+    /// Of the latest finished run, succeeded or not.
+    pub duration_secs: Option<f64>,
+    /// What the latest finished run pushed: its figures' `pushed` (every run kind that sends
+    /// items somewhere reports them under that name), `None` when it has none.
+    pub pushed: Option<i64>,
+    /// When the latest successful run of the kind finished; `None`: never.
+    pub last_success: Option<DateTime<Utc>>,
 }
 
 pub async fn snapshot(pool: &PgPool) -> Result<Snapshot, StoreError> {
@@ -45,7 +62,31 @@ pub async fn snapshot(pool: &PgPool) -> Result<Snapshot, StoreError> {
             crate::domain::run::RunKind::StockSync,
         )
         .await?,
+        runs_by_kind_and_status: sqlx::query_as(
+            "SELECT kind, status, count(*) FROM runs GROUP BY kind, status ORDER BY kind, status",
+        )
+        .fetch_all(&mut *conn)
+        .await?,
+        latest_runs: latest_runs(&mut conn).await?,
     })
+}
+
+/// Per kind: the latest finished run's duration and items pushed, and the latest success.
+pub async fn latest_runs(conn: &mut PgConnection) -> Result<Vec<LatestRun>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT latest.kind, latest.duration_secs, latest.pushed, ok.last_success
+           FROM (SELECT DISTINCT ON (kind) kind,
+                        EXTRACT(EPOCH FROM finished_at - started_at)::float8 AS duration_secs,
+                        CASE WHEN jsonb_typeof(figures->'pushed') = 'number'
+                             THEN (figures->>'pushed')::numeric::bigint END AS pushed
+                   FROM runs WHERE finished_at IS NOT NULL
+                  ORDER BY kind, finished_at DESC) AS latest
+           LEFT JOIN (SELECT kind, max(finished_at) AS last_success FROM runs
+                       WHERE status = 'succeeded' GROUP BY kind) AS ok USING (kind)
+          ORDER BY latest.kind",
+    )
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 /// Adds up `(label, count)` pairs per label, sorted by label.

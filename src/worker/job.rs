@@ -16,6 +16,7 @@ use super::config::WorkerConfig;
 use super::handler::{Completion, JobContext, JobFailure, JobHandler, JobOutcome};
 use super::pool::Shared;
 use crate::domain::retry::{decide, FailureKind, RetryDecision};
+use crate::instruments;
 use crate::store::outbox::{self, ClaimedJob, FinishError};
 use crate::store::StoreError;
 
@@ -87,6 +88,7 @@ async fn keep_lease(pool: PgPool, id: i64, attempt: i32, config: Arc<WorkerConfi
 /// transaction, which the fence rolls back if this worker no longer holds the job.
 async fn on_success(run: &JobRun, job: &ClaimedJob, completion: Box<dyn Completion>) {
     run.shared.succeeded();
+    instruments::JOB_ATTEMPTS.inc(&[job.kind.as_str(), "done"]);
     let result: Result<(), FinishError> = async {
         let mut tx = run.pool.begin().await.map_err(StoreError::from)?;
         outbox::complete(&mut tx, job.id, job.attempt).await?;
@@ -114,6 +116,14 @@ async fn on_failure(run: &JobRun, job: &ClaimedJob, failure: JobFailure, ran_for
         &run.config.retry,
         rand::random::<f64>(),
     );
+    let outcome = match decision {
+        RetryDecision::Park(_) => "parked",
+        RetryDecision::RetryAfter(_) | RetryDecision::RetryNow => "retry",
+    };
+    instruments::JOB_ATTEMPTS.inc(&[job.kind.as_str(), outcome]);
+    // The SAP client's class of the error, when the failure came from SAP.
+    let sap_class = failure.error["sap"].as_str().unwrap_or("other");
+    instruments::JOB_FAILURES_BY_SAP_CLASS.inc(&[sap_class]);
     let last_error = json!({
         "failure": failure.kind.as_str(),
         "attempt": job.attempt,

@@ -17,6 +17,7 @@ use super::handler::{Handlers, JobContext};
 use super::job::{run_job, JobRun};
 use super::wake;
 use crate::domain::aimd::Aimd;
+use crate::instruments;
 use crate::store::outbox;
 
 /// A pool, built and ready to [`run`](WorkerPool::run).
@@ -63,12 +64,15 @@ impl Shared {
     }
 
     pub(super) fn succeeded(&self) {
-        self.window.lock().expect("window lock").on_success();
+        let mut w = self.window.lock().expect("window lock");
+        w.on_success();
+        instruments::WORKER_CONCURRENCY.set(w.current() as i64);
     }
 
     pub(super) fn locked(&self) {
         let mut w = self.window.lock().expect("window lock");
         w.on_locked();
+        instruments::WORKER_CONCURRENCY.set(w.current() as i64);
         tracing::info!(
             window = w.current(),
             "SAP reports locks; fewer jobs run at once"
@@ -88,8 +92,10 @@ pub async fn run(
 
 impl WorkerPool {
     pub fn new(pool: PgPool, handlers: Handlers, config: WorkerConfig) -> Self {
+        let window = Aimd::new(1, config.concurrency);
+        instruments::WORKER_CONCURRENCY.set(window.current() as i64);
         let shared = Arc::new(Shared {
-            window: Mutex::new(Aimd::new(1, config.concurrency)),
+            window: Mutex::new(window),
             in_flight: AtomicUsize::new(0),
         });
         Self {

@@ -27,8 +27,14 @@ async fn the_alerting_rules_use_only_metrics_that_exist() {
         .await
         .unwrap();
     for name in &used {
+        // A histogram's series carry the family's name and a suffix.
+        let family = ["_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|suffix| name.strip_suffix(suffix))
+            .filter(|base| text.contains(&format!("# TYPE {base} histogram")))
+            .unwrap_or(name);
         assert!(
-            text.contains(&format!("# TYPE {name} ")),
+            text.contains(&format!("# TYPE {family} ")),
             "{name} is used by deploy/alerts.yml but /metrics does not serve it:\n{text}"
         );
     }
@@ -49,6 +55,28 @@ async fn the_alerting_rules_use_only_metrics_that_exist() {
         assert!(
             ["accepted", "invalid"].contains(&o.as_str()),
             "no event outcome '{o}'"
+        );
+    }
+    for c in values_of(&rules, "sap_class") {
+        let classes = [
+            "locked",
+            "transient",
+            "ambiguous",
+            "session_expired",
+            "permanent",
+        ];
+        assert!(classes.contains(&c.as_str()), "no SAP error class '{c}'");
+    }
+    for r in values_of(&rules, "reason") {
+        assert!(
+            r == "signature",
+            "a rejection reason the rules do not expect: '{r}'"
+        );
+    }
+    for k in values_of(&rules, "kind") {
+        assert!(
+            b1bridge::domain::run::RunKind::parse(&k).is_some(),
+            "no run kind '{k}'"
         );
     }
     app.stop().await;

@@ -602,3 +602,57 @@ async fn concurrent_deliveries_of_one_new_order_create_it_once_and_keep_every_ev
     );
     app.stop().await;
 }
+
+/// The value of one series in `/metrics` (0 when absent).
+async fn metric(app: &TestApp, series: &str) -> f64 {
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .map_or(0.0, |v| v.parse().unwrap())
+}
+
+#[tokio::test]
+async fn metrics_count_refused_deliveries_by_reason_and_time_every_delivery() {
+    let app = spawn_app().await;
+    // Counters are the process's: other tests in this binary add to them, so compare growth.
+    let refused = r#"b1bridge_webhooks_rejected_total{reason="signature"}"#;
+    let unusable = r#"b1bridge_webhooks_rejected_total{reason="unusable"}"#;
+    let timed = "b1bridge_webhook_ingest_seconds_count";
+    let (refused_0, unusable_0, timed_0) = (
+        metric(&app, refused).await,
+        metric(&app, unusable).await,
+        metric(&app, timed).await,
+    );
+    let unsigned = app
+        .client
+        .post(app.url("/webhooks/magento"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
+    let res = app
+        .send_webhook(
+            "msg_metrics_unusable",
+            br#"{"type":"order.placed","data":{}}"#,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let order = sample_order("rest-order-guest-configurable.json");
+    let res = app
+        .send_webhook("msg_metrics_ok", &envelope("order.placed", &order))
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    assert!(metric(&app, refused).await >= refused_0 + 1.0);
+    assert!(metric(&app, unusable).await >= unusable_0 + 1.0);
+    assert!(metric(&app, timed).await >= timed_0 + 3.0);
+    app.stop().await;
+}

@@ -14,6 +14,7 @@ mod audit;
 mod cli_pipe;
 mod config_cache;
 mod day_series;
+mod demo;
 mod intake;
 mod intake_batch;
 mod magento_client;

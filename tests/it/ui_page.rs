@@ -475,3 +475,71 @@ async fn admins_change_settings_on_the_page() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_runs_view_shows_each_kind_where_it_stands_and_the_runs_figures() {
+    use b1bridge::domain::run::{RunKind, RunStatus, RunTrigger};
+    use b1bridge::store::runs;
+    let app = spawn_app().await;
+    let viewer = sign_in(&app, VIEWER).await;
+    let empty = html(&app, &viewer, "/ui/runs").await;
+    assert!(empty.contains("<h2>stock sync</h2>"), "{empty}");
+    assert!(empty.contains("never"), "no success yet");
+    assert!(empty.contains("No run yet."));
+
+    // A failed run, then a succeeded one, as the worker records them.
+    for (status, figures, error) in [
+        (
+            RunStatus::Failed,
+            serde_json::json!({"pushed": 0, "sap_requests": 1}),
+            Some("SAP B1 is unreachable"),
+        ),
+        (
+            RunStatus::Succeeded,
+            serde_json::json!({"pushed": 12, "mode": "msi", "items_read": 40}),
+            None,
+        ),
+    ] {
+        let run = runs::start(&app.db.pool, RunKind::StockSync, RunTrigger::Api, "ops")
+            .await
+            .unwrap();
+        runs::begin(&app.db.pool, run.id).await.unwrap();
+        let mut conn = app.db.pool.acquire().await.unwrap();
+        runs::finish(&mut conn, run.id, status, &figures, error)
+            .await
+            .unwrap();
+    }
+    let view = html(&app, &viewer, "/ui/runs?kind=stock_sync").await;
+    assert!(view.contains("<dt>items read</dt><dd>40</dd>"), "{view}");
+    assert!(view.contains("<dt>mode</dt><dd>msi</dd>"), "{view}");
+    assert!(view.contains("SAP B1 is unreachable"), "{view}");
+    assert!(view.contains(r#"<span class="badge failed">failed</span>"#));
+    assert!(view.contains(r#"<span class="badge succeeded">succeeded</span>"#));
+    assert!(view.contains("api (ops)"), "{view}");
+    // The kind's card: its last success, and the latest finished run's figures (pushed 12).
+    let card = &view[view.find("<h2>stock sync</h2>").unwrap()..];
+    let card = &card[..card.find("</div>").unwrap()];
+    assert!(!card.contains("never"), "the last success is shown: {card}");
+    assert!(
+        card.contains("<dt>Latest run pushed</dt><dd>12</dd>"),
+        "{card}"
+    );
+
+    // The same figures reach /metrics, per kind.
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("b1bridge_runs{kind=\"stock_sync\",status=\"failed\"} 1\n"));
+    assert!(metrics.contains("b1bridge_run_last_items_pushed{kind=\"stock_sync\"} 12\n"));
+    assert!(metrics.contains("b1bridge_run_last_success_timestamp_seconds{kind=\"stock_sync\"} "));
+
+    let res = page(&app, &viewer, "/ui/runs?kind=prices").await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "not a run kind");
+    app.stop().await;
+}

@@ -19,6 +19,17 @@ pub fn age(secs: i64) -> String {
     }
 }
 
+/// `850 ms`, `7.2 s`, `3 min`: a latency or duration in the unit people read it in.
+pub fn seconds(secs: f64) -> String {
+    if secs < 1.0 {
+        format!("{:.0} ms", secs * 1000.0)
+    } else if secs < 120.0 {
+        format!("{secs:.1} s")
+    } else {
+        age(secs.round() as i64)
+    }
+}
+
 /// The age of `t` at `now`.
 pub fn age_since(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     age((now - t).num_seconds())
@@ -27,6 +38,13 @@ pub fn age_since(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn latencies_read_in_their_unit() {
+        assert_eq!(seconds(0.0424), "42 ms");
+        assert_eq!(seconds(7.24), "7.2 s");
+        assert_eq!(seconds(3725.0), "1 h 2 min");
+    }
 
     #[test]
     fn ages_read_in_two_units() {

@@ -16,6 +16,7 @@ pub const NAV: &[(&str, &str, &str)] = &[
     ("queue", "/", "Exception queue"),
     ("orders", "/ui/orders", "Orders"),
     ("report", "/ui/report", "Daily report"),
+    ("runs", "/ui/runs", "Runs"),
     ("mappings", "/ui/mappings", "Mappings"),
     ("settings", "/ui/settings", "Settings"),
     ("audit", "/ui/audit", "Go-live audit"),

@@ -18,6 +18,7 @@ pub mod layout;
 pub mod mappings;
 pub mod orders;
 pub mod report;
+pub mod runs;
 pub mod session;
 pub mod settings;
 
@@ -46,4 +47,5 @@ pub fn pages() -> Router<ApiContext> {
         .route("/ui/settings", get(settings::page).post(settings::save))
         .route("/ui/report", get(report::page))
         .route("/ui/audit", get(audit::page))
+        .route("/ui/runs", get(runs::page))
 }

@@ -20,31 +20,10 @@ use crate::http::api::ApiQuery;
 use crate::http::ApiContext;
 use crate::store::day_series;
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn latencies_read_in_their_unit() {
-        assert_eq!(super::seconds(0.0424), "42 ms");
-        assert_eq!(super::seconds(7.24), "7.2 s");
-        assert_eq!(super::seconds(3725.0), "1 h 2 min");
-    }
-}
-
 #[derive(Debug, Default, Deserialize)]
 pub struct ReportQuery {
     #[serde(default)]
     pub date: Option<String>,
-}
-
-/// `850 ms`, `7.2 s`, `3 min`: a latency in the unit people read it in.
-fn seconds(secs: f64) -> String {
-    if secs < 1.0 {
-        format!("{:.0} ms", secs * 1000.0)
-    } else if secs < 120.0 {
-        format!("{secs:.1} s")
-    } else {
-        format::age(secs.round() as i64)
-    }
 }
 
 /// `ok, 3 min ago`: how fresh a periodic run's work is.
@@ -114,7 +93,7 @@ pub async fn page(
                     dt { "Received" } dd { (r.orders.received) }
                     dt { "Posted to SAP" } dd { (r.orders.posted) }
                     dt { "Time to post (p50 / p95)" } dd {
-                        @if let Some(p) = &r.orders.posting_latency_secs { (seconds(p.p50)) " / " (seconds(p.p95)) }
+                        @if let Some(p) = &r.orders.posting_latency_secs { (format::seconds(p.p50)) " / " (format::seconds(p.p95)) }
                         @else { span.muted { "nothing posted" } }
                     }
                     dt { "Cancellations requested" } dd { (r.orders.cancellations_requested) }

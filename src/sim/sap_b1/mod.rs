@@ -54,7 +54,7 @@ pub use entities::{
 pub use enums::{AddressType, CancelStatus, CardType, DocObject, DocStatus, DocType, YesNo};
 pub use errors::ServiceLayerError;
 pub use faults::{Faults, InvalidFaults};
-pub use operator_mappings::default_seed_mappings;
+pub use operator_mappings::{default_seed_mapping_rows, default_seed_mappings};
 pub use seed::{
     ExchangeRate, Localization, Numbering, PeriodStatus, PostingPeriod, Seed, SeedError, Series,
 };

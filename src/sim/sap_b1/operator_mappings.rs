@@ -7,8 +7,8 @@ use crate::domain::mappings::{MappingEntry, MappingKind};
 
 const DEFAULT_SEED_MAPPINGS: &str = include_str!("default_seed_mappings.tsv");
 
-/// The entries, keys normalised, ready for `store::mappings::upsert`.
-pub fn default_seed_mappings() -> Vec<MappingEntry> {
+/// The rows as written: (kind, key, value), for the API (`PUT /api/v1/mappings/{kind}/{key}`).
+pub fn default_seed_mapping_rows() -> Vec<(&'static str, &'static str, serde_json::Value)> {
     DEFAULT_SEED_MAPPINGS
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -19,8 +19,17 @@ pub fn default_seed_mappings() -> Vec<MappingEntry> {
                 fields.next().expect("key"),
                 fields.next().expect("value"),
             );
+            (kind, key, serde_json::from_str(value).expect("value JSON"))
+        })
+        .collect()
+}
+
+/// The entries, keys normalised, ready for `store::mappings::upsert`.
+pub fn default_seed_mappings() -> Vec<MappingEntry> {
+    default_seed_mapping_rows()
+        .into_iter()
+        .map(|(kind, key, json)| {
             let kind = MappingKind::parse(kind).expect("a mapping kind");
-            let json: serde_json::Value = serde_json::from_str(value).expect("value JSON");
             MappingEntry {
                 key: kind.normalise_key(key).expect("a valid key"),
                 value: kind.parse_value(&json).expect("a valid value"),
