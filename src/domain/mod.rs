@@ -3,6 +3,7 @@
 pub mod access;
 pub mod aimd;
 pub mod company;
+pub mod credit_note;
 pub mod daily_check;
 pub mod document_exceptions;
 pub mod event;
@@ -17,6 +18,7 @@ pub mod order;
 pub mod order_flow;
 pub mod posting;
 pub mod reference;
+pub mod refund;
 pub mod retry;
 pub mod run;
 pub mod sales_order;

@@ -57,16 +57,25 @@ pub enum JobKind {
     CancelOrder,
     /// One stock sync run (SAP warehouses → Magento); its subject is the run's id.
     StockSync,
+    /// A Magento credit memo becomes an SAP A/R credit memo; its subject is
+    /// `refund:{credit memo entity id}`.
+    PostRefund,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 3] = [JobKind::PostOrder, JobKind::CancelOrder, JobKind::StockSync];
+    pub const ALL: [JobKind; 4] = [
+        JobKind::PostOrder,
+        JobKind::CancelOrder,
+        JobKind::StockSync,
+        JobKind::PostRefund,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::PostOrder => "post_order",
             JobKind::CancelOrder => "cancel_order",
             JobKind::StockSync => "stock_sync",
+            JobKind::PostRefund => "post_refund",
         }
     }
 

@@ -11,6 +11,8 @@ use super::types::{DocEntry, Document, NewSalesOrder, SalesOrder, DOCUMENT_FIELD
 pub enum ReferenceSearch {
     Orders,
     Drafts,
+    /// A/R credit memos: a refund's reference (docs/refunds.md).
+    CreditNotes,
 }
 
 impl ReferenceSearch {
@@ -18,6 +20,7 @@ impl ReferenceSearch {
         match self {
             ReferenceSearch::Orders => "Orders",
             ReferenceSearch::Drafts => "Drafts",
+            ReferenceSearch::CreditNotes => "CreditNotes",
         }
     }
 }

@@ -101,6 +101,8 @@ pub struct Numbering {
     pub invoices: Series,
     #[serde(default = "Numbering::default_drafts")]
     pub drafts: Series,
+    #[serde(default = "Numbering::default_credit_notes")]
+    pub credit_notes: Series,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -126,11 +128,19 @@ impl Default for Numbering {
                 next_doc_num: 40977,
             },
             drafts: Numbering::default_drafts(),
+            credit_notes: Numbering::default_credit_notes(),
         }
     }
 }
 
 impl Numbering {
+    fn default_credit_notes() -> Series {
+        Series {
+            next_doc_entry: 311,
+            next_doc_num: 50112,
+        }
+    }
+
     fn default_drafts() -> Series {
         Series {
             next_doc_entry: 508,
