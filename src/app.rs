@@ -18,6 +18,7 @@ use crate::sap::SapClient;
 use crate::scheduler::{self, Schedule};
 use crate::store;
 use crate::worker::pipeline;
+use crate::worker::refund_backfill::RefundBackfill;
 use crate::worker::run_job::RunJob;
 use crate::worker::stock_sync::publisher::StockPublisher;
 use crate::worker::stock_sync::StockSync;
@@ -40,7 +41,12 @@ pub struct Workers {
     pub magento: Option<Arc<dyn StockPublisher>>,
     /// `B1BRIDGE_STOCK_SYNC_SECS`.
     pub stock_sync_every: Duration,
+    /// The Magento REST client for the refund backfill; `None` without `MAGENTO_URL`.
+    pub magento_client: Option<Arc<crate::magento::MagentoClient>>,
 }
+
+/// How often the refund backfill looks for credit memos whose webhook was missed.
+pub const REFUND_BACKFILL_EVERY: Duration = Duration::from_secs(15 * 60);
 
 impl Workers {
     /// The handlers of every job kind this process can do.
@@ -50,6 +56,12 @@ impl Workers {
             handlers = handlers.register(
                 JobKind::StockSync,
                 RunJob::new(StockSync::new(self.sap.clone(), magento.clone())),
+            );
+        }
+        if let Some(client) = &self.magento_client {
+            handlers = handlers.register(
+                JobKind::RefundBackfill,
+                RunJob::new(RefundBackfill::new(client.clone())),
             );
         }
         handlers
@@ -62,6 +74,12 @@ impl Workers {
             schedules.push(Schedule {
                 kind: RunKind::StockSync,
                 every: self.stock_sync_every,
+            });
+        }
+        if self.magento_client.is_some() {
+            schedules.push(Schedule {
+                kind: RunKind::RefundBackfill,
+                every: REFUND_BACKFILL_EVERY,
             });
         } else {
             tracing::info!(

@@ -262,6 +262,21 @@ pub struct MagentoArgs {
 }
 
 impl MagentoArgs {
+    /// The Magento REST client (the refund backfill), or `None` without `MAGENTO_URL` and
+    /// `MAGENTO_TOKEN`.
+    pub fn client(&self) -> anyhow::Result<Option<std::sync::Arc<crate::magento::MagentoClient>>> {
+        let Some(settings) = crate::config::MagentoSettings::from_env_values(
+            self.magento_url.as_deref(),
+            self.magento_token.as_ref(),
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(std::sync::Arc::new(
+            crate::magento::MagentoClient::new(&settings)?,
+        )))
+    }
+
     /// The stock publisher, or `None` when neither `MAGENTO_URL` nor `MAGENTO_TOKEN` is set;
     /// one without the other is an error naming the missing variable.
     pub fn publisher(
@@ -312,6 +327,7 @@ impl WorkerArgs {
             config,
             magento: self.magento.publisher()?,
             stock_sync_every: std::time::Duration::from_secs(self.stock_sync_secs),
+            magento_client: self.magento.client()?,
         })
     }
 

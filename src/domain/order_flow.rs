@@ -60,14 +60,17 @@ pub enum JobKind {
     /// A Magento credit memo becomes an SAP A/R credit memo; its subject is
     /// `refund:{credit memo entity id}`.
     PostRefund,
+    /// One refund backfill run; its subject is the run's id.
+    RefundBackfill,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 4] = [
+    pub const ALL: [JobKind; 5] = [
         JobKind::PostOrder,
         JobKind::CancelOrder,
         JobKind::StockSync,
         JobKind::PostRefund,
+        JobKind::RefundBackfill,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +79,7 @@ impl JobKind {
             JobKind::CancelOrder => "cancel_order",
             JobKind::StockSync => "stock_sync",
             JobKind::PostRefund => "post_refund",
+            JobKind::RefundBackfill => "refund_backfill",
         }
     }
 

@@ -12,14 +12,17 @@ use super::order_flow::JobKind;
 pub enum RunKind {
     /// SAP B1 warehouse stock → Magento salable quantities.
     StockSync,
+    /// Magento credit memos whose webhook was missed (`GET /V1/creditmemos` by `updated_at`).
+    RefundBackfill,
 }
 
 impl RunKind {
-    pub const ALL: [RunKind; 1] = [RunKind::StockSync];
+    pub const ALL: [RunKind; 2] = [RunKind::StockSync, RunKind::RefundBackfill];
 
     pub fn as_str(self) -> &'static str {
         match self {
             RunKind::StockSync => "stock_sync",
+            RunKind::RefundBackfill => "refund_backfill",
         }
     }
 
@@ -31,6 +34,7 @@ impl RunKind {
     pub fn job_kind(self) -> JobKind {
         match self {
             RunKind::StockSync => JobKind::StockSync,
+            RunKind::RefundBackfill => JobKind::RefundBackfill,
         }
     }
 }

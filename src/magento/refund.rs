@@ -32,7 +32,16 @@ pub fn normalise_credit_memo(
 ) -> Result<Refund, CreditMemoError> {
     let hint = memo.get("increment_id").and_then(id_text);
     let parsed: CreditMemo =
-        serde_json::from_value(memo.clone()).map_err(|e| error(e.to_string(), hint.clone()))?;
+        serde_json::from_value(memo.clone()).map_err(|e| error(e.to_string(), hint))?;
+    refund_from(&parsed, order_increment_id)
+}
+
+/// The canonical refund of a credit memo read through the REST client (the backfill).
+pub fn refund_from(
+    parsed: &CreditMemo,
+    order_increment_id: Option<String>,
+) -> Result<Refund, CreditMemoError> {
+    let hint = parsed.increment_id.clone();
     let credit_memo_id = parsed
         .increment_id
         .clone()

@@ -20,6 +20,8 @@ pub struct Snapshot {
     pub oldest_pending_job_age_secs: f64,
     /// When the last successful stock sync finished (its data's freshness); `None`: never.
     pub stock_sync_last_success: Option<DateTime<Utc>>,
+    /// Refunds (Magento credit memos) by status: `queued`, `waiting`, `posted`, `parked`.
+    pub refunds_by_status: Vec<(String, i64)>,
 }
 
 pub async fn snapshot(pool: &PgPool) -> Result<Snapshot, StoreError> {
@@ -44,6 +46,11 @@ pub async fn snapshot(pool: &PgPool) -> Result<Snapshot, StoreError> {
             &mut conn,
             crate::domain::run::RunKind::StockSync,
         )
+        .await?,
+        refunds_by_status: sqlx::query_as(
+            "SELECT status, count(*) FROM refunds GROUP BY status ORDER BY status",
+        )
+        .fetch_all(&mut *conn)
         .await?,
     })
 }

@@ -87,6 +87,50 @@ pub async fn record_refund_event(
     Ok(IntakeOutcome::Accepted { event_id })
 }
 
+/// Stores a credit memo the backfill found, when b1bridge does not have it yet: the refund,
+/// its job and a `missed_webhook` exception, in one transaction. `false`: already known.
+pub async fn record_backfilled(pool: &PgPool, refund: &Refund) -> Result<bool, StoreError> {
+    let mut tx = pool.begin().await?;
+    let order_id = known_order(&mut tx, refund).await?;
+    let inserted = sqlx::query(
+        "INSERT INTO refunds (magento_entity_id, credit_memo_id, magento_order_id,
+                              order_increment_id, status, canonical, currency, grand_total)
+         VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7)
+         ON CONFLICT (magento_entity_id) DO NOTHING",
+    )
+    .bind(refund.magento_entity_id)
+    .bind(&refund.credit_memo_id)
+    .bind(refund.magento_order_id)
+    .bind(order_id.as_deref())
+    .bind(serde_json::to_value(refund).expect("serialisable"))
+    .bind(refund.currency.as_ref().map(|c| c.as_str()))
+    .bind(refund.grand_total)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if inserted {
+        enqueue(&mut tx, refund.magento_entity_id, None, Duration::ZERO).await?;
+        let missed = crate::domain::exception::NewException {
+            category: crate::domain::exception::Category::MissedWebhook,
+            title: format!(
+                "Credit memo {} was found by the backfill, not by its webhook",
+                refund.credit_memo_id
+            ),
+            detail: "Magento's creditmemo.created webhook for this credit memo never arrived;                      the backfill found it and queued it for posting. Check the Magento                      module's queue if this recurs."
+                .into(),
+            order_increment_id: order_id.clone(),
+            skus: Vec::new(),
+            sap_error: None,
+            dedup_key: format!("missed_webhook|creditmemo:{}", refund.magento_entity_id),
+            context: crate::domain::credit_note::refund_context(refund, serde_json::json!({})),
+        };
+        super::exceptions::record(&mut tx, &missed, None).await?;
+    }
+    tx.commit().await?;
+    Ok(inserted)
+}
+
 /// The order's increment id: the event's, else the stored order with that Magento id.
 async fn known_order(
     conn: &mut PgConnection,

@@ -18,6 +18,7 @@ pub mod pipeline;
 pub mod pool;
 pub mod post_order;
 pub mod post_refund;
+pub mod refund_backfill;
 pub mod run_job;
 mod sap_failure;
 pub mod stock_sync;

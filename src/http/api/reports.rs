@@ -56,6 +56,7 @@ use crate::store::StoreError;
         "oldest_open": {"id": "01936f6e-5f1e-7c4a-9d7e-3b1f2a4c5d6e", "category": "unknown_sku",
             "status": "open", "order_increment_id": "000000013",
             "first_seen_at": "2026-11-26T05:12:00Z", "age_secs": 8280}},
+    "refunds": {"posted": 3, "waiting": 1, "parked": 0},
     "stock_sync": {"status": "ok", "last_run_at": "2026-11-26T07:55:04Z",
         "last_success_at": "2026-11-26T07:55:04Z", "age_secs": 1116},
     "drift_found": null
@@ -78,6 +79,7 @@ pub struct DailyReport {
     pub queue: Queue,
     pub exceptions: ExceptionSummary,
     pub stock_sync: StockSync,
+    pub refunds: RefundFlow,
     /// How many stock differences between SAP B1 and Magento were found that day. Always null
     /// in this version: the stock sync pushes SAP's figures but no reconciliation compares
     /// them with Magento's yet. Null means "not measured", never "none found" (that would be 0).
@@ -106,6 +108,18 @@ pub struct OrderFlow {
     pub cancelled_in_sap: i64,
     /// Orders by status now, for the statuses that still need work.
     pub current: CurrentOrders,
+}
+
+/// Magento credit memos on their way to SAP B1 A/R credit memos.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RefundFlow {
+    /// Refunds whose A/R credit memo was recorded that day.
+    pub posted: i64,
+    /// Refunds waiting now for their order's A/R invoice (`refund_unmatched`, checked again
+    /// periodically).
+    pub waiting: i64,
+    /// Refunds held now by an exception until someone acts.
+    pub parked: i64,
 }
 
 /// Continuous percentiles, in seconds (millisecond precision).
@@ -292,6 +306,18 @@ fn report(day: UtcDay, f: DailyFigures) -> Result<DailyReport, StoreError> {
         parked_orders: current.parked,
     });
     let stock_sync = stock_sync(&f.stock_sync, f.now);
+    let refunds_in = |status: &str| {
+        f.refunds_by_status
+            .iter()
+            .filter(|(s, _)| s == status)
+            .map(|(_, n)| n)
+            .sum::<i64>()
+    };
+    let refunds = RefundFlow {
+        posted: f.day.refunds_posted,
+        waiting: refunds_in("waiting"),
+        parked: refunds_in("parked"),
+    };
     let d = f.day;
     Ok(DailyReport {
         date: day.date,
@@ -350,6 +376,7 @@ fn report(day: UtcDay, f: DailyFigures) -> Result<DailyReport, StoreError> {
                 .transpose()?,
         },
         stock_sync,
+        refunds,
         drift_found: None,
     })
 }

@@ -512,3 +512,134 @@ fn apply(company: &mut Company, note: &Document, now: &Stamp) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::sap_b1::orders::{create_order, Added};
+    use crate::sim::sap_b1::seed::Seed;
+    use crate::sim::sap_b1::targets::{create_invoice, InvoiceBase};
+    use rust_decimal_macros::dec;
+    use serde_json::json;
+
+    fn object(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    /// A company with an order of 2 × RACER (224.00, 8.25 %) and freight 5, invoiced.
+    fn invoiced() -> (Company, Stamp, i64) {
+        let now = Stamp::now();
+        let mut c = Company::from_seed(Seed::default_seed(), &now);
+        let body = object(json!({"CardCode": "C20000", "DocumentLines": [
+            {"ItemCode": "RACER", "Quantity": 2, "UnitPrice": 224, "TaxCode": "US-MI"}],
+            "DocumentAdditionalExpenses": [{"ExpenseCode": 1, "LineTotal": 5, "TaxCode": "EX"}]}));
+        let Added::Order(order) = create_order(&mut c, &body, &now).unwrap() else {
+            panic!("no approval procedure in the seed")
+        };
+        let invoice = create_invoice(&mut c, InvoiceBase::Order(order.doc_entry), &now).unwrap();
+        (c, now, invoice.doc_entry)
+    }
+
+    fn based(invoice: i64, quantity: Decimal, extra: Value) -> Value {
+        let mut line =
+            json!({"BaseType": 13, "BaseEntry": invoice, "BaseLine": 0, "Quantity": quantity});
+        for (k, v) in extra.as_object().unwrap() {
+            line[k] = v.clone();
+        }
+        line
+    }
+
+    fn stock(c: &Company, warehouse: &str) -> Decimal {
+        c.items["RACER"]
+            .item_warehouse_info_collection
+            .iter()
+            .find(|w| w.warehouse_code == warehouse)
+            .map(|w| w.in_stock)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_copy_of_an_invoice_line_credits_it_and_returns_stock_only_with_movement() {
+        let (mut c, now, inv) = invoiced();
+        let before = stock(&c, "01");
+        let body = object(
+            json!({"CardCode": "C20000", "NumAtCard": "CM1", "DocumentLines": [
+            based(inv, dec!(1), json!({"WithoutInventoryMovement": "tYES"}))]}),
+        );
+        let note = create_credit_note(&mut c, &body, &now).unwrap();
+        // 224 at 8.25 % = 18.48.
+        assert_eq!((note.doc_total, note.vat_sum), (dec!(242.48), dec!(18.48)));
+        assert_eq!(stock(&c, "01"), before, "without movement: no stock back");
+        assert_eq!(
+            c.invoices[&inv].document_lines[0].remaining_open_quantity,
+            dec!(1)
+        );
+        let body = object(json!({"CardCode": "C20000", "DocumentLines": [
+            based(inv, dec!(1), json!({"WarehouseCode": "02"}))]}));
+        let before_02 = stock(&c, "02");
+        create_credit_note(&mut c, &body, &now).unwrap();
+        assert_eq!(stock(&c, "02"), before_02 + dec!(1));
+        assert_eq!(c.invoices[&inv].document_status, DocStatus::Close);
+    }
+
+    #[test]
+    fn the_copy_from_rules_refuse_what_sap_refuses() {
+        let (mut c, now, inv) = invoiced();
+        let refused = |c: &mut Company, lines: Value, extra: Value| {
+            let mut body = json!({"CardCode": "C20000", "DocumentLines": lines});
+            for (k, v) in extra.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            create_credit_note(c, &object(body), &now).unwrap_err()
+        };
+        let e = refused(&mut c, json!([based(inv, dec!(3), json!({}))]), json!({}));
+        assert!(
+            e.message.contains("exceeds its open quantity"),
+            "{}",
+            e.message
+        );
+        let e = refused(
+            &mut c,
+            json!([based(inv + 99, dec!(1), json!({}))]),
+            json!({}),
+        );
+        assert!(e.message.contains("does not exist"), "{}", e.message);
+        let e = refused(
+            &mut c,
+            json!([{"BaseEntry": inv, "BaseLine": 0, "Quantity": 1}]),
+            json!({}),
+        );
+        assert_eq!(e.code, -5002);
+        let e = refused(
+            &mut c,
+            json!([based(inv, dec!(1), json!({}))]),
+            json!({"DocumentAdditionalExpenses": [{"ExpenseCode": 1, "LineTotal": -1}]}),
+        );
+        assert!(e.message.contains("cannot be negative"), "{}", e.message);
+        let e = refused(
+            &mut c,
+            json!([based(inv, dec!(1), json!({}))]),
+            json!({"CardCode": "C20001"}),
+        );
+        assert!(
+            e.message.contains("another business partner"),
+            "{}",
+            e.message
+        );
+        // Two lines of one request count together against the open quantity.
+        let e = refused(
+            &mut c,
+            json!([
+                based(inv, dec!(1), json!({})),
+                based(inv, dec!(2), json!({}))
+            ]),
+            json!({}),
+        );
+        assert!(
+            e.message.contains("exceeds its open quantity"),
+            "{}",
+            e.message
+        );
+        assert!(c.credit_notes.is_empty());
+    }
+}

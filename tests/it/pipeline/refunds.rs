@@ -374,6 +374,8 @@ async fn a_refund_before_the_invoice_waits_as_refund_unmatched_then_posts_by_its
         open[0].detail
     );
     assert!(p.credit_notes("CM0000007").is_empty());
+    let metrics = b1bridge::store::metrics::snapshot(p.pool()).await.unwrap();
+    assert_eq!(metrics.refunds_by_status, [("waiting".to_owned(), 1)]);
 
     // The accountant invoices the order; the next check posts the credit memo.
     p.sim
@@ -382,6 +384,21 @@ async fn a_refund_before_the_invoice_waits_as_refund_unmatched_then_posts_by_its
     p.refund_status(7, "posted").await;
     assert_eq!(p.credit_notes("CM0000007").len(), 1);
     assert!(p.open_exceptions("RF-5").await.is_empty());
+    // Operators see it: the order's refunds, /metrics and the daily report.
+    let mut conn = p.pool().acquire().await.unwrap();
+    let listed = b1bridge::store::refunds::for_order(&mut conn, "RF-5")
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].status, "posted");
+    assert!(listed[0].sap_doc_num.is_some());
+    let metrics = b1bridge::store::metrics::snapshot(p.pool()).await.unwrap();
+    assert_eq!(metrics.refunds_by_status, [("posted".to_owned(), 1)]);
+    let today = b1bridge::domain::daily_check::UtcDay::of(chrono::Utc::now().date_naive());
+    let daily = b1bridge::store::daily_report::daily(p.pool(), &today)
+        .await
+        .unwrap();
+    assert_eq!(daily.day.refunds_posted, 1);
     let resolved = p.exceptions("RF-5").await;
     assert!(resolved
         .iter()
@@ -427,4 +444,56 @@ async fn a_duplicate_webhook_and_a_lost_sap_answer_still_make_exactly_one_credit
     .unwrap();
     assert_eq!(jobs, 1, "one job however often the credit memo arrives");
     p.stop().await;
+}
+
+#[tokio::test]
+async fn the_backfill_finds_a_credit_memo_whose_webhook_was_missed_and_queues_it_once() {
+    use crate::magento_sim::Shop;
+    use b1bridge::magento::MagentoClient;
+    use b1bridge::worker::refund_backfill::RefundBackfill;
+
+    let shop = Shop::start().await;
+    let id = shop.place(&[("24-WB04", 2)]).await;
+    let item = shop.get(&format!("orders/{id}")).await.json["items"][0]["item_id"]
+        .as_i64()
+        .unwrap();
+    shop.control(&format!("orders/{id}/invoice"), json!({}))
+        .await;
+    let memo = shop
+        .control(
+            &format!("orders/{id}/creditmemos"),
+            json!({"items": [{"order_item_id": item, "qty": 1}]}),
+        )
+        .await
+        .json;
+    let db = TestDb::new().await;
+    let settings = b1bridge::config::MagentoSettings::from_raw(
+        Some(&shop.sim.base_url()),
+        Some(&SecretString::from(crate::magento_sim::TOKEN.to_owned())),
+    )
+    .unwrap();
+    let backfill = RefundBackfill::new(std::sync::Arc::new(MagentoClient::new(&settings).unwrap()));
+    let since = chrono::Utc::now() - chrono::Duration::hours(1);
+    let figures = backfill.backfill(&db.pool, since).await.unwrap();
+    assert_eq!(figures["credit_memos_read"], 1, "{figures}");
+    assert_eq!(figures["missed_found"], 1, "{figures}");
+    // A second pass over the same window finds nothing new.
+    let figures = backfill.backfill(&db.pool, since).await.unwrap();
+    assert_eq!(figures["missed_found"], 0, "{figures}");
+    let entity = memo["entity_id"].as_i64().unwrap();
+    let (status, jobs): (String, i64) = sqlx::query_as(
+        "SELECT r.status, (SELECT count(*) FROM outbox WHERE other_subject = 'refund:' || r.magento_entity_id)
+           FROM refunds r WHERE r.magento_entity_id = $1",
+    )
+    .bind(entity)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!((status.as_str(), jobs), ("queued", 1));
+    let missed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM exceptions WHERE category = 'missed_webhook'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(missed, 1);
 }
