@@ -22,6 +22,7 @@ mod pipeline;
 mod sap_client;
 mod sap_sim;
 mod sap_tls;
+mod stock_cli;
 mod stock_sync;
 mod support;
 mod ui_page;
