@@ -227,8 +227,9 @@ pub struct Refund {
     pub credit_memo_id: String,
     /// `queued`, `waiting` (no A/R invoice in SAP yet), `posted` or `parked`.
     pub status: String,
-    #[schema(value_type = f64)]
-    pub grand_total: rust_decimal::Decimal,
+    /// Exact decimal, as a string (never a float).
+    #[schema(value_type = String)]
+    pub grand_total: Decimal,
     pub currency: Option<String>,
     pub sap_doc_entry: Option<i32>,
     pub sap_doc_num: Option<i32>,
