@@ -9,8 +9,11 @@ CREATE TABLE refunds (
     magento_order_id    bigint NOT NULL,
     order_increment_id  text,
     -- queued: a worker will post it; waiting: SAP has no invoice for the order yet, a check
-    -- is queued; posted: the credit note exists; parked: an exception holds it.
-    status              text NOT NULL CHECK (status IN ('queued', 'waiting', 'posted', 'parked')),
+    -- is queued; posted: the credit note exists; order_closed: the whole un-invoiced Sales
+    -- Order was refunded and closed instead (setting `refunds.close_uninvoiced_order`);
+    -- parked: an exception holds it.
+    status              text NOT NULL
+                        CHECK (status IN ('queued', 'waiting', 'posted', 'order_closed', 'parked')),
     -- domain::refund::Refund as JSON.
     canonical           jsonb NOT NULL,
     currency            text,

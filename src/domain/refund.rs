@@ -72,6 +72,22 @@ pub fn order_line_index(order: &Order, order_item_id: i64) -> Option<usize> {
         .position(|l: &OrderLine| l.magento_item_id == Some(order_item_id))
 }
 
+/// Whether the refund takes back every unit of every line of `order` (the whole order's
+/// goods; shipping and adjustments do not matter): only then may an un-invoiced Sales Order
+/// be closed instead of credited.
+pub fn refunds_every_line(refund: &Refund, order: &Order) -> bool {
+    !order.lines.is_empty()
+        && order.lines.iter().enumerate().all(|(index, line)| {
+            let refunded: Decimal = refund
+                .lines
+                .iter()
+                .filter(|l| order_line_index(order, l.order_item_id) == Some(index))
+                .map(|l| l.qty)
+                .sum();
+            refunded >= line.qty
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

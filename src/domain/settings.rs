@@ -144,6 +144,10 @@ pub struct RefundSettings {
     /// (when no expense code is set), an Adjustment Fee as a line of quantity −1.
     #[schema(value_type = Option<String>, example = "ADJUST")]
     pub adjustment_item_code: Option<ItemCode>,
+    /// A refund of every open quantity of an order that SAP has neither delivered nor
+    /// invoiced closes the Sales Order (`POST /Orders(n)/Close`) instead of waiting for an
+    /// invoice to credit. Off by default: see the README's trade-off.
+    pub close_uninvoiced_order: bool,
     /// How often a refund waiting for its order's A/R invoice is checked again.
     #[schema(minimum = 1, maximum = 86400)]
     pub recheck_interval_secs: u64,
@@ -156,6 +160,7 @@ impl Default for RefundSettings {
             auto_return_to_stock: false,
             adjustment_refund_expense_code: None,
             adjustment_item_code: None,
+            close_uninvoiced_order: false,
             recheck_interval_secs: 900,
         }
     }

@@ -31,7 +31,7 @@ use crate::domain::credit_note::{
 use crate::domain::exception::{Category, NewException};
 use crate::domain::ids::TaxCode;
 use crate::domain::posting::SapDocument;
-use crate::domain::refund::Refund;
+use crate::domain::refund::{refunds_every_line, Refund};
 use crate::domain::retry::{FailureKind, ParkReason};
 use crate::domain::settings::Settings;
 use crate::sap::types::{
@@ -193,6 +193,12 @@ impl PostRefund {
         .map_err(|e| failure("GET Invoices/DeliveryNotes by NumAtCard", &e))?;
         let (lines, freight, card_code) = invoice_lines(&plan, &invoices, &deliveries);
         let Some(card_code) = card_code else {
+            if plan.settings.refunds.close_uninvoiced_order
+                && deliveries.is_empty()
+                && refunds_every_line(&plan.refund, &plan.order.order)
+            {
+                return self.close_order(&plan).await;
+            }
             let missing = format!(
                 "SAP B1 has no A/R invoice for order {}",
                 plan.order.increment_id
@@ -248,6 +254,59 @@ impl PostRefund {
             "credit memo posted to SAP B1"
         );
         Ok(posted(job, &plan, &created))
+    }
+}
+
+impl PostRefund {
+    /// The whole order was refunded before SAP delivered or invoiced any of it: its Sales
+    /// Order is closed (a documented action; an order already closed counts as done).
+    async fn close_order(&self, plan: &Plan) -> Result<Box<dyn Completion>, JobFailure> {
+        let entry = crate::sap::types::DocEntry(plan.sap_order);
+        let open = self
+            .sap
+            .get_order(entry)
+            .await
+            .map_err(|e| failure("GET Orders", &e))?
+            .is_some_and(|o| o.document_status == crate::sap::types::DocumentStatus::Open);
+        if open {
+            self.sap
+                .close_order(entry)
+                .await
+                .map_err(|e| failure("POST Orders/Close", &e))?;
+        }
+        tracing::info!(
+            doc_entry = plan.sap_order,
+            "whole un-invoiced order refunded: its Sales Order is closed"
+        );
+        Ok(Box::new(OrderClosed {
+            id: plan.id,
+            order_increment_id: plan.order.increment_id.clone(),
+        }))
+    }
+}
+
+/// The refund closed its un-invoiced Sales Order instead of making a credit memo.
+struct OrderClosed {
+    id: i64,
+    order_increment_id: String,
+}
+
+impl Completion for OrderClosed {
+    fn record<'c>(
+        self: Box<Self>,
+        conn: &'c mut PgConnection,
+    ) -> BoxFuture<'c, Result<(), StoreError>> {
+        Box::pin(async move {
+            refunds::set_status(
+                conn,
+                self.id,
+                "order_closed",
+                Some(&self.order_increment_id),
+            )
+            .await?;
+            refunds::resolve_exceptions(conn, self.id).await?;
+            Ok(())
+        })
     }
 }
 

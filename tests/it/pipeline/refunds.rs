@@ -407,6 +407,31 @@ async fn a_refund_before_the_invoice_waits_as_refund_unmatched_then_posts_by_its
 }
 
 #[tokio::test]
+async fn a_whole_refund_of_an_uninvoiced_order_closes_its_sales_order_when_the_setting_says_so() {
+    let mut p = Pipeline::started().await;
+    p.set_settings(&refund_settings(RefundSettings {
+        close_uninvoiced_order: true,
+        ..with_adjustment_item()
+    }))
+    .await;
+    p.place(&sample_as(CONFIGURABLE_TAX, "RF-7")).await;
+    p.settle("RF-7").await;
+    let (_, entry, _) = p.order("RF-7").await;
+    let m = memo(
+        9,
+        full_items(),
+        json!({"shipping_amount": 5, "grand_total": 396.87, "tax_amount": 29.87}),
+    );
+    p.refund("RF-7", &m).await;
+    p.refund_status(9, "order_closed").await;
+    let order = p.sim.order(entry.unwrap().into()).unwrap();
+    assert_eq!(order.document_status, DocStatus::Close);
+    assert!(p.credit_notes("CM0000009").is_empty());
+    assert!(p.open_exceptions("RF-7").await.is_empty());
+    p.stop().await;
+}
+
+#[tokio::test]
 async fn a_duplicate_webhook_and_a_lost_sap_answer_still_make_exactly_one_credit_memo() {
     let mut p = Pipeline::started().await;
     p.set_settings(&refund_settings(with_adjustment_item()))
