@@ -262,8 +262,7 @@ pub struct MagentoArgs {
 }
 
 impl MagentoArgs {
-    /// The Magento REST client (the refund backfill), or `None` without `MAGENTO_URL` and
-    /// `MAGENTO_TOKEN`.
+    /// The REST client, or `None` when neither `MAGENTO_URL` nor `MAGENTO_TOKEN` is set.
     pub fn client(&self) -> anyhow::Result<Option<std::sync::Arc<crate::magento::MagentoClient>>> {
         let Some(settings) = crate::config::MagentoSettings::from_env_values(
             self.magento_url.as_deref(),
@@ -307,6 +306,12 @@ pub struct WorkerArgs {
     /// Seconds between stock sync runs (deltas; a full pass every `stock_full_sync_hours`).
     #[arg(long, env = "B1BRIDGE_STOCK_SYNC_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub stock_sync_secs: u64,
+    /// Seconds between status runs (SAP deliveries → Magento shipments, order comments).
+    #[arg(long, env = "B1BRIDGE_STATUS_SYNC_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub status_sync_secs: u64,
+    /// Seconds between Magento order polls (missed webhooks; enough alone without webhooks).
+    #[arg(long, env = "B1BRIDGE_BACKFILL_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub backfill_secs: u64,
     /// Seconds a claimed job is held without renewal (renewed every third of it while it
     /// runs): how long a job of a crashed worker waits before another worker takes it over.
     #[arg(long, env = "B1BRIDGE_WORKER_LEASE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -328,6 +333,8 @@ impl WorkerArgs {
             magento: self.magento.publisher()?,
             stock_sync_every: std::time::Duration::from_secs(self.stock_sync_secs),
             magento_client: self.magento.client()?,
+            status_sync_every: std::time::Duration::from_secs(self.status_sync_secs),
+            backfill_every: std::time::Duration::from_secs(self.backfill_secs),
         })
     }
 

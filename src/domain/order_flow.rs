@@ -57,20 +57,23 @@ pub enum JobKind {
     CancelOrder,
     /// One stock sync run (SAP warehouses → Magento); its subject is the run's id.
     StockSync,
+    /// One status run (SAP deliveries → Magento shipments, order comments); subject: the run.
+    StatusSync,
+    /// One Magento order poll (missed webhooks); subject: the run.
+    Backfill,
     /// A Magento credit memo becomes an SAP A/R credit memo; its subject is
     /// `refund:{credit memo entity id}`.
     PostRefund,
-    /// One refund backfill run; its subject is the run's id.
-    RefundBackfill,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 5] = [
+    pub const ALL: [JobKind; 6] = [
         JobKind::PostOrder,
         JobKind::CancelOrder,
         JobKind::StockSync,
+        JobKind::StatusSync,
+        JobKind::Backfill,
         JobKind::PostRefund,
-        JobKind::RefundBackfill,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -78,8 +81,9 @@ impl JobKind {
             JobKind::PostOrder => "post_order",
             JobKind::CancelOrder => "cancel_order",
             JobKind::StockSync => "stock_sync",
+            JobKind::StatusSync => "status_sync",
+            JobKind::Backfill => "backfill",
             JobKind::PostRefund => "post_refund",
-            JobKind::RefundBackfill => "refund_backfill",
         }
     }
 

@@ -12,17 +12,20 @@ use super::order_flow::JobKind;
 pub enum RunKind {
     /// SAP B1 warehouse stock → Magento salable quantities.
     StockSync,
-    /// Magento credit memos whose webhook was missed (`GET /V1/creditmemos` by `updated_at`).
-    RefundBackfill,
+    /// SAP B1 deliveries → Magento shipments, and the "posted as DocNum" order comments.
+    StatusSync,
+    /// The Magento order poll that catches missed webhooks.
+    Backfill,
 }
 
 impl RunKind {
-    pub const ALL: [RunKind; 2] = [RunKind::StockSync, RunKind::RefundBackfill];
+    pub const ALL: [RunKind; 3] = [RunKind::StockSync, RunKind::StatusSync, RunKind::Backfill];
 
     pub fn as_str(self) -> &'static str {
         match self {
             RunKind::StockSync => "stock_sync",
-            RunKind::RefundBackfill => "refund_backfill",
+            RunKind::StatusSync => "status_sync",
+            RunKind::Backfill => "backfill",
         }
     }
 
@@ -34,7 +37,8 @@ impl RunKind {
     pub fn job_kind(self) -> JobKind {
         match self {
             RunKind::StockSync => JobKind::StockSync,
-            RunKind::RefundBackfill => JobKind::RefundBackfill,
+            RunKind::StatusSync => JobKind::StatusSync,
+            RunKind::Backfill => JobKind::Backfill,
         }
     }
 }

@@ -1,101 +1,76 @@
-//! The refund backfill run: Magento's credit memos updated since the last successful run
-//! (less an hour's overlap; the last day on the first run), read with `GET /V1/creditmemos`
-//! by `updated_at`, so a credit memo whose webhook never arrived is still posted. A credit
-//! memo b1bridge already has is left alone; one it did not have is stored and queued like a
-//! webhook's, and `missed_webhook` says that the webhook was lost (docs/refunds.md).
-use chrono::{DateTime, Duration as Span, Utc};
-use futures::future::BoxFuture;
-use serde_json::json;
+//! The credit-memo half of the Magento poll ([`super::backfill`]): credit memos updated in
+//! the poll's window, read with `GET /V1/creditmemos` by `updated_at` (every page), so a
+//! credit memo whose `creditmemo.created` webhook never arrived is still posted. One
+//! b1bridge already has is left alone; one it did not have is stored and queued like a
+//! webhook's, and `missed_webhook` says so (docs/refunds.md). Like orders, credit memos
+//! changed within the poll's grace are left to the next poll: their webhook may be on its way.
+use chrono::{DateTime, NaiveDateTime, Utc};
 use sqlx::PgPool;
-use std::sync::Arc;
 
-use super::handler::JobContext;
-use super::run_job::{RunResult, RunTask};
-use crate::domain::run::RunKind;
 use crate::magento::refund::refund_from;
-use crate::magento::MagentoClient;
-use crate::store::refunds;
-use crate::store::runs::{self, Run};
+use crate::magento::{MagentoClient, MagentoError};
+use crate::store::{refunds, StoreError};
 
-/// Credit memos per Magento page.
-const PAGE_SIZE: u32 = 100;
-
-pub struct RefundBackfill {
-    magento: Arc<MagentoClient>,
+/// What the credit-memo query of one poll did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CreditMemoFigures {
+    pub credit_memos_read: u64,
+    /// Credit memos b1bridge had never received, taken in now.
+    pub credit_memos_ingested: u64,
+    /// Too recent to call missed; the next poll looks again.
+    pub credit_memos_left_for_next_poll: u64,
+    /// Credit memos that cannot be read (named in the log).
+    pub credit_memos_invalid: u64,
 }
 
-impl RefundBackfill {
-    pub fn new(magento: Arc<MagentoClient>) -> Self {
-        Self { magento }
-    }
+#[derive(Debug, thiserror::Error)]
+pub enum CreditMemoPollError {
+    #[error("{0}")]
+    Magento(#[from] MagentoError),
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+}
 
-    /// One pass over the credit memos updated since `since`; the figures of the run.
-    pub async fn backfill(
-        &self,
-        pool: &PgPool,
-        since: DateTime<Utc>,
-    ) -> Result<serde_json::Value, String> {
-        let from = since.format("%Y-%m-%d %H:%M:%S").to_string();
-        let memos = self
-            .magento
-            .credit_memos_updated_since(&from, PAGE_SIZE)
-            .await
-            .map_err(|e| e.to_string())?;
-        let (mut found, mut unusable) = (0, Vec::new());
-        for memo in &memos {
-            let refund = match refund_from(memo, None) {
-                Ok(r) => r,
-                Err(e) => {
-                    unusable.push(e.to_string());
-                    continue;
-                }
-            };
-            if refunds::record_backfilled(pool, &refund)
-                .await
-                .map_err(|e| e.to_string())?
-            {
-                found += 1;
-            }
+/// Reads the credit memos updated since `since` (Magento's format) and takes in those
+/// changed before `ripe_before` that b1bridge does not have.
+pub async fn poll_credit_memos(
+    magento: &MagentoClient,
+    pool: &PgPool,
+    since: &str,
+    ripe_before: DateTime<Utc>,
+    page_size: u32,
+) -> Result<CreditMemoFigures, CreditMemoPollError> {
+    let memos = magento.credit_memos_updated_since(since, page_size).await?;
+    let mut figures = CreditMemoFigures {
+        credit_memos_read: memos.len() as u64,
+        ..CreditMemoFigures::default()
+    };
+    for memo in &memos {
+        let changed = memo
+            .updated_at
+            .as_deref()
+            .or(memo.created_at.as_deref())
+            .and_then(|t| NaiveDateTime::parse_from_str(t.trim(), "%Y-%m-%d %H:%M:%S").ok())
+            .map(|t| t.and_utc());
+        if changed.is_some_and(|t| t > ripe_before) {
+            figures.credit_memos_left_for_next_poll += 1;
+            continue;
         }
-        Ok(json!({
-            "since": from,
-            "credit_memos_read": memos.len(),
-            "missed_found": found,
-            "unusable": unusable,
-        }))
-    }
-}
-
-impl RunTask for RefundBackfill {
-    fn run<'a>(&'a self, _run: &'a Run, ctx: &'a JobContext) -> BoxFuture<'a, RunResult> {
-        Box::pin(async move {
-            let since = match last_success(&ctx.pool).await {
-                Ok(Some(at)) => at - Span::hours(1),
-                Ok(None) => Utc::now() - Span::days(1),
-                Err(e) => {
-                    return RunResult {
-                        figures: json!({}),
-                        error: Some(e),
-                    }
-                }
-            };
-            match self.backfill(&ctx.pool, since).await {
-                Ok(figures) => RunResult {
-                    figures,
-                    error: None,
-                },
-                Err(e) => RunResult {
-                    figures: json!({}),
-                    error: Some(e),
-                },
+        let refund = match refund_from(memo, None) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(problem = %e, "credit memo from the poll cannot be used");
+                figures.credit_memos_invalid += 1;
+                continue;
             }
-        })
+        };
+        if refunds::record_backfilled(pool, &refund).await? {
+            tracing::info!(
+                credit_memo = %refund.credit_memo_id,
+                "credit memo found by the poll: its webhook was missed"
+            );
+            figures.credit_memos_ingested += 1;
+        }
     }
-}
-
-async fn last_success(pool: &PgPool) -> Result<Option<DateTime<Utc>>, String> {
-    let mut conn = pool.acquire().await.map_err(|e| e.to_string())?;
-    runs::last_success(&mut conn, RunKind::RefundBackfill)
-        .await
-        .map_err(|e| e.to_string())
+    Ok(figures)
 }

@@ -22,6 +22,7 @@ mod pipeline;
 mod sap_client;
 mod sap_sim;
 mod sap_tls;
+mod status_sync;
 mod stock_cli;
 mod stock_sync;
 mod support;
