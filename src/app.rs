@@ -20,6 +20,7 @@ use crate::scheduler::{self, Schedule};
 use crate::store;
 use crate::worker::backfill::Backfill;
 use crate::worker::pipeline;
+use crate::worker::reconcile::Reconcile;
 use crate::worker::run_job::RunJob;
 use crate::worker::status_sync::StatusSync;
 use crate::worker::stock_sync::publisher::StockPublisher;
@@ -44,12 +45,14 @@ pub struct Workers {
     /// `B1BRIDGE_STOCK_SYNC_SECS`.
     pub stock_sync_every: Duration,
     /// The Magento REST client of the status run, the order poll and the observer-envelope
-    /// re-read; `None` (no `MAGENTO_URL`): none of them here.
+    /// re-read and the reconciliation; `None` (no `MAGENTO_URL`): none of them here.
     pub magento_client: Option<Arc<MagentoClient>>,
     /// `B1BRIDGE_STATUS_SYNC_SECS`.
     pub status_sync_every: Duration,
     /// `B1BRIDGE_BACKFILL_SECS`.
     pub backfill_every: Duration,
+    /// `B1BRIDGE_RECONCILE_SECS`.
+    pub reconcile_every: Duration,
 }
 
 impl Workers {
@@ -66,6 +69,10 @@ impl Workers {
                 .register(
                     JobKind::Backfill,
                     RunJob::new(Backfill::new(magento.clone())),
+                )
+                .register(
+                    JobKind::Reconcile,
+                    RunJob::new(Reconcile::new(self.sap.clone(), magento.clone())),
                 );
         }
         if let Some(magento) = &self.magento {
@@ -99,9 +106,13 @@ impl Workers {
                 kind: RunKind::Backfill,
                 every: self.backfill_every,
             });
+            schedules.push(Schedule {
+                kind: RunKind::Reconcile,
+                every: self.reconcile_every,
+            });
         } else {
             tracing::info!(
-                "no MAGENTO_URL: no shipments or comments go back to Magento, no order poll"
+                "no MAGENTO_URL: no shipments or comments go back to Magento, no order poll, no reconciliation"
             );
         }
         schedules

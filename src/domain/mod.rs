@@ -17,6 +17,7 @@ pub mod money;
 pub mod order;
 pub mod order_flow;
 pub mod posting;
+pub mod reconcile;
 pub mod reference;
 pub mod refund;
 pub mod retry;

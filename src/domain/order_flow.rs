@@ -61,18 +61,21 @@ pub enum JobKind {
     StatusSync,
     /// One Magento order poll (missed webhooks); subject: the run.
     Backfill,
+    /// One reconciliation run (SAP B1 against Magento); its subject is the run's id.
+    Reconcile,
     /// A Magento credit memo becomes an SAP A/R credit memo; its subject is
     /// `refund:{credit memo entity id}`.
     PostRefund,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 6] = [
+    pub const ALL: [JobKind; 7] = [
         JobKind::PostOrder,
         JobKind::CancelOrder,
         JobKind::StockSync,
         JobKind::StatusSync,
         JobKind::Backfill,
+        JobKind::Reconcile,
         JobKind::PostRefund,
     ];
 
@@ -83,6 +86,7 @@ impl JobKind {
             JobKind::StockSync => "stock_sync",
             JobKind::StatusSync => "status_sync",
             JobKind::Backfill => "backfill",
+            JobKind::Reconcile => "reconcile",
             JobKind::PostRefund => "post_refund",
         }
     }

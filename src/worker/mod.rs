@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod pool;
 pub mod post_order;
 pub mod post_refund;
+pub mod reconcile;
 pub mod refund_backfill;
 pub mod run_job;
 mod sap_failure;
