@@ -65,10 +65,13 @@ pub enum JobKind {
     Reconcile,
     /// One go-live audit run; its subject is the run's id.
     Audit,
+    /// A Magento credit memo becomes an SAP A/R credit memo; its subject is
+    /// `refund:{credit memo entity id}`.
+    PostRefund,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 7] = [
+    pub const ALL: [JobKind; 8] = [
         JobKind::PostOrder,
         JobKind::CancelOrder,
         JobKind::StockSync,
@@ -76,6 +79,7 @@ impl JobKind {
         JobKind::Backfill,
         JobKind::Reconcile,
         JobKind::Audit,
+        JobKind::PostRefund,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -87,6 +91,7 @@ impl JobKind {
             JobKind::Backfill => "backfill",
             JobKind::Reconcile => "reconcile",
             JobKind::Audit => "audit",
+            JobKind::PostRefund => "post_refund",
         }
     }
 

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::company::TaxLocalization;
-use super::ids::{CardCode, TaxCode, WarehouseCode};
+use super::ids::{CardCode, ItemCode, TaxCode, WarehouseCode};
 use super::reference::NumAtCardFormat;
 use super::stock::StockMode;
 use super::validation::FieldError;
@@ -132,6 +132,49 @@ pub struct Settings {
     pub reconcile_stock_sample: u32,
     /// The MSI stock (`stock_id`) whose salable quantity the reconciliation reads.
     pub magento_stock_id: i64,
+    /// How Magento credit memos become SAP A/R credit memos.
+    pub refunds: RefundSettings,
+}
+
+/// How refunds post (docs/refunds.md). Nothing is seeded: an adjustment with no account
+/// configured is reported, not guessed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct RefundSettings {
+    /// Where goods going back to stock are received; `null`: `default_warehouse`.
+    #[schema(value_type = Option<String>, example = "RET")]
+    pub returns_warehouse: Option<WarehouseCode>,
+    /// Mirrors Magento's "Automatically Return Credit Memo Item to Stock"
+    /// (`cataloginventory/item_options/auto_return`): used for credit memos whose items do
+    /// not say whether they went back to stock (the REST shape does not).
+    pub auto_return_to_stock: bool,
+    /// SAP freight (`ExpenseCode`) for an Adjustment Refund; `null`: the adjustment item.
+    #[schema(minimum = 1)]
+    pub adjustment_refund_expense_code: Option<i32>,
+    /// A non-inventory SAP item for adjustments: an Adjustment Refund as a line of quantity 1
+    /// (when no expense code is set), an Adjustment Fee as a line of quantity −1.
+    #[schema(value_type = Option<String>, example = "ADJUST")]
+    pub adjustment_item_code: Option<ItemCode>,
+    /// A refund of every open quantity of an order that SAP has neither delivered nor
+    /// invoiced closes the Sales Order (`POST /Orders(n)/Close`) instead of waiting for an
+    /// invoice to credit. Off by default: see the README's trade-off.
+    pub close_uninvoiced_order: bool,
+    /// How often a refund waiting for its order's A/R invoice is checked again.
+    #[schema(minimum = 1, maximum = 86400)]
+    pub recheck_interval_secs: u64,
+}
+
+impl Default for RefundSettings {
+    fn default() -> Self {
+        Self {
+            returns_warehouse: None,
+            auto_return_to_stock: false,
+            adjustment_refund_expense_code: None,
+            adjustment_item_code: None,
+            close_uninvoiced_order: false,
+            recheck_interval_secs: 900,
+        }
+    }
 }
 
 impl Default for Settings {
@@ -160,6 +203,7 @@ impl Default for Settings {
             payment_link_days: 3,
             reconcile_stock_sample: 100,
             magento_stock_id: 1,
+            refunds: RefundSettings::default(),
         }
     }
 }
@@ -203,6 +247,22 @@ impl Settings {
             errors.push(FieldError::new(
                 "approval_check_interval_secs",
                 "must be between 10 and 86400 seconds",
+            ));
+        }
+        if !(1..=86_400).contains(&self.refunds.recheck_interval_secs) {
+            errors.push(FieldError::new(
+                "refunds.recheck_interval_secs",
+                "must be between 1 and 86400 seconds",
+            ));
+        }
+        if self
+            .refunds
+            .adjustment_refund_expense_code
+            .is_some_and(|c| c < 1)
+        {
+            errors.push(FieldError::new(
+                "refunds.adjustment_refund_expense_code",
+                "must be a positive SAP expense code",
             ));
         }
         if self.total_tolerance < Decimal::ZERO || self.total_tolerance > Decimal::ONE {

@@ -83,6 +83,13 @@ fn render(s: &Snapshot) -> String {
         "status",
         &s.orders_by_status,
     );
+    family(
+        &mut out,
+        "b1bridge_refunds",
+        "Magento credit memos by status (posted: an SAP A/R credit memo exists; waiting: no invoice yet).",
+        "status",
+        &s.refunds_by_status,
+    );
     // Absent until a stock sync has succeeded, so an alert on `time() - …` cannot mistake
     // "never" for "long ago".
     if let Some(at) = s.stock_sync_last_success {
@@ -255,6 +262,7 @@ mod tests {
                 pushed: Some(12),
                 last_success: chrono::DateTime::from_timestamp(1_764_748_800, 0),
             }],
+            refunds_by_status: vec![("waiting".into(), 2)],
         };
         let text = render(&s);
         assert!(text.contains("# TYPE b1bridge_outbox_jobs gauge\n"));

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{ApiContext, ApiError};
 use crate::domain::event::EventKind;
 use crate::instruments;
-use crate::magento::envelope::{parse_event, EventError};
+use crate::magento::envelope::{parse_event, parse_refund_event, EventError};
 use crate::magento::signature::{self, SignedHeaders};
 use crate::store::intake::{self, Delivery, IntakeOutcome};
 use crate::store::intake_batch::QueuedEvent;
@@ -36,11 +36,13 @@ pub enum AckStatus {
     Duplicate,
 }
 
-/// Receives a signed Magento order event.
+/// Receives a signed Magento order or credit-memo event.
 ///
 /// Verification follows Standard Webhooks v1 on the raw body. Bodies use the envelope
-/// `{"type": "order.placed" | "order.updated" | "order.cancelled", "timestamp", "data": {"order": {…}}}`
-/// or the Adobe Commerce observer envelope `{"eventName", "data": {"order": {…}}}`.
+/// `{"type": "order.placed" | "order.updated" | "order.cancelled" | "creditmemo.created", "timestamp", "data": {"order": {…}}}`
+/// or the Adobe Commerce observer envelope `{"eventName", "data": {"order": {…}}}`. A
+/// credit-memo event carries `data.creditmemo` (as `GET /V1/creditmemo/{id}` returns it) and
+/// may carry its `data.order`.
 #[utoipa::path(post, path = "/webhooks/magento", tag = "webhooks",
     request_body(content = serde_json::Value, content_type = "application/json",
         description = "An order event; `data.order` is the order as Magento's `GET /V1/orders/{id}` returns it",
@@ -138,7 +140,22 @@ async fn store(
     body: &Bytes,
     span: &tracing::Span,
 ) -> Result<(StatusCode, Json<WebhookAck>), ApiError> {
-    let outcome = match parse_event(delivery.body) {
+    let parsed = match parse_refund_event(delivery.body) {
+        Some(Ok(event)) => {
+            span.record("order", event.refund.credit_memo_id.as_str());
+            let outcome = crate::store::refunds::record_refund_event(
+                &ctx.pool,
+                &delivery,
+                event.envelope.as_str(),
+                &event.refund,
+            )
+            .await?;
+            return Ok(answer(outcome));
+        }
+        Some(Err(e)) => Err(e),
+        None => parse_event(delivery.body),
+    };
+    let outcome = match parsed {
         // A placement is nearly always its order's first news: the batch path for new orders.
         Ok(event) if event.kind == EventKind::Placed => {
             span.record("order", event.increment_id.as_str());
@@ -181,7 +198,12 @@ async fn store(
             outcome
         }
     };
-    Ok(match outcome {
+    Ok(answer(outcome))
+}
+
+/// 202 for a stored event, 200 for a retry of one.
+fn answer(outcome: IntakeOutcome) -> (StatusCode, Json<WebhookAck>) {
+    match outcome {
         IntakeOutcome::Accepted { event_id } => {
             tracing::info!(%event_id, "event accepted");
             (
@@ -202,7 +224,7 @@ async fn store(
                 }),
             )
         }
-    })
+    }
 }
 
 /// Headers worth keeping with the event, minus anything that could be a credential.

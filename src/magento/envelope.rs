@@ -5,8 +5,10 @@
 use serde_json::Value;
 
 use super::order::{normalise, NormaliseError};
+use super::refund::normalise_credit_memo;
 use crate::domain::event::{Envelope, EventKind, OrderEvent};
 use crate::domain::ids::IncrementId;
+use crate::domain::refund::Refund;
 
 /// Why a signed body is not a usable order event. The message is for the integrator who
 /// reads the `payload_invalid` exception, so it names the field.
@@ -35,6 +37,45 @@ pub fn parse_event(body: &[u8]) -> Result<OrderEvent, (EventError, Option<String
             .or_else(|| v.as_i64().map(|n| n.to_string()))
     });
     parse_value(&root).map_err(|e| (e, hint))
+}
+
+/// A usable `creditmemo.created` event (or the observer's `sales_order_creditmemo_save_after`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefundEvent {
+    pub envelope: Envelope,
+    pub refund: Refund,
+}
+
+/// The credit-memo event in `body`, if it is one (`None`: not a credit-memo event, read it
+/// with [`parse_event`]). `data.creditmemo` is the credit memo; `data.order`, when sent,
+/// names its order.
+pub fn parse_refund_event(
+    body: &[u8],
+) -> Option<Result<RefundEvent, (EventError, Option<String>)>> {
+    let root: Value = serde_json::from_slice(body).ok()?;
+    let envelope = match (root.get("type"), root.get("eventName")) {
+        (Some(Value::String(t)), _) if t == "creditmemo.created" => Envelope::StandardWebhooks,
+        (None, Some(Value::String(name)))
+            if name.rsplit('.').next() == Some("sales_order_creditmemo_save_after") =>
+        {
+            Envelope::AdobeObserver
+        }
+        _ => return None,
+    };
+    let order_increment_id = root
+        .pointer("/data/order/increment_id")
+        .and_then(json_id_string);
+    let Some(memo) = root.pointer("/data/creditmemo").filter(|m| m.is_object()) else {
+        return Some(Err((
+            EventError::Unusable("`data.creditmemo` is missing or not an object".into()),
+            order_increment_id,
+        )));
+    };
+    Some(
+        normalise_credit_memo(memo, order_increment_id.clone())
+            .map(|refund| RefundEvent { envelope, refund })
+            .map_err(|e| (EventError::Unusable(e.to_string()), order_increment_id)),
+    )
 }
 
 fn parse_value(root: &Value) -> Result<OrderEvent, EventError> {
@@ -132,6 +173,29 @@ fn json_i64(v: &Value) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credit_memo_events_are_read_in_both_envelopes_and_order_events_are_left_alone() {
+        let memo =
+            r#"{"entity_id":7,"order_id":3,"increment_id":"100000007","grand_total":5,"items":[]}"#;
+        let standard = format!(
+            r#"{{"type":"creditmemo.created","data":{{"creditmemo":{memo},"order":{{"increment_id":"000000003"}}}}}}"#
+        );
+        let e = parse_refund_event(standard.as_bytes()).unwrap().unwrap();
+        assert_eq!(e.envelope, Envelope::StandardWebhooks);
+        assert_eq!(e.refund.order_increment_id.as_deref(), Some("000000003"));
+        let observer = format!(
+            r#"{{"eventName":"com.adobe.commerce.observer.sales_order_creditmemo_save_after","data":{{"creditmemo":{memo}}}}}"#
+        );
+        let e = parse_refund_event(observer.as_bytes()).unwrap().unwrap();
+        assert_eq!(e.envelope, Envelope::AdobeObserver);
+        assert_eq!(e.refund.credit_memo_id, "100000007");
+        let (err, _) = parse_refund_event(br#"{"type":"creditmemo.created","data":{}}"#)
+            .unwrap()
+            .unwrap_err();
+        assert!(err.to_string().contains("data.creditmemo"));
+        assert!(parse_refund_event(br#"{"type":"order.placed","data":{}}"#).is_none());
+    }
 
     #[test]
     fn minimal_cancellation_is_usable() {

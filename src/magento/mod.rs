@@ -21,6 +21,7 @@ pub mod lenient;
 pub mod message;
 pub mod order;
 mod prices;
+pub mod refund;
 mod sales;
 pub mod search;
 pub mod signature;

@@ -3,7 +3,9 @@
 use super::client::SapClient;
 use super::error::SapError;
 use super::odata::{collection_url, Filter, Page, Query};
-use super::types::{DeliveryNote, Document, Invoice, DOCUMENT_FIELDS};
+use super::types::{
+    DeliveryNote, Document, Invoice, NewCreditNote, DOCUMENT_FIELDS, INVOICE_FIELDS,
+};
 
 impl SapClient {
     /// The first page of deliveries matching `filter`, ordered by `DocEntry`. SAP rejects
@@ -19,6 +21,36 @@ impl SapClient {
     /// The first page of A/R invoices matching `filter`, ordered by `DocEntry`.
     pub async fn list_invoices(&self, filter: Option<&Filter>) -> Result<Page<Invoice>, SapError> {
         self.list_documents("Invoices", filter).await
+    }
+
+    /// Every A/R invoice or delivery (`entity_set`) carrying `num_at_card`, not cancelled,
+    /// with lines and freight. SAP copies the customer reference from an order into the
+    /// documents made from it, and lambda filters on lines are refused, so this is how a
+    /// refund finds its order's invoices; the caller checks the lines' base (docs/refunds.md).
+    pub async fn documents_by_reference(
+        &self,
+        entity_set: &'static str,
+        num_at_card: &str,
+    ) -> Result<Vec<Document>, SapError> {
+        let filter =
+            Filter::equals("NumAtCard", num_at_card).and(Filter::equals("Cancelled", "tNO"));
+        let url = collection_url(
+            self.root(),
+            entity_set,
+            &Query {
+                filter: Some(&filter),
+                select: INVOICE_FIELDS,
+                order_by: Some("DocEntry"),
+            },
+        );
+        let first = self.first_page(url, false).await?;
+        self.collect_pages(first).await
+    }
+
+    /// Creates an A/R credit memo. On `SapError::Ambiguous` it may exist: look it up by
+    /// `NumAtCard` (`ReferenceSearch::CreditNotes`) before posting again.
+    pub async fn create_credit_note(&self, note: &NewCreditNote) -> Result<Document, SapError> {
+        self.post_json(self.url("CreditNotes"), note).await
     }
 
     /// The Sales Orders (`DocEntry`) that an A/R invoice dated on or after `since` copies,

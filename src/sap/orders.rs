@@ -13,6 +13,8 @@ use super::types::{
 pub enum ReferenceSearch {
     Orders,
     Drafts,
+    /// A/R credit memos: a refund's reference (docs/refunds.md).
+    CreditNotes,
 }
 
 impl ReferenceSearch {
@@ -20,6 +22,7 @@ impl ReferenceSearch {
         match self {
             ReferenceSearch::Orders => "Orders",
             ReferenceSearch::Drafts => "Drafts",
+            ReferenceSearch::CreditNotes => "CreditNotes",
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct DailyFigures {
     /// Each Magento order created that day (not cancelled) as the last reconciliation saw it
     /// in both systems.
     pub totals: Vec<OrderTotals>,
+    /// Refunds by status, now.
+    pub refunds_by_status: Vec<(String, i64)>,
 }
 
 /// Reconciliation findings of one category.
@@ -87,6 +89,8 @@ pub struct DayFigures {
     pub exceptions_opened: i64,
     pub exceptions_resolved: i64,
     pub exceptions_ignored: i64,
+    /// Refunds whose SAP A/R credit memo was recorded that day.
+    pub refunds_posted: i64,
 }
 
 /// The exception that has waited longest, open or retrying.
@@ -162,6 +166,11 @@ pub async fn daily(pool: &PgPool, day: &UtcDay) -> Result<DailyFigures, StoreErr
         .bind(day.until)
         .fetch_all(&mut *tx)
         .await?,
+        refunds_by_status: sqlx::query_as(
+            "SELECT status, count(*) FROM refunds GROUP BY status ORDER BY status",
+        )
+        .fetch_all(&mut *tx)
+        .await?,
     };
     tx.commit().await?;
     Ok(figures)
@@ -228,7 +237,9 @@ async fn day_figures(conn: &mut PgConnection, day: &UtcDay) -> Result<DayFigures
                 AS exceptions_resolved,
             (SELECT count(*) FROM exceptions
               WHERE status = 'ignored' AND resolved_at >= $1 AND resolved_at < $2)
-                AS exceptions_ignored
+                AS exceptions_ignored,
+            (SELECT count(*) FROM refunds WHERE posted_at >= $1 AND posted_at < $2)
+                AS refunds_posted
         "#,
     )
     .bind(day.from)

@@ -168,18 +168,18 @@ pub async fn record_invalid_event(
     })
 }
 
-struct EventColumns<'a> {
-    envelope: Option<&'a str>,
-    event_type: Option<&'a str>,
-    increment_id: Option<&'a str>,
-    magento_entity_id: Option<i64>,
-    outcome: &'a str,
-    effect: &'a str,
+pub(super) struct EventColumns<'a> {
+    pub envelope: Option<&'a str>,
+    pub event_type: Option<&'a str>,
+    pub increment_id: Option<&'a str>,
+    pub magento_entity_id: Option<i64>,
+    pub outcome: &'a str,
+    pub effect: &'a str,
 }
 
 /// Inserts the event; `false` when its `webhook-id` is already stored. A concurrent insert of
 /// the same id waits on the unique index and then sees the conflict, so exactly one wins.
-async fn insert_event(
+pub(super) async fn insert_event(
     conn: &mut PgConnection,
     id: Uuid,
     d: &Delivery<'_>,
@@ -210,7 +210,10 @@ async fn insert_event(
     Ok(rows == 1)
 }
 
-async fn duplicate(pool: &PgPool, webhook_id: &str) -> Result<IntakeOutcome, StoreError> {
+pub(super) async fn duplicate(
+    pool: &PgPool,
+    webhook_id: &str,
+) -> Result<IntakeOutcome, StoreError> {
     let event_id: Uuid = sqlx::query_scalar("SELECT id FROM webhook_events WHERE webhook_id = $1")
         .bind(webhook_id)
         .fetch_one(pool)

@@ -24,6 +24,8 @@ pub struct Snapshot {
     pub runs_by_kind_and_status: Vec<(String, String, i64)>,
     /// Per run kind that has finished a run: its latest run's figures.
     pub latest_runs: Vec<LatestRun>,
+    /// Refunds (Magento credit memos) by status: `queued`, `waiting`, `posted`, `parked`.
+    pub refunds_by_status: Vec<(String, i64)>,
 }
 
 /// The latest finished run of a kind, for the per-kind run metrics.
@@ -68,6 +70,11 @@ pub async fn snapshot(pool: &PgPool) -> Result<Snapshot, StoreError> {
         .fetch_all(&mut *conn)
         .await?,
         latest_runs: latest_runs(&mut conn).await?,
+        refunds_by_status: sqlx::query_as(
+            "SELECT status, count(*) FROM refunds GROUP BY status ORDER BY status",
+        )
+        .fetch_all(&mut *conn)
+        .await?,
     })
 }
 

@@ -13,6 +13,7 @@ pub mod orders_view;
 pub mod outbox;
 pub mod posting;
 pub mod reconcile;
+pub mod refunds;
 pub mod retry;
 pub mod runs;
 pub mod settings;

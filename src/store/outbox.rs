@@ -340,6 +340,11 @@ pub async fn next_due(pool: &PgPool, kinds: &[JobKind]) -> Result<Option<Duratio
 }
 
 /// Delivered on commit: workers wake at once instead of waiting for their poll.
+/// Wakes the workers (on commit) for a job just queued about `subject`.
+pub async fn notify_subject(conn: &mut PgConnection, subject: &str) -> Result<(), StoreError> {
+    notify(conn, subject).await
+}
+
 async fn notify(conn: &mut PgConnection, subject: &str) -> Result<(), StoreError> {
     sqlx::query("SELECT pg_notify($1, $2)")
         .bind(OUTBOX_CHANNEL)

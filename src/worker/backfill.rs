@@ -8,6 +8,7 @@
 //! envelope parser, the same intake, the same idempotency (the order's increment id; a
 //! webhook arriving later finds the order known) — and an informational `missed_webhook`
 //! exception says so. A cancellation b1bridge never heard of is applied the same way.
+//! A second query reads the credit memos of the same window ([`super::refund_backfill`]).
 //!
 //! Orders changed within the last `grace` are left to the next poll: their webhook may still
 //! be on its way (Magento's queue sends it a little later), and they are not missed yet.
@@ -20,6 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::handler::JobContext;
+use super::refund_backfill::{poll_credit_memos, CreditMemoFigures, CreditMemoPollError};
 use super::run_job::{RunResult, RunTask};
 use crate::domain::exception::{Category, NewException};
 use crate::magento::envelope::parse_event;
@@ -75,6 +77,9 @@ pub struct BackfillFigures {
     pub left_for_next_poll: u64,
     /// Orders whose content b1bridge cannot use (filed as `payload_invalid`).
     pub invalid: u64,
+    /// The second query of the poll: credit memos (docs/refunds.md).
+    #[serde(flatten)]
+    pub credit_memos: CreditMemoFigures,
     pub duration_ms: u64,
 }
 
@@ -146,6 +151,20 @@ impl Backfill {
             store::set_cursor(pool, store::BACKFILL_CURSOR, &format_time(ripe_before)).await?;
             figures.cursor = Some(format_time(ripe_before));
         }
+        // Credit memos in the same window: saving one also changes its order, so the
+        // order cursor moves past refunds as they happen.
+        figures.credit_memos = poll_credit_memos(
+            &self.magento,
+            pool,
+            &figures.since,
+            ripe_before,
+            self.page_size,
+        )
+        .await
+        .map_err(|e| match e {
+            CreditMemoPollError::Magento(e) => BackfillError::Magento(e),
+            CreditMemoPollError::Store(e) => BackfillError::Store(e),
+        })?;
         Ok(())
     }
 

@@ -110,6 +110,16 @@ impl OrderLookup {
             .await
     }
 
+    /// The A/R credit memos carrying a refund's reference, cancelled ones left out: asked
+    /// fresh before every create of a credit memo. Refunds are few, so they are not
+    /// batched; an ambiguous create is settled by this look-up on the next attempt, as for
+    /// orders.
+    pub async fn credit_notes(&self, reference: &str) -> Result<Vec<SalesOrder>, SapError> {
+        self.sap
+            .find_by_references(ReferenceSearch::CreditNotes, &[reference.to_owned()], None)
+            .await
+    }
+
     /// The batched look-up, for an order on its first attempt (see the module comment).
     pub async fn batched(
         &self,

@@ -30,7 +30,8 @@ fn exception_for(job: &ClaimedJob, reason: ParkReason, failure: &JobFailure) -> 
         | JobKind::StatusSync
         | JobKind::Backfill
         | JobKind::Reconcile
-        | JobKind::Audit => "handled by",
+        | JobKind::Audit
+        | JobKind::PostRefund => "handled by",
     };
     let context = serde_json::json!({
         "job": job.id,

@@ -12,12 +12,13 @@ use super::item_cache::ItemCache;
 use super::order_job::OrderJob;
 use super::pool::{PoolStopped, WorkerPool};
 use super::post_order::PostOrder;
+use super::post_refund::PostRefund;
 use crate::domain::order_flow::JobKind;
 use crate::magento::MagentoClient;
 use crate::sap::SapClient;
 
-/// The post and cancel handlers, sharing `sap` (one session, one concurrency limit) and one
-/// item-master cache.
+/// The post and cancel handlers and the refunds' handler, sharing `sap` (one session, one
+/// concurrency limit); the order handlers share one item-master cache.
 pub fn order_handlers(sap: SapClient) -> Handlers {
     order_handlers_with(sap, None)
 }
@@ -30,7 +31,11 @@ pub fn order_handlers_with(sap: SapClient, magento: Option<Arc<MagentoClient>>) 
             JobKind::PostOrder,
             OrderJob::new(PostOrder::new(sap.clone(), ItemCache::new()).with_order_source(magento)),
         )
-        .register(JobKind::CancelOrder, OrderJob::new(CancelOrder::new(sap)))
+        .register(
+            JobKind::CancelOrder,
+            OrderJob::new(CancelOrder::new(sap.clone())),
+        )
+        .register(JobKind::PostRefund, PostRefund::new(sap))
 }
 
 /// The worker settings for a pipeline talking to SAP with at most `sap_concurrency` requests

@@ -656,3 +656,59 @@ async fn metrics_count_refused_deliveries_by_reason_and_time_every_delivery() {
     assert!(metric(&app, timed).await >= timed_0 + 3.0);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn credit_memo_events_are_verified_stored_once_and_queued_in_both_envelopes() {
+    let app = spawn_app().await;
+    let memo = json!({"entity_id": 41, "order_id": 19, "increment_id": "000000041",
+        "order_currency_code": "USD", "grand_total": 54, "tax_amount": 0, "shipping_amount": 5,
+        "items": [{"order_item_id": 32, "qty": 1, "price": 49, "row_total": 49}]});
+    let body = serde_json::to_vec(&json!({"type": "creditmemo.created",
+        "timestamp": "2026-11-26T10:00:00Z",
+        "data": {"creditmemo": memo, "order": {"increment_id": "000000019"}}}))
+    .unwrap();
+    let first = app.send_webhook("msg_memo", &body).await;
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    let again = app.send_webhook("msg_memo", &body).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(json_body(again).await["status"], "duplicate");
+    // The observer's envelope for the same credit memo: stored, but no second refund or job.
+    let observer = serde_json::to_vec(&json!({
+        "eventName": "sales_order_creditmemo_save_after", "data": {"creditmemo": memo}}))
+    .unwrap();
+    assert_eq!(
+        app.send_webhook("msg_memo_observer", &observer)
+            .await
+            .status(),
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM webhook_events").await, 2);
+    assert_eq!(count(&app, "SELECT count(*) FROM refunds").await, 1);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM outbox WHERE kind = 'post_refund' AND other_subject = 'refund:41'"
+        )
+        .await,
+        1
+    );
+    let order: String =
+        sqlx::query_scalar("SELECT order_increment_id FROM refunds WHERE magento_entity_id = 41")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(order, "000000019");
+    // A credit memo without its body is unusable: kept, 422, payload_invalid.
+    let broken = serde_json::to_vec(&json!({"type": "creditmemo.created", "data": {}})).unwrap();
+    let res = app.send_webhook("msg_memo_broken", &broken).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM exceptions WHERE category = 'payload_invalid'"
+        )
+        .await,
+        1
+    );
+    app.stop().await;
+}

@@ -214,6 +214,27 @@ pub enum TimelineKind {
     ExceptionRaised,
     ExceptionClosed,
     OperatorAction,
+    /// A Magento credit memo of the order arrived.
+    RefundReceived,
+    /// Its SAP A/R credit memo was recorded.
+    RefundPosted,
+}
+
+/// A refund of the order: a Magento credit memo and the SAP A/R credit memo it became.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Refund {
+    /// The credit memo's increment id (its SAP `NumAtCard`).
+    pub credit_memo_id: String,
+    /// `queued`, `waiting` (no A/R invoice in SAP yet), `posted` or `parked`.
+    pub status: String,
+    /// Exact decimal, as a string (never a float).
+    #[schema(value_type = String)]
+    pub grand_total: Decimal,
+    pub currency: Option<String>,
+    pub sap_doc_entry: Option<i32>,
+    pub sap_doc_num: Option<i32>,
+    pub received_at: DateTime<Utc>,
+    pub posted_at: Option<DateTime<Utc>>,
 }
 
 /// One order with everything that happened to it.
@@ -227,6 +248,8 @@ pub struct OrderDetail {
     pub jobs: Vec<Job>,
     pub exceptions: Vec<Exception>,
     pub audit: Vec<AuditEntry>,
+    /// The order's refunds (Magento credit memos), oldest first.
+    pub refunds: Vec<Refund>,
 }
 
 /// A page of orders, newest first.
@@ -340,13 +363,31 @@ pub async fn get_order(
         .into_iter()
         .map(AuditEntry::from)
         .collect();
+    let refunds: Vec<Refund> = crate::store::refunds::for_order(&mut conn, &increment_id)
+        .await?
+        .into_iter()
+        .map(|r| Refund {
+            credit_memo_id: r.credit_memo_id,
+            status: r.status,
+            grand_total: r.grand_total,
+            currency: r.currency,
+            sap_doc_entry: r.sap_doc_entry,
+            sap_doc_num: r.sap_doc_num,
+            received_at: r.created_at,
+            posted_at: r.posted_at,
+        })
+        .collect();
+    let mut timeline = timeline(&events, &jobs, &exceptions, &audit);
+    timeline.extend(refund_entries(&refunds));
+    timeline.sort_by_key(|e| e.at);
     Ok(Json(OrderDetail {
-        timeline: timeline(&events, &jobs, &exceptions, &audit),
+        timeline,
         order: order.into(),
         events,
         jobs,
         exceptions,
         audit,
+        refunds,
     }))
 }
 
@@ -391,6 +432,36 @@ pub(super) fn nothing_to_retry(increment_id: &str) -> ApiError {
         code: "nothing_to_retry",
         detail: format!("no job of order {increment_id} is parked; there is nothing to retry"),
     }
+}
+
+/// A refund's arrival and, once done, its posting.
+fn refund_entries(refunds: &[Refund]) -> Vec<TimelineEntry> {
+    let mut t = Vec::new();
+    for r in refunds {
+        t.push(TimelineEntry {
+            at: r.received_at,
+            kind: TimelineKind::RefundReceived,
+            summary: format!(
+                "credit memo {} received: {} {}",
+                r.credit_memo_id,
+                r.grand_total,
+                r.currency.as_deref().unwrap_or("")
+            )
+            .trim_end()
+            .to_owned(),
+        });
+        if let (Some(at), Some(num)) = (r.posted_at, r.sap_doc_num) {
+            t.push(TimelineEntry {
+                at,
+                kind: TimelineKind::RefundPosted,
+                summary: format!(
+                    "credit memo {} posted as SAP A/R credit memo {num}",
+                    r.credit_memo_id
+                ),
+            });
+        }
+    }
+    t
 }
 
 /// Merges what happened into one list, oldest first (ties keep the order below).

@@ -38,7 +38,10 @@ use crate::store::StoreError;
     "queue": {"depth": [{"kind": "post_order", "pending": 1, "running": 0, "parked": 1},
                         {"kind": "cancel_order", "pending": 0, "running": 0, "parked": 0},
                         {"kind": "stock_sync", "pending": 0, "running": 0, "parked": 0},
-                        {"kind": "reconcile", "pending": 0, "running": 0, "parked": 0}],
+                        {"kind": "status_sync", "pending": 0, "running": 0, "parked": 0},
+                        {"kind": "backfill", "pending": 0, "running": 0, "parked": 0},
+                        {"kind": "reconcile", "pending": 0, "running": 0, "parked": 0},
+                        {"kind": "post_refund", "pending": 0, "running": 0, "parked": 0}],
         "oldest_pending": {"id": 812, "order_increment_id": "000000131", "subject": "000000131", "kind": "post_order",
             "created_at": "2026-11-26T07:29:58Z", "run_after": "2026-11-26T07:29:58Z", "age_secs": 2},
         "past_run_after": 1},
@@ -57,6 +60,7 @@ use crate::store::StoreError;
         "oldest_open": {"id": "01936f6e-5f1e-7c4a-9d7e-3b1f2a4c5d6e", "category": "unknown_sku",
             "status": "open", "order_increment_id": "000000013",
             "first_seen_at": "2026-11-26T05:12:00Z", "age_secs": 8280}},
+    "refunds": {"posted": 3, "waiting": 1, "parked": 0},
     "stock_sync": {"status": "ok", "last_run_at": "2026-11-26T07:55:04Z",
         "last_success_at": "2026-11-26T07:55:04Z", "age_secs": 1116},
     "intake": {"last_webhook_received_at": "2026-11-26T07:29:58Z", "last_webhook_age_secs": 2,
@@ -90,6 +94,7 @@ pub struct DailyReport {
     pub queue: Queue,
     pub exceptions: ExceptionSummary,
     pub stock_sync: StockSync,
+    pub refunds: RefundFlow,
     /// Whether Magento's orders still arrive: the last webhook, and the last poll of Magento's
     /// orders that catches missed ones.
     pub intake: Intake,
@@ -196,6 +201,18 @@ pub struct OrderFlow {
     pub cancelled_in_sap: i64,
     /// Orders by status now, for the statuses that still need work.
     pub current: CurrentOrders,
+}
+
+/// Magento credit memos on their way to SAP B1 A/R credit memos.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RefundFlow {
+    /// Refunds whose A/R credit memo was recorded that day.
+    pub posted: i64,
+    /// Refunds waiting now for their order's A/R invoice (`refund_unmatched`, checked again
+    /// periodically).
+    pub waiting: i64,
+    /// Refunds held now by an exception until someone acts.
+    pub parked: i64,
 }
 
 /// Continuous percentiles, in seconds (millisecond precision).
@@ -393,6 +410,18 @@ pub fn report(day: UtcDay, f: DailyFigures) -> Result<DailyReport, StoreError> {
     let reconciliation = self::stock_sync(&f.reconcile, f.now);
     let drift_found = drift_found(&f.reconcile, &f.drift)?;
     let totals = f.reconcile.last_run_at.map(|_| day_totals(&f.totals));
+    let refunds_in = |status: &str| {
+        f.refunds_by_status
+            .iter()
+            .filter(|(s, _)| s == status)
+            .map(|(_, n)| n)
+            .sum::<i64>()
+    };
+    let refunds = RefundFlow {
+        posted: f.day.refunds_posted,
+        waiting: refunds_in("waiting"),
+        parked: refunds_in("parked"),
+    };
     let d = f.day;
     Ok(DailyReport {
         date: day.date,
@@ -451,6 +480,7 @@ pub fn report(day: UtcDay, f: DailyFigures) -> Result<DailyReport, StoreError> {
                 .transpose()?,
         },
         stock_sync,
+        refunds,
         intake,
         reconciliation,
         drift_found,

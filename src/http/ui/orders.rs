@@ -112,13 +112,19 @@ fn timeline_icon(kind: TimelineKind) -> &'static str {
         TimelineKind::ExceptionRaised => "Exception",
         TimelineKind::ExceptionClosed => "Exception closed",
         TimelineKind::OperatorAction => "Action",
+        TimelineKind::RefundReceived => "Refund received",
+        TimelineKind::RefundPosted => "Refund in SAP",
     }
 }
 
 fn timeline_class(kind: TimelineKind) -> &'static str {
     match kind {
-        TimelineKind::EventReceived | TimelineKind::JobQueued => "info",
-        TimelineKind::JobFinished | TimelineKind::ExceptionClosed => "good",
+        TimelineKind::EventReceived | TimelineKind::JobQueued | TimelineKind::RefundReceived => {
+            "info"
+        }
+        TimelineKind::JobFinished | TimelineKind::ExceptionClosed | TimelineKind::RefundPosted => {
+            "good"
+        }
         TimelineKind::ExceptionRaised => "bad",
         TimelineKind::OperatorAction => "action",
     }

@@ -16,6 +16,8 @@ pub struct CreditMemo {
     pub invoice_id: Option<i64>,
     #[serde(default, deserialize_with = "lenient::opt_id")]
     pub state: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_id")]
+    pub store_id: Option<i64>,
     #[serde(default)]
     pub order_currency_code: Option<String>,
     #[serde(default)]
@@ -29,6 +31,10 @@ pub struct CreditMemo {
     #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub shipping_amount: Option<Decimal>,
     #[serde(default, deserialize_with = "lenient::opt_decimal")]
+    pub shipping_tax_amount: Option<Decimal>,
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
+    pub shipping_incl_tax: Option<Decimal>,
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub discount_amount: Option<Decimal>,
     /// "Adjustment Refund".
     #[serde(default, deserialize_with = "lenient::opt_decimal")]
@@ -40,6 +46,15 @@ pub struct CreditMemo {
     pub grand_total: Decimal,
     #[serde(default)]
     pub items: Vec<CreditMemoItem>,
+    /// `return_to_stock_items` when the sender kept the refund request's extension attribute.
+    #[serde(default)]
+    pub extension_attributes: Option<CreditMemoExtension>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct CreditMemoExtension {
+    #[serde(default)]
+    pub return_to_stock_items: Option<Vec<serde_json::Value>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -60,4 +75,7 @@ pub struct CreditMemoItem {
     pub tax_amount: Option<Decimal>,
     #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub discount_amount: Option<Decimal>,
+    /// The model's flag (observer envelope); absent from the REST shape.
+    #[serde(default)]
+    pub back_to_stock: Option<serde_json::Value>,
 }

@@ -7,7 +7,7 @@ mod orders;
 mod prices;
 
 pub use catalog::{Product, TaxRate};
-pub use credit_memo::{CreditMemo, CreditMemoItem};
+pub use credit_memo::{CreditMemo, CreditMemoExtension, CreditMemoItem};
 pub use inventory::{
     SalableQuantity, Source, SourceItem, SourceItemStatus, StockItem, StockItemUpdate,
 };

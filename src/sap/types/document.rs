@@ -252,6 +252,114 @@ pub struct Document {
         deserialize_with = "lenient::vec_or_null"
     )]
     pub lines: Vec<DocumentLine>,
+    /// Freight; read only where selected ([`INVOICE_FIELDS`]).
+    #[serde(
+        rename = "DocumentAdditionalExpenses",
+        default,
+        deserialize_with = "lenient::vec_or_null"
+    )]
+    pub expenses: Vec<DocumentExpense>,
+}
+
+/// One freight row of a document read back.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DocumentExpense {
+    #[serde(deserialize_with = "lenient::int")]
+    pub expense_code: i64,
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
+    pub line_total: Option<Decimal>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub tax_code: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub vat_group: Option<String>,
+}
+
+/// The fields read from invoices and deliveries a refund is based on: the documents' own,
+/// and their freight.
+pub(crate) const INVOICE_FIELDS: &[&str] = &[
+    "DocEntry",
+    "DocNum",
+    "CardCode",
+    "NumAtCard",
+    "DocDate",
+    "DocCurrency",
+    "DocTotal",
+    "VatSum",
+    "DocTotalFc",
+    "VatSumFc",
+    "RoundingDiffAmount",
+    "DocumentStatus",
+    "Cancelled",
+    "TrackingNumber",
+    "DocumentLines",
+    "DocumentAdditionalExpenses",
+];
+
+/// SAP's object type numbers in `BaseType`: A/R invoice and delivery.
+pub const OBJECT_TYPE_INVOICE: i64 = 13;
+pub const OBJECT_TYPE_DELIVERY: i64 = 15;
+
+/// An A/R credit memo to create (`POST /CreditNotes`, reference §2.3 of docs/refunds.md).
+/// `NumAtCard` carries the Magento credit memo's reference so that it is found again
+/// before any (re)post.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NewCreditNote {
+    pub card_code: String,
+    pub num_at_card: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub doc_currency: Option<String>,
+    pub comments: String,
+    pub document_lines: Vec<NewCreditNoteLine>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub document_additional_expenses: Vec<NewAdditionalExpense>,
+}
+
+/// One credit memo line: a copy of an invoice line (`BaseType` 13) or an item line.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct NewCreditNoteLine {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_type: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_entry: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_line: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item_code: Option<String>,
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    pub quantity: Decimal,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::arbitrary_precision_option"
+    )]
+    pub unit_price: Option<Decimal>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::arbitrary_precision_option"
+    )]
+    pub line_total: Option<Decimal>,
+    #[serde(
+        rename = "RowTotalFC",
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::arbitrary_precision_option"
+    )]
+    pub row_total_fc: Option<Decimal>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        with = "rust_decimal::serde::arbitrary_precision_option"
+    )]
+    pub tax_total: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vat_group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warehouse_code: Option<String>,
+    /// `tYES`: "Without Qty Posting", no stock comes back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub without_inventory_movement: Option<&'static str>,
 }
 
 /// The fields `$select`ed when reading documents (kept in step with [`Document`]).
@@ -308,6 +416,11 @@ pub struct DocumentLine {
     pub tax_total: Option<Decimal>,
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub tax_code: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub vat_group: Option<String>,
+    /// The line's tax rate in percent (`TaxPercentagePerRow`).
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
+    pub tax_percentage_per_row: Option<Decimal>,
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub warehouse_code: Option<String>,
     #[serde(default)]

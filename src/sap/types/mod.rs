@@ -8,12 +8,13 @@ pub(crate) mod lenient;
 mod partner;
 
 pub use company::{AdminInfo, DocumentSeries, VatGroup, VatGroupLine};
-pub(crate) use document::DOCUMENT_FIELDS;
 pub use document::{
-    AddressExtension, DeliveryNote, DocEntry, Document, DocumentLine, DocumentStatus, Invoice,
-    NewAdditionalExpense, NewDocumentLine, NewSalesOrder, PreviewDocument, PreviewExpense,
-    PreviewLine, SalesOrder, OBJECT_TYPE_ORDER,
+    AddressExtension, DeliveryNote, DocEntry, Document, DocumentExpense, DocumentLine,
+    DocumentStatus, Invoice, NewAdditionalExpense, NewCreditNote, NewCreditNoteLine,
+    NewDocumentLine, NewSalesOrder, PreviewDocument, PreviewExpense, PreviewLine, SalesOrder,
+    OBJECT_TYPE_DELIVERY, OBJECT_TYPE_INVOICE, OBJECT_TYPE_ORDER,
 };
+pub(crate) use document::{DOCUMENT_FIELDS, INVOICE_FIELDS};
 pub(crate) use item::ITEM_FIELDS;
 pub use item::{AdditionalExpense, Item, ItemWarehouseInfo, SalesTaxCode, Warehouse};
 pub(crate) use partner::BUSINESS_PARTNER_FIELDS;

@@ -44,6 +44,7 @@ pub struct Company {
     pub orders: BTreeMap<i64, Document>,
     pub delivery_notes: BTreeMap<i64, Document>,
     pub invoices: BTreeMap<i64, Document>,
+    pub credit_notes: BTreeMap<i64, Document>,
     /// Documents stored as drafts by an approval procedure (`Drafts`, ODRF).
     pub drafts: BTreeMap<i64, Document>,
     pub approval_procedures: Vec<ApprovalProcedure>,
@@ -92,6 +93,7 @@ impl Company {
             orders: BTreeMap::new(),
             delivery_notes: BTreeMap::new(),
             invoices: BTreeMap::new(),
+            credit_notes: BTreeMap::new(),
             drafts: BTreeMap::new(),
             approval_procedures: seed.approval_procedures,
             numbering: seed.numbering,
@@ -121,6 +123,7 @@ impl Company {
             DocKind::Order => &mut self.numbering.orders,
             DocKind::DeliveryNote => &mut self.numbering.delivery_notes,
             DocKind::Invoice => &mut self.numbering.invoices,
+            DocKind::CreditNote => &mut self.numbering.credit_notes,
             DocKind::Draft => &mut self.numbering.drafts,
         };
         let numbers = (series.next_doc_entry, series.next_doc_num);
@@ -134,6 +137,7 @@ impl Company {
             DocKind::Order => &self.orders,
             DocKind::DeliveryNote => &self.delivery_notes,
             DocKind::Invoice => &self.invoices,
+            DocKind::CreditNote => &self.credit_notes,
             DocKind::Draft => &self.drafts,
         }
     }

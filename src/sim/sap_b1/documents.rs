@@ -1,4 +1,4 @@
-//! Marketing documents (`Orders`, `DeliveryNotes`, `Invoices`: type `SAPB1.Document`) with the
+//! Marketing documents (`Orders`, `DeliveryNotes`, `Invoices`, `CreditNotes`: type `SAPB1.Document`) with the
 //! properties the bridge reads and writes (META names, reference §3).
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -106,6 +106,8 @@ pub struct DocumentLine {
     pub base_type: i64,
     pub base_entry: Option<i64>,
     pub base_line: Option<i64>,
+    /// "Without Qty Posting" (NoInvtryMv): a credit-note line that returns no stock.
+    pub without_inventory_movement: YesNo,
     pub serial_numbers: Vec<Value>,
     pub batch_numbers: Vec<Value>,
     #[serde(skip)]
@@ -170,6 +172,8 @@ pub enum DocKind {
     Order,
     DeliveryNote,
     Invoice,
+    /// An A/R credit memo (`CreditNotes`, ORIN).
+    CreditNote,
     /// A document stored by an approval procedure instead of being added (`Drafts`).
     Draft,
 }
@@ -180,6 +184,7 @@ impl DocKind {
             DocKind::Order => DocObject::Orders,
             DocKind::DeliveryNote => DocObject::DeliveryNotes,
             DocKind::Invoice => DocObject::Invoices,
+            DocKind::CreditNote => DocObject::CreditNotes,
             // The simulator drafts only Sales Orders; a draft's `DocObjectCode` names the
             // object it will become.
             DocKind::Draft => DocObject::Orders,
@@ -192,6 +197,7 @@ impl DocKind {
             DocKind::Order => 17,
             DocKind::DeliveryNote => 15,
             DocKind::Invoice => 13,
+            DocKind::CreditNote => 14,
             DocKind::Draft => 112,
         }
     }

@@ -87,7 +87,7 @@ b1_enum!(
 );
 b1_enum!(
     /// `BoObjectTypes` for the documents the simulator keeps (`DocObjectCode`).
-    DocObject { Orders = "oOrders" / "17", DeliveryNotes = "oDeliveryNotes" / "15", Invoices = "oInvoices" / "13" }
+    DocObject { Orders = "oOrders" / "17", DeliveryNotes = "oDeliveryNotes" / "15", Invoices = "oInvoices" / "13", CreditNotes = "oCreditNotes" / "14" }
 );
 
 impl From<bool> for YesNo {

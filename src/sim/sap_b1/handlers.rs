@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use super::business_partners::{create_business_partner, patch_business_partner};
 use super::company::Stamp;
+use super::credit_notes::create_credit_note;
 use super::entities::to_object;
 use super::errors::ServiceLayerError;
 use super::faults::FaultRoll;
@@ -146,6 +147,12 @@ fn dispatch(
                             bp.card_code.replace('\'', "''")
                         ),
                         entity: to_object(&bp),
+                    })
+                }
+                EntitySet::CreditNotes => {
+                    create_credit_note(c, &object, &now).map(|n| Reply::Created {
+                        location: format!("{base}/CreditNotes({})", n.doc_entry),
+                        entity: n.to_object(),
                     })
                 }
                 other => Err(ServiceLayerError::not_simulated(format!(

@@ -12,6 +12,7 @@ mod approvals;
 mod business_partners;
 mod company;
 mod control;
+mod credit_notes;
 mod datetime;
 mod documents;
 mod entities;

@@ -60,7 +60,11 @@ fn rows(
         EntitySet::SalesTaxCodes => company.tax_codes.values().map(to_object).collect(),
         EntitySet::VatGroups => company.vat_groups.values().map(to_object).collect(),
         EntitySet::AdditionalExpenses => company.expense_codes.values().map(to_object).collect(),
-        EntitySet::Orders | EntitySet::DeliveryNotes | EntitySet::Invoices | EntitySet::Drafts => {
+        EntitySet::Orders
+        | EntitySet::DeliveryNotes
+        | EntitySet::Invoices
+        | EntitySet::Drafts
+        | EntitySet::CreditNotes => {
             unreachable!("handled above")
         }
     }

@@ -23,10 +23,11 @@ pub enum EntitySet {
     DeliveryNotes,
     Invoices,
     Drafts,
+    CreditNotes,
 }
 
 impl EntitySet {
-    const ALL: [EntitySet; 10] = [
+    const ALL: [EntitySet; 11] = [
         EntitySet::Items,
         EntitySet::BusinessPartners,
         EntitySet::Warehouses,
@@ -37,6 +38,7 @@ impl EntitySet {
         EntitySet::DeliveryNotes,
         EntitySet::Invoices,
         EntitySet::Drafts,
+        EntitySet::CreditNotes,
     ];
 
     pub fn name(self) -> &'static str {
@@ -51,6 +53,7 @@ impl EntitySet {
             EntitySet::DeliveryNotes => "DeliveryNotes",
             EntitySet::Invoices => "Invoices",
             EntitySet::Drafts => "Drafts",
+            EntitySet::CreditNotes => "CreditNotes",
         }
     }
 
@@ -65,7 +68,8 @@ impl EntitySet {
             EntitySet::Orders
             | EntitySet::DeliveryNotes
             | EntitySet::Invoices
-            | EntitySet::Drafts => ("DocEntry", true),
+            | EntitySet::Drafts
+            | EntitySet::CreditNotes => ("DocEntry", true),
         }
     }
 
@@ -75,6 +79,7 @@ impl EntitySet {
             EntitySet::DeliveryNotes => Some(DocKind::DeliveryNote),
             EntitySet::Invoices => Some(DocKind::Invoice),
             EntitySet::Drafts => Some(DocKind::Draft),
+            EntitySet::CreditNotes => Some(DocKind::CreditNote),
             _ => None,
         }
     }
@@ -91,7 +96,8 @@ impl EntitySet {
             EntitySet::Orders
             | EntitySet::DeliveryNotes
             | EntitySet::Invoices
-            | EntitySet::Drafts => property_names::<Document>(),
+            | EntitySet::Drafts
+            | EntitySet::CreditNotes => property_names::<Document>(),
         }
     }
 }

@@ -101,8 +101,8 @@ pub struct Numbering {
     pub invoices: Series,
     #[serde(default = "Numbering::default_drafts")]
     pub drafts: Series,
-    /// A/R credit memos (object 14): the simulator books none, but the audit reads whether
-    /// their series is usable (`SeriesService_GetDocumentSeries`).
+    /// A/R credit memos (object 14); the audit also reads whether their series is usable
+    /// (`SeriesService_GetDocumentSeries`).
     #[serde(default = "Numbering::default_credit_notes")]
     pub credit_notes: Series,
 }

@@ -316,6 +316,11 @@ impl SapSimState {
         self.with_company(|c| c.invoices.values().cloned().collect())
     }
 
+    /// All A/R credit memos, by `DocEntry`.
+    pub fn credit_notes(&self) -> Vec<Document> {
+        self.with_company(|c| c.credit_notes.values().cloned().collect())
+    }
+
     pub fn item(&self, item_code: &str) -> Option<Item> {
         self.with_company(|c| c.items.get(item_code).cloned())
     }

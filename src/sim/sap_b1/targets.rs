@@ -407,6 +407,7 @@ fn build_target(
                 DocKind::Order => "Sales Orders",
                 DocKind::DeliveryNote => "Deliveries",
                 DocKind::Invoice => "A/R Invoices",
+                DocKind::CreditNote => "A/R Credit Memos",
                 DocKind::Draft => "Drafts",
             },
             source.doc_num

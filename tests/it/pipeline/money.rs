@@ -5,9 +5,9 @@ use super::*;
 use b1bridge::sim::sap_b1::{PeriodStatus, PostingPeriod};
 use chrono::NaiveDate;
 
-const UK_VAT_INCLUSIVE: &str = "constructed-order-guest-uk-vat-inclusive-coupon.json";
+pub(super) const UK_VAT_INCLUSIVE: &str = "constructed-order-guest-uk-vat-inclusive-coupon.json";
 
-async fn uk_pipeline(settings: Settings) -> Pipeline {
+pub(super) async fn uk_pipeline(settings: Settings) -> Pipeline {
     let mut p = Pipeline::new(SapSimConfig {
         seed: Seed::uk_vat(),
         ..SapSimConfig::default()
