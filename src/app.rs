@@ -18,6 +18,8 @@ use crate::sap::SapClient;
 use crate::scheduler::{self, Schedule};
 use crate::store;
 use crate::worker::pipeline;
+use crate::worker::price_sync::ports::PricePublisher;
+use crate::worker::price_sync::PriceSync;
 use crate::worker::run_job::RunJob;
 use crate::worker::stock_sync::publisher::StockPublisher;
 use crate::worker::stock_sync::StockSync;
@@ -40,6 +42,10 @@ pub struct Workers {
     pub magento: Option<Arc<dyn StockPublisher>>,
     /// `B1BRIDGE_STOCK_SYNC_SECS`.
     pub stock_sync_every: Duration,
+    /// Where prices go; `None` (no `MAGENTO_URL`): no price syncs here.
+    pub prices: Option<Arc<dyn PricePublisher>>,
+    /// `B1BRIDGE_PRICE_SYNC_SECS`.
+    pub price_sync_every: Duration,
 }
 
 impl Workers {
@@ -50,6 +56,12 @@ impl Workers {
             handlers = handlers.register(
                 JobKind::StockSync,
                 RunJob::new(StockSync::new(self.sap.clone(), magento.clone())),
+            );
+        }
+        if let Some(prices) = &self.prices {
+            handlers = handlers.register(
+                JobKind::PriceSync,
+                RunJob::new(PriceSync::new(Arc::new(self.sap.clone()), prices.clone())),
             );
         }
         handlers
@@ -67,6 +79,12 @@ impl Workers {
             tracing::info!(
                 "no MAGENTO_URL: stock sync runs are neither scheduled nor executed here"
             );
+        }
+        if self.prices.is_some() {
+            schedules.push(Schedule {
+                kind: RunKind::PriceSync,
+                every: self.price_sync_every,
+            });
         }
         schedules
     }

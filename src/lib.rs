@@ -20,6 +20,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod magento;
+pub mod prices_cli;
 pub mod sap;
 pub mod scheduler;
 pub mod sim;

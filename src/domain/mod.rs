@@ -16,6 +16,7 @@ pub mod money;
 pub mod order;
 pub mod order_flow;
 pub mod posting;
+pub mod prices;
 pub mod reference;
 pub mod retry;
 pub mod run;

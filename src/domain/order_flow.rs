@@ -57,16 +57,24 @@ pub enum JobKind {
     CancelOrder,
     /// One stock sync run (SAP warehouses → Magento); its subject is the run's id.
     StockSync,
+    /// One price sync run (SAP price lists → Magento); its subject is the run's id.
+    PriceSync,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 3] = [JobKind::PostOrder, JobKind::CancelOrder, JobKind::StockSync];
+    pub const ALL: [JobKind; 4] = [
+        JobKind::PostOrder,
+        JobKind::CancelOrder,
+        JobKind::StockSync,
+        JobKind::PriceSync,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::PostOrder => "post_order",
             JobKind::CancelOrder => "cancel_order",
             JobKind::StockSync => "stock_sync",
+            JobKind::PriceSync => "price_sync",
         }
     }
 

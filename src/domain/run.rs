@@ -12,14 +12,17 @@ use super::order_flow::JobKind;
 pub enum RunKind {
     /// SAP B1 warehouse stock → Magento salable quantities.
     StockSync,
+    /// SAP B1 price lists → Magento base and special prices.
+    PriceSync,
 }
 
 impl RunKind {
-    pub const ALL: [RunKind; 1] = [RunKind::StockSync];
+    pub const ALL: [RunKind; 2] = [RunKind::StockSync, RunKind::PriceSync];
 
     pub fn as_str(self) -> &'static str {
         match self {
             RunKind::StockSync => "stock_sync",
+            RunKind::PriceSync => "price_sync",
         }
     }
 
@@ -31,6 +34,7 @@ impl RunKind {
     pub fn job_kind(self) -> JobKind {
         match self {
             RunKind::StockSync => JobKind::StockSync,
+            RunKind::PriceSync => JobKind::PriceSync,
         }
     }
 }

@@ -51,7 +51,7 @@ pub struct ApiContext {
         (name = "mappings", description = "Magento → SAP B1 mapping tables (admin to change)"),
         (name = "settings", description = "Business settings (admin to change)"),
         (name = "reports", description = "The daily check: order flow, queue, exceptions, stock sync, health"),
-        (name = "runs", description = "Scheduled and manual runs (stock sync), and starting one now (operator)"),
+        (name = "runs", description = "Scheduled and manual runs (stock and price syncs), and starting one now (operator)"),
         (name = "health", description = "Liveness, readiness and metrics"),
         (name = "docs", description = "This document and a browsable page"),
         (name = "ui", description = "Signing a browser in to and out of the operations page (`GET /`): \
@@ -114,6 +114,7 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(reports::daily_report))
         .routes(routes!(runs::list_runs))
         .routes(routes!(runs::start_stock_sync))
+        .routes(routes!(runs::start_price_sync))
         .routes(routes!(ui::session::login))
         .routes(routes!(ui::session::logout))
 }

@@ -17,6 +17,7 @@ mod order_parking;
 pub mod pipeline;
 pub mod pool;
 pub mod post_order;
+pub mod price_sync;
 pub mod run_job;
 mod sap_failure;
 pub mod stock_sync;

@@ -19,6 +19,7 @@ mod magento_sim;
 mod money_property;
 mod openapi;
 mod pipeline;
+mod price_sync;
 mod sap_client;
 mod sap_sim;
 mod sap_tls;

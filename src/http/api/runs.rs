@@ -1,5 +1,6 @@
 //! Runs of the periodic jobs: `GET /api/v1/runs` (viewer) lists scheduled and manual runs,
-//! newest first; `POST /api/v1/stock/sync` (operator) starts a stock sync run now.
+//! newest first; `POST /api/v1/stock/sync` and `POST /api/v1/prices/sync` (operator) start a
+//! stock or price sync run now.
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -32,7 +33,10 @@ pub struct Run {
     pub status: RunStatus,
     /// What the run did; for `stock_sync`: `full`, `dry_run`, `mode`, `items_read`,
     /// `sku_sources`, `changed`, `pushed`, `rejected`, `retired`, `sap_requests`,
-    /// `magento_requests`, `web_orders_open`, `duration_ms`, `warnings`.
+    /// `magento_requests`, `web_orders_open`, `duration_ms`, `warnings`; for `price_sync`:
+    /// `full`, `dry_run`, `items_read`, `prices`, `unpriced`, `changed`, `pushed`,
+    /// `rejected`, `held`, `special_prices`, `sap_requests`, `magento_requests`,
+    /// `duration_ms`, `warnings`.
     #[schema(value_type = Object)]
     pub figures: serde_json::Value,
     /// Why it failed (`failed` only).
@@ -141,14 +145,17 @@ pub async fn start_stock_sync(
     who: Authorized<Operator>,
     State(ctx): State<ApiContext>,
 ) -> Result<(StatusCode, Json<RunStarted>), ApiError> {
-    match runs::start(
-        &ctx.pool,
-        RunKind::StockSync,
-        RunTrigger::Api,
-        &who.caller().name,
-    )
-    .await
-    {
+    start(RunKind::StockSync, "stock sync", &who.caller().name, &ctx).await
+}
+
+/// Queues a run of `kind`; `409 run_active` while one is queued or running.
+async fn start(
+    kind: RunKind,
+    what: &str,
+    by: &str,
+    ctx: &ApiContext,
+) -> Result<(StatusCode, Json<RunStarted>), ApiError> {
+    match runs::start(&ctx.pool, kind, RunTrigger::Api, by).await {
         Ok(run) => Ok((
             StatusCode::ACCEPTED,
             Json(RunStarted {
@@ -158,8 +165,28 @@ pub async fn start_stock_sync(
         )),
         Err(StartError::Active { run, .. }) => Err(ApiError::Conflict {
             code: "run_active",
-            detail: format!("a stock sync run is already queued or running: {run}"),
+            detail: format!("a {what} run is already queued or running: {run}"),
         }),
         Err(StartError::Store(e)) => Err(e.into()),
     }
+}
+
+/// Starts a price sync run now (a delta; a full pass when one is due). One price sync runs
+/// at a time across all processes: while one is queued or running this answers `409`
+/// (`run_active`, naming the active run). The run's figures (`GET /api/v1/runs`) say what
+/// was published, refused by Magento and held by the guard rail.
+#[utoipa::path(post, path = "/api/v1/prices/sync", tag = "runs", security(("bearer" = [])),
+    responses(
+        (status = 202, description = "The run is queued", body = RunStarted),
+        (status = 401, response = r::Unauthorized),
+        (status = 403, response = r::Forbidden),
+        (status = 409, response = r::RunActive),
+        (status = 500, response = r::Internal),
+        (status = 503, response = r::Unavailable),
+    ))]
+pub async fn start_price_sync(
+    who: Authorized<Operator>,
+    State(ctx): State<ApiContext>,
+) -> Result<(StatusCode, Json<RunStarted>), ApiError> {
+    start(RunKind::PriceSync, "price sync", &who.caller().name, &ctx).await
 }

@@ -29,6 +29,7 @@ mod operator_mappings;
 mod order_actions;
 mod orders;
 mod paging;
+mod price_lists;
 mod query;
 mod reads;
 mod resource_path;
@@ -46,8 +47,8 @@ mod totals;
 pub use approvals::{ApprovalProcedure, Decision};
 pub use documents::{Document, DocumentExpense, DocumentLine};
 pub use entities::{
-    AdditionalExpense, BpAddress, BusinessPartner, Item, ItemPrice, ItemWarehouseInfo,
-    SalesTaxCode, VatGroup, VatGroupLine, Warehouse,
+    AdditionalExpense, BpAddress, BusinessPartner, Item, ItemPrice, ItemWarehouseInfo, PriceList,
+    SalesTaxCode, SpecialPrice, SpecialPriceDataArea, VatGroup, VatGroupLine, Warehouse,
 };
 pub use enums::{AddressType, CancelStatus, CardType, DocObject, DocStatus, DocType, YesNo};
 pub use errors::ServiceLayerError;
