@@ -67,15 +67,14 @@ impl run_job::RunTask for WithOptions {
 }
 
 async fn run_here(pool: &sqlx::PgPool, task: WithOptions) -> anyhow::Result<()> {
-    let finished = match run_job::run_here(pool, RunKind::PriceSync, RunTrigger::Cli, "cli", task)
-        .await
-    {
-        Ok(run) => run,
-        Err(RunHereError::Start(StartError::Active { run, .. })) => anyhow::bail!(
+    let finished =
+        match run_job::run_here(pool, RunKind::PriceSync, RunTrigger::Cli, "cli", task).await {
+            Ok(run) => run,
+            Err(RunHereError::Start(StartError::Active { run, .. })) => anyhow::bail!(
             "a price sync run is already queued or running ({run}); try again when it has finished"
         ),
-        Err(e) => return Err(e.into()),
-    };
+            Err(e) => return Err(e.into()),
+        };
     let figures: PriceFigures =
         serde_json::from_value(finished.figures.clone()).unwrap_or_default();
     print_figures(&figures);
