@@ -23,6 +23,7 @@ mod price_sync;
 mod sap_client;
 mod sap_sim;
 mod sap_tls;
+mod stock_cli;
 mod stock_sync;
 mod support;
 mod ui_page;
