@@ -79,6 +79,7 @@ struct World {
     shop: MagentoClient,
     calls: Recorder,
     sync: PriceSync,
+    magento_url: String,
     _magento_sim: magento::MagentoSimHandle,
 }
 
@@ -182,6 +183,7 @@ impl World {
             shop,
             calls,
             sync,
+            magento_url: magento_sim.base_url(),
             _magento_sim: magento_sim,
         };
         w.configure(|s| {
@@ -408,4 +410,67 @@ async fn special_prices_arrive_with_dates_in_magentos_format() {
         .await
         .iter()
         .all(|(_, t, _)| !t.contains("special")));
+}
+
+/// `b1bridge prices sync` as a user runs it: the real binary against both simulators.
+async fn prices_cli(w: &World, magento_url: Option<&str>, args: &[&str]) -> std::process::Output {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_b1bridge"));
+    cmd.args(["prices", "sync"])
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &w.db.url)
+        .env("SAP_B1_URL", w.sap_sim.base_url())
+        .env("SAP_B1_COMPANY_DB", "SBODEMOGB")
+        .env("SAP_B1_USERNAME", "manager")
+        .env("SAP_B1_PASSWORD", "1234");
+    if let Some(url) = magento_url {
+        cmd.env("MAGENTO_URL", url).env("MAGENTO_TOKEN", TOKEN);
+    }
+    cmd.output().await.expect("the binary runs")
+}
+
+#[tokio::test]
+async fn the_cli_dry_run_prints_old_and_new_prices_and_what_would_be_held() {
+    let w = World::new(1).await;
+    w.run().await;
+    w.set_sap_price("P-A", 1, dec!(10)).await;
+    w.set_sap_price("P-B", 1, dec!(55)).await;
+    let out = prices_cli(&w, None, &["--dry-run"]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("P-B  store 0 base: 50 → 55\n"), "{stdout}");
+    assert!(
+        stdout.contains("P-A  store 0 base: 100 → 10  HELD: the price changes by 90%"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("would publish 1, would hold 1 (dry run"),
+        "{stdout}"
+    );
+    assert_eq!(
+        w.shop_price("P-B").await,
+        dec!(50),
+        "a dry run changes nothing"
+    );
+
+    let out = prices_cli(&w, Some(&w.magento_url), &[]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(w.shop_price("P-B").await, dec!(55));
+    assert_eq!(w.shop_price("P-A").await, dec!(100), "held");
+    let run = b1bridge::store::runs::list(&w.db.pool, Some(RunKind::PriceSync), None, 1)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(run.trigger, RunTrigger::Cli);
+    assert_eq!(run.figures["held"], json!(1));
 }
