@@ -104,7 +104,7 @@ fn run_child(db: &str, skus: u64, page: u64, changed: bool) -> anyhow::Result<Va
 
 fn report(skus: u64, batch: u64, page: u64, full: &Value, delta: &Value) {
     println!("price sync benchmark: {skus} SKUs, one price list → one store, batch {batch}, SAP page {page}");
-    println!("| run | prices changed | SAP pages | Magento requests | bound ⌈changed/batch⌉ | wall | CPU | peak RSS |");
+    println!("| run | prices changed | SAP requests (lists + pages) | Magento requests | bound ⌈changed/batch⌉ | wall | CPU | peak RSS |");
     println!("|---|---|---|---|---|---|---|---|");
     for (name, r) in [("full", full), ("delta (1 % changed)", delta)] {
         let f = &r["figures"];
