@@ -291,6 +291,20 @@ pub struct MagentoArgs {
 }
 
 impl MagentoArgs {
+    /// The REST client, or `None` when neither `MAGENTO_URL` nor `MAGENTO_TOKEN` is set.
+    pub fn client(&self) -> anyhow::Result<Option<std::sync::Arc<crate::magento::MagentoClient>>> {
+        let Some(settings) = crate::config::MagentoSettings::from_env_values(
+            self.magento_url.as_deref(),
+            self.magento_token.as_ref(),
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(std::sync::Arc::new(
+            crate::magento::MagentoClient::new(&settings)?,
+        )))
+    }
+
     /// The stock publisher, or `None` when neither `MAGENTO_URL` nor `MAGENTO_TOKEN` is set;
     /// one without the other is an error naming the missing variable.
     pub fn publisher(
@@ -338,6 +352,12 @@ pub struct WorkerArgs {
     /// Seconds between stock sync runs (deltas; a full pass every `stock_full_sync_hours`).
     #[arg(long, env = "B1BRIDGE_STOCK_SYNC_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub stock_sync_secs: u64,
+    /// Seconds between status runs (SAP deliveries → Magento shipments, order comments).
+    #[arg(long, env = "B1BRIDGE_STATUS_SYNC_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub status_sync_secs: u64,
+    /// Seconds between Magento order polls (missed webhooks; enough alone without webhooks).
+    #[arg(long, env = "B1BRIDGE_BACKFILL_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub backfill_secs: u64,
     /// Seconds between price sync runs (deltas; a full pass every `price_full_sync_hours`).
     #[arg(long, env = "B1BRIDGE_PRICE_SYNC_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub price_sync_secs: u64,
@@ -361,6 +381,9 @@ impl WorkerArgs {
             config,
             magento: self.magento.publisher()?,
             stock_sync_every: std::time::Duration::from_secs(self.stock_sync_secs),
+            magento_client: self.magento.client()?,
+            status_sync_every: std::time::Duration::from_secs(self.status_sync_secs),
+            backfill_every: std::time::Duration::from_secs(self.backfill_secs),
             prices: self.magento.price_publisher()?,
             price_sync_every: std::time::Duration::from_secs(self.price_sync_secs),
         })

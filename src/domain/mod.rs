@@ -22,5 +22,6 @@ pub mod retry;
 pub mod run;
 pub mod sales_order;
 pub mod settings;
+pub mod shipment;
 pub mod stock;
 pub mod validation;

@@ -57,15 +57,21 @@ pub enum JobKind {
     CancelOrder,
     /// One stock sync run (SAP warehouses → Magento); its subject is the run's id.
     StockSync,
+    /// One status run (SAP deliveries → Magento shipments, order comments); subject: the run.
+    StatusSync,
+    /// One Magento order poll (missed webhooks); subject: the run.
+    Backfill,
     /// One price sync run (SAP price lists → Magento); its subject is the run's id.
     PriceSync,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 4] = [
+    pub const ALL: [JobKind; 6] = [
         JobKind::PostOrder,
         JobKind::CancelOrder,
         JobKind::StockSync,
+        JobKind::StatusSync,
+        JobKind::Backfill,
         JobKind::PriceSync,
     ];
 
@@ -74,6 +80,8 @@ impl JobKind {
             JobKind::PostOrder => "post_order",
             JobKind::CancelOrder => "cancel_order",
             JobKind::StockSync => "stock_sync",
+            JobKind::StatusSync => "status_sync",
+            JobKind::Backfill => "backfill",
             JobKind::PriceSync => "price_sync",
         }
     }

@@ -12,16 +12,27 @@ use super::order_flow::JobKind;
 pub enum RunKind {
     /// SAP B1 warehouse stock → Magento salable quantities.
     StockSync,
+    /// SAP B1 deliveries → Magento shipments, and the "posted as DocNum" order comments.
+    StatusSync,
+    /// The Magento order poll that catches missed webhooks.
+    Backfill,
     /// SAP B1 price lists → Magento base and special prices.
     PriceSync,
 }
 
 impl RunKind {
-    pub const ALL: [RunKind; 2] = [RunKind::StockSync, RunKind::PriceSync];
+    pub const ALL: [RunKind; 4] = [
+        RunKind::StockSync,
+        RunKind::StatusSync,
+        RunKind::Backfill,
+        RunKind::PriceSync,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             RunKind::StockSync => "stock_sync",
+            RunKind::StatusSync => "status_sync",
+            RunKind::Backfill => "backfill",
             RunKind::PriceSync => "price_sync",
         }
     }
@@ -34,6 +45,8 @@ impl RunKind {
     pub fn job_kind(self) -> JobKind {
         match self {
             RunKind::StockSync => JobKind::StockSync,
+            RunKind::StatusSync => JobKind::StatusSync,
+            RunKind::Backfill => JobKind::Backfill,
             RunKind::PriceSync => JobKind::PriceSync,
         }
     }

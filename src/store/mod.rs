@@ -16,6 +16,7 @@ pub mod prices;
 pub mod retry;
 pub mod runs;
 pub mod settings;
+pub mod status_sync;
 pub mod stock;
 pub mod tokens;
 pub mod ui_sessions;

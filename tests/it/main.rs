@@ -23,6 +23,7 @@ mod price_sync;
 mod sap_client;
 mod sap_sim;
 mod sap_tls;
+mod status_sync;
 mod stock_cli;
 mod stock_sync;
 mod support;

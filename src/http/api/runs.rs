@@ -33,7 +33,13 @@ pub struct Run {
     pub status: RunStatus,
     /// What the run did; for `stock_sync`: `full`, `dry_run`, `mode`, `items_read`,
     /// `sku_sources`, `changed`, `pushed`, `rejected`, `retired`, `sap_requests`,
-    /// `magento_requests`, `web_orders_open`, `duration_ms`, `warnings`; for `price_sync`:
+    /// `magento_requests`, `web_orders_open`, `duration_ms`, `warnings`; for `status_sync`:
+    /// `comments` (`sent`, `already_there`, `rejected`, `unsettled`), `deliveries`
+    /// (`cursor_from`, `cursor_to`, `deliveries_read`, `deliveries_ours`, `shipments_sent`,
+    /// `shipments_settled`, `shipments_rejected`, `sap_requests`), `duration_ms`; for
+    /// `backfill`: `since`, `cursor`, `orders_read`, `orders_ingested`,
+    /// `cancellations_applied`, `left_for_next_poll`, `invalid`, `duration_ms`;
+    /// for `price_sync`:
     /// `full`, `dry_run`, `items_read`, `prices`, `unpriced`, `changed`, `pushed`,
     /// `rejected`, `held`, `special_prices`, `sap_requests`, `magento_requests`,
     /// `duration_ms`, `warnings`.
