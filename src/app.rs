@@ -22,6 +22,7 @@ use crate::worker::backfill::Backfill;
 use crate::worker::pipeline;
 use crate::worker::price_sync::ports::PricePublisher;
 use crate::worker::price_sync::PriceSync;
+use crate::worker::reconcile::Reconcile;
 use crate::worker::run_job::RunJob;
 use crate::worker::status_sync::StatusSync;
 use crate::worker::stock_sync::publisher::StockPublisher;
@@ -46,12 +47,14 @@ pub struct Workers {
     /// `B1BRIDGE_STOCK_SYNC_SECS`.
     pub stock_sync_every: Duration,
     /// The Magento REST client of the status run, the order poll and the observer-envelope
-    /// re-read; `None` (no `MAGENTO_URL`): none of them here.
+    /// re-read and the reconciliation; `None` (no `MAGENTO_URL`): none of them here.
     pub magento_client: Option<Arc<MagentoClient>>,
     /// `B1BRIDGE_STATUS_SYNC_SECS`.
     pub status_sync_every: Duration,
     /// `B1BRIDGE_BACKFILL_SECS`.
     pub backfill_every: Duration,
+    /// `B1BRIDGE_RECONCILE_SECS`.
+    pub reconcile_every: Duration,
     /// Where prices go; `None` (no `MAGENTO_URL`): no price syncs here.
     pub prices: Option<Arc<dyn PricePublisher>>,
     /// `B1BRIDGE_PRICE_SYNC_SECS`.
@@ -72,6 +75,10 @@ impl Workers {
                 .register(
                     JobKind::Backfill,
                     RunJob::new(Backfill::new(magento.clone())),
+                )
+                .register(
+                    JobKind::Reconcile,
+                    RunJob::new(Reconcile::new(self.sap.clone(), magento.clone())),
                 );
         }
         if let Some(magento) = &self.magento {
@@ -111,9 +118,13 @@ impl Workers {
                 kind: RunKind::Backfill,
                 every: self.backfill_every,
             });
+            schedules.push(Schedule {
+                kind: RunKind::Reconcile,
+                every: self.reconcile_every,
+            });
         } else {
             tracing::info!(
-                "no MAGENTO_URL: no shipments or comments go back to Magento, no order poll"
+                "no MAGENTO_URL: no shipments or comments go back to Magento, no order poll, no reconciliation"
             );
         }
         if self.prices.is_some() {

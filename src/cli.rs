@@ -41,6 +41,12 @@ pub enum Command {
     /// Stock: SAP B1 warehouses → Magento salable quantities.
     #[command(subcommand)]
     Stock(StockCommand),
+    /// One reconciliation run now (recorded like a scheduled one): Magento against SAP B1;
+    /// findings become exceptions.
+    Reconcile(ReconcileArgs),
+    /// Reports for a terminal.
+    #[command(subcommand)]
+    Report(ReportCommand),
     /// Prices: SAP B1 price lists → Magento base and special prices.
     #[command(subcommand)]
     Prices(PricesCommand),
@@ -70,6 +76,38 @@ pub struct PriceSyncArgs {
     pub sap: SapArgs,
     #[command(flatten)]
     pub magento: MagentoArgs,
+}
+
+#[derive(Args)]
+pub struct ReconcileArgs {
+    /// Compare the Magento orders created since this UTC day (`YYYY-MM-DD`); default: the
+    /// `reconcile_window_days` setting.
+    #[arg(long)]
+    pub since: Option<String>,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub sap: SapArgs,
+    #[command(flatten)]
+    pub magento: MagentoArgs,
+}
+
+#[derive(Subcommand)]
+pub enum ReportCommand {
+    /// The daily check (as `GET /api/v1/reports/daily`), flow health first.
+    Daily(ReportDailyArgs),
+}
+
+#[derive(Args)]
+pub struct ReportDailyArgs {
+    /// The UTC day, `YYYY-MM-DD`; default today.
+    #[arg(long)]
+    pub date: Option<String>,
+    /// `text` (default) or `json` (the API's body).
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
 }
 
 #[derive(Subcommand)]
@@ -358,6 +396,9 @@ pub struct WorkerArgs {
     /// Seconds between Magento order polls (missed webhooks; enough alone without webhooks).
     #[arg(long, env = "B1BRIDGE_BACKFILL_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub backfill_secs: u64,
+    /// Seconds between reconciliation runs (Magento against SAP B1; needs `MAGENTO_URL`).
+    #[arg(long, env = "B1BRIDGE_RECONCILE_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub reconcile_secs: u64,
     /// Seconds between price sync runs (deltas; a full pass every `price_full_sync_hours`).
     #[arg(long, env = "B1BRIDGE_PRICE_SYNC_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub price_sync_secs: u64,
@@ -384,6 +425,7 @@ impl WorkerArgs {
             magento_client: self.magento.client()?,
             status_sync_every: std::time::Duration::from_secs(self.status_sync_secs),
             backfill_every: std::time::Duration::from_secs(self.backfill_secs),
+            reconcile_every: std::time::Duration::from_secs(self.reconcile_secs),
             prices: self.magento.price_publisher()?,
             price_sync_every: std::time::Duration::from_secs(self.price_sync_secs),
         })
@@ -554,6 +596,10 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Stock(StockCommand::Sync(args)) => crate::stock_cli::sync(args).await,
+        Command::Reconcile(args) => crate::reconcile_cli::reconcile(args).await,
+        Command::Report(ReportCommand::Daily(args)) => {
+            crate::reconcile_cli::report_daily(args).await
+        }
         Command::Prices(PricesCommand::Sync(args)) => crate::prices_cli::sync(args).await,
         Command::Sim(SimCommand::Magento(args)) => {
             crate::telemetry::init();

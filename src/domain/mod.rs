@@ -17,6 +17,7 @@ pub mod order;
 pub mod order_flow;
 pub mod posting;
 pub mod prices;
+pub mod reconcile;
 pub mod reference;
 pub mod retry;
 pub mod run;

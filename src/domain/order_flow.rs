@@ -61,17 +61,20 @@ pub enum JobKind {
     StatusSync,
     /// One Magento order poll (missed webhooks); subject: the run.
     Backfill,
+    /// One reconciliation run (SAP B1 against Magento); its subject is the run's id.
+    Reconcile,
     /// One price sync run (SAP price lists → Magento); its subject is the run's id.
     PriceSync,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 6] = [
+    pub const ALL: [JobKind; 7] = [
         JobKind::PostOrder,
         JobKind::CancelOrder,
         JobKind::StockSync,
         JobKind::StatusSync,
         JobKind::Backfill,
+        JobKind::Reconcile,
         JobKind::PriceSync,
     ];
 
@@ -82,6 +85,7 @@ impl JobKind {
             JobKind::StockSync => "stock_sync",
             JobKind::StatusSync => "status_sync",
             JobKind::Backfill => "backfill",
+            JobKind::Reconcile => "reconcile",
             JobKind::PriceSync => "price_sync",
         }
     }

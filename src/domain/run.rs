@@ -1,4 +1,4 @@
-//! Runs of the periodic jobs (stock sync now; prices, status, backfill and reconcile later):
+//! Runs of the periodic jobs (stock sync, reconciliation; prices, status and backfill later):
 //! what kinds exist, what starts them, where they stand. The scheduler and the API start runs;
 //! the worker pool executes each as a job whose subject is the run.
 use serde::{Deserialize, Serialize};
@@ -16,15 +16,18 @@ pub enum RunKind {
     StatusSync,
     /// The Magento order poll that catches missed webhooks.
     Backfill,
+    /// SAP B1 against Magento: orders, totals, cancellations, stock, payments.
+    Reconcile,
     /// SAP B1 price lists → Magento base and special prices.
     PriceSync,
 }
 
 impl RunKind {
-    pub const ALL: [RunKind; 4] = [
+    pub const ALL: [RunKind; 5] = [
         RunKind::StockSync,
         RunKind::StatusSync,
         RunKind::Backfill,
+        RunKind::Reconcile,
         RunKind::PriceSync,
     ];
 
@@ -33,6 +36,7 @@ impl RunKind {
             RunKind::StockSync => "stock_sync",
             RunKind::StatusSync => "status_sync",
             RunKind::Backfill => "backfill",
+            RunKind::Reconcile => "reconcile",
             RunKind::PriceSync => "price_sync",
         }
     }
@@ -47,6 +51,7 @@ impl RunKind {
             RunKind::StockSync => JobKind::StockSync,
             RunKind::StatusSync => JobKind::StatusSync,
             RunKind::Backfill => JobKind::Backfill,
+            RunKind::Reconcile => JobKind::Reconcile,
             RunKind::PriceSync => JobKind::PriceSync,
         }
     }
@@ -60,7 +65,7 @@ pub enum RunTrigger {
     Schedule,
     /// An operator through `POST /api/v1/…/sync`.
     Api,
-    /// `b1bridge stock sync` on a terminal.
+    /// `b1bridge stock sync` (or `reconcile`) on a terminal.
     Cli,
 }
 

@@ -114,6 +114,7 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(reports::daily_report))
         .routes(routes!(runs::list_runs))
         .routes(routes!(runs::start_stock_sync))
+        .routes(routes!(runs::start_reconcile))
         .routes(routes!(runs::start_price_sync))
         .routes(routes!(ui::session::login))
         .routes(routes!(ui::session::logout))

@@ -13,6 +13,7 @@ pub mod orders_view;
 pub mod outbox;
 pub mod posting;
 pub mod prices;
+pub mod reconcile;
 pub mod retry;
 pub mod runs;
 pub mod settings;

@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod pool;
 pub mod post_order;
 pub mod price_sync;
+pub mod reconcile;
 pub mod run_job;
 mod sap_failure;
 pub mod status_sync;

@@ -26,9 +26,11 @@ fn exception_for(job: &ClaimedJob, reason: ParkReason, failure: &JobFailure) -> 
     let what = match job.kind {
         JobKind::PostOrder => "posted to",
         JobKind::CancelOrder => "cancelled in",
-        JobKind::StockSync | JobKind::StatusSync | JobKind::Backfill | JobKind::PriceSync => {
-            "handled by"
-        }
+        JobKind::StockSync
+        | JobKind::StatusSync
+        | JobKind::Backfill
+        | JobKind::Reconcile
+        | JobKind::PriceSync => "handled by",
     };
     let context = serde_json::json!({
         "job": job.id,

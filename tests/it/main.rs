@@ -20,6 +20,7 @@ mod money_property;
 mod openapi;
 mod pipeline;
 mod price_sync;
+mod reconcile;
 mod sap_client;
 mod sap_sim;
 mod sap_tls;

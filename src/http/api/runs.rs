@@ -1,6 +1,7 @@
 //! Runs of the periodic jobs: `GET /api/v1/runs` (viewer) lists scheduled and manual runs,
-//! newest first; `POST /api/v1/stock/sync` and `POST /api/v1/prices/sync` (operator) start a
-//! stock or price sync run now.
+//! newest first; `POST /api/v1/stock/sync`, `POST /api/v1/reconcile` and
+//! `POST /api/v1/prices/sync` (operator) start a stock sync, a reconciliation or a price sync
+//! run now.
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -38,7 +39,9 @@ pub struct Run {
     /// (`cursor_from`, `cursor_to`, `deliveries_read`, `deliveries_ours`, `shipments_sent`,
     /// `shipments_settled`, `shipments_rejected`, `sap_requests`), `duration_ms`; for
     /// `backfill`: `since`, `cursor`, `orders_read`, `orders_ingested`,
-    /// `cancellations_applied`, `left_for_next_poll`, `invalid`, `duration_ms`;
+    /// `cancellations_applied`, `left_for_next_poll`, `invalid`, `duration_ms`; for `reconcile`:
+    /// `since`, `orders_read`, `orders_unreadable`, `checks` (per check: `check`, `checked`,
+    /// `found`, `error`), `findings`, `resolved`, `stock_skus`, `stock_sample_last`,
     /// for `price_sync`:
     /// `full`, `dry_run`, `items_read`, `prices`, `unpriced`, `changed`, `pushed`,
     /// `rejected`, `held`, `special_prices`, `sap_requests`, `magento_requests`,
@@ -151,17 +154,44 @@ pub async fn start_stock_sync(
     who: Authorized<Operator>,
     State(ctx): State<ApiContext>,
 ) -> Result<(StatusCode, Json<RunStarted>), ApiError> {
-    start(RunKind::StockSync, "stock sync", &who.caller().name, &ctx).await
+    start(&ctx, RunKind::StockSync, &who.caller().name, "stock sync").await
 }
 
-/// Queues a run of `kind`; `409 run_active` while one is queued or running.
-async fn start(
-    kind: RunKind,
-    what: &str,
-    by: &str,
-    ctx: &ApiContext,
+/// Starts a reconciliation run now: the Magento orders of the `reconcile_window_days` window
+/// against SAP B1 (orders, totals, cancellations, payments) and Magento's salable quantities
+/// against SAP's stock; findings become exceptions. One reconciliation runs at a time across
+/// all processes: while one is queued or running this answers `409` (`run_active`, naming the
+/// active run).
+#[utoipa::path(post, path = "/api/v1/reconcile", tag = "runs", security(("bearer" = [])),
+    responses(
+        (status = 202, description = "The run is queued", body = RunStarted),
+        (status = 401, response = r::Unauthorized),
+        (status = 403, response = r::Forbidden),
+        (status = 409, response = r::RunActive),
+        (status = 500, response = r::Internal),
+        (status = 503, response = r::Unavailable),
+    ))]
+pub async fn start_reconcile(
+    who: Authorized<Operator>,
+    State(ctx): State<ApiContext>,
 ) -> Result<(StatusCode, Json<RunStarted>), ApiError> {
-    match runs::start(&ctx.pool, kind, RunTrigger::Api, by).await {
+    start(
+        &ctx,
+        RunKind::Reconcile,
+        &who.caller().name,
+        "reconciliation",
+    )
+    .await
+}
+
+/// Starts a run of `kind` for the API; `409` while one is active.
+async fn start(
+    ctx: &ApiContext,
+    kind: RunKind,
+    caller: &str,
+    what: &str,
+) -> Result<(StatusCode, Json<RunStarted>), ApiError> {
+    match runs::start(&ctx.pool, kind, RunTrigger::Api, caller).await {
         Ok(run) => Ok((
             StatusCode::ACCEPTED,
             Json(RunStarted {
@@ -194,5 +224,5 @@ pub async fn start_price_sync(
     who: Authorized<Operator>,
     State(ctx): State<ApiContext>,
 ) -> Result<(StatusCode, Json<RunStarted>), ApiError> {
-    start(RunKind::PriceSync, "price sync", &who.caller().name, &ctx).await
+    start(&ctx, RunKind::PriceSync, &who.caller().name, "price sync").await
 }
