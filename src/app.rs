@@ -46,8 +46,9 @@ pub struct Workers {
     pub magento: Option<Arc<dyn StockPublisher>>,
     /// `B1BRIDGE_STOCK_SYNC_SECS`.
     pub stock_sync_every: Duration,
-    /// The Magento REST client of the status run, the order poll and the observer-envelope
-    /// re-read and the reconciliation; `None` (no `MAGENTO_URL`): none of them here.
+    /// The Magento REST client of the status run, the order poll, the observer-envelope
+    /// re-read, the reconciliation and the go-live audit; `None` (no `MAGENTO_URL`): none of
+    /// them here.
     pub magento_client: Option<Arc<MagentoClient>>,
     /// `B1BRIDGE_STATUS_SYNC_SECS`.
     pub status_sync_every: Duration,
@@ -85,6 +86,15 @@ impl Workers {
             handlers = handlers.register(
                 JobKind::StockSync,
                 RunJob::new(StockSync::new(self.sap.clone(), magento.clone())),
+            );
+        }
+        if let Some(magento) = &self.magento_client {
+            handlers = handlers.register(
+                JobKind::Audit,
+                RunJob::new(crate::worker::audit::Audit::new(
+                    self.sap.clone(),
+                    magento.clone(),
+                )),
             );
         }
         if let Some(prices) = &self.prices {

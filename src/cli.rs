@@ -47,6 +47,10 @@ pub enum Command {
     /// Reports for a terminal.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// The go-live audit against the configured SAP B1 and Magento: master data, mappings,
+    /// settings and a dry run of the last orders through SAP's own calculation. Writes
+    /// nothing to either system; exits non-zero when a finding would block orders.
+    Audit(AuditArgs),
     /// Prices: SAP B1 price lists → Magento base and special prices.
     #[command(subcommand)]
     Prices(PricesCommand),
@@ -108,6 +112,29 @@ pub struct ReportDailyArgs {
     pub format: String,
     #[command(flatten)]
     pub db: DatabaseArgs,
+}
+
+/// How `b1bridge audit` prints its report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+pub struct AuditArgs {
+    /// How many of the latest Magento orders to dry-run through `OrdersService_Preview`.
+    #[arg(long, default_value_t = crate::worker::audit::DEFAULT_ORDERS, value_parser = clap::value_parser!(u32).range(0..=500))]
+    pub orders: u32,
+    /// `text` for a terminal, `json` for scripts.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+    pub format: AuditFormat,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub sap: SapArgs,
+    #[command(flatten)]
+    pub magento: MagentoArgs,
 }
 
 #[derive(Subcommand)]
@@ -531,6 +558,10 @@ pub fn run() -> ExitCode {
 
 /// Writes to stdout; a reader that went away early (`b1bridge openapi | head`) is not an
 /// error: `print!` would panic on the broken pipe, so the write is checked instead.
+pub(crate) fn print_stdout(text: &str) -> anyhow::Result<()> {
+    print_quietly(text)
+}
+
 fn print_quietly(text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
@@ -600,6 +631,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Report(ReportCommand::Daily(args)) => {
             crate::reconcile_cli::report_daily(args).await
         }
+        Command::Audit(args) => crate::audit_cli::audit(args).await,
         Command::Prices(PricesCommand::Sync(args)) => crate::prices_cli::sync(args).await,
         Command::Sim(SimCommand::Magento(args)) => {
             crate::telemetry::init();

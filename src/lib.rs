@@ -15,6 +15,7 @@
 //! Dependencies point inward: `http` and `worker` use `domain`, `store`, `sap` and `magento`;
 //! `domain` uses nothing of ours.
 pub mod app;
+pub mod audit_cli;
 pub mod cli;
 pub mod config;
 pub mod domain;

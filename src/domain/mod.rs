@@ -2,6 +2,7 @@
 //! them. Nothing in here performs I/O, so every rule can be tested with plain values.
 pub mod access;
 pub mod aimd;
+pub mod audit;
 pub mod company;
 pub mod daily_check;
 pub mod document_exceptions;

@@ -63,18 +63,21 @@ pub enum JobKind {
     Backfill,
     /// One reconciliation run (SAP B1 against Magento); its subject is the run's id.
     Reconcile,
+    /// One go-live audit run; its subject is the run's id.
+    Audit,
     /// One price sync run (SAP price lists → Magento); its subject is the run's id.
     PriceSync,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 7] = [
+    pub const ALL: [JobKind; 8] = [
         JobKind::PostOrder,
         JobKind::CancelOrder,
         JobKind::StockSync,
         JobKind::StatusSync,
         JobKind::Backfill,
         JobKind::Reconcile,
+        JobKind::Audit,
         JobKind::PriceSync,
     ];
 
@@ -86,6 +89,7 @@ impl JobKind {
             JobKind::StatusSync => "status_sync",
             JobKind::Backfill => "backfill",
             JobKind::Reconcile => "reconcile",
+            JobKind::Audit => "audit",
             JobKind::PriceSync => "price_sync",
         }
     }

@@ -18,16 +18,19 @@ pub enum RunKind {
     Backfill,
     /// SAP B1 against Magento: orders, totals, cancellations, stock, payments.
     Reconcile,
+    /// The go-live audit (docs/go-live-audit.md); its figures hold the report.
+    Audit,
     /// SAP B1 price lists → Magento base and special prices.
     PriceSync,
 }
 
 impl RunKind {
-    pub const ALL: [RunKind; 5] = [
+    pub const ALL: [RunKind; 6] = [
         RunKind::StockSync,
         RunKind::StatusSync,
         RunKind::Backfill,
         RunKind::Reconcile,
+        RunKind::Audit,
         RunKind::PriceSync,
     ];
 
@@ -37,6 +40,7 @@ impl RunKind {
             RunKind::StatusSync => "status_sync",
             RunKind::Backfill => "backfill",
             RunKind::Reconcile => "reconcile",
+            RunKind::Audit => "audit",
             RunKind::PriceSync => "price_sync",
         }
     }
@@ -52,6 +56,7 @@ impl RunKind {
             RunKind::StatusSync => JobKind::StatusSync,
             RunKind::Backfill => JobKind::Backfill,
             RunKind::Reconcile => JobKind::Reconcile,
+            RunKind::Audit => JobKind::Audit,
             RunKind::PriceSync => JobKind::PriceSync,
         }
     }
@@ -66,6 +71,7 @@ pub enum RunTrigger {
     /// An operator through `POST /api/v1/…/sync`.
     Api,
     /// `b1bridge stock sync` (or `reconcile`) on a terminal.
+    /// `b1bridge stock sync` (or `b1bridge audit`) on a terminal.
     Cli,
 }
 

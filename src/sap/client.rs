@@ -174,6 +174,22 @@ impl SapClient {
 
     /// POST a JSON body (a create) and decode the entity SAP returns. If SAP applied it but
     /// the answer cannot be read, the caller must reconcile, so that is `Ambiguous`.
+    /// A POST that reads: a service function such as `OrdersService_Preview` or
+    /// `SBOBobService_GetCurrencyRate` computes an answer and stores nothing, so it is
+    /// retried like a GET.
+    pub(crate) async fn post_read<B: Serialize, T: DeserializeOwned>(
+        &self,
+        url: Url,
+        body: &B,
+    ) -> Result<T, SapError> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| SapError::Config(format!("cannot serialise request: {e}")))?;
+        let resp = self
+            .execute(SapRequest::post(url, Some(bytes.into()), Effect::Read))
+            .await?;
+        decode(&resp, Effect::Read)
+    }
+
     pub(crate) async fn post_json<B: Serialize, T: DeserializeOwned>(
         &self,
         url: Url,

@@ -101,6 +101,11 @@ impl Filter {
         Self::compare(field, "ge", value.into())
     }
 
+    /// `startswith(field, 'value')`: codes beginning with a prefix (GUIDE p.32).
+    pub fn starts_with(field: &'static str, value: &str) -> Self {
+        Self(format!("startswith({field}, {})", string_literal(value)))
+    }
+
     /// `(self) and (other)`.
     pub fn and(self, other: Filter) -> Self {
         Self(format!("({}) and ({})", self.0, other.0))

@@ -3,7 +3,9 @@
 use super::client::SapClient;
 use super::error::SapError;
 use super::odata::{collection_url, Filter, Query};
-use super::types::{DocEntry, Document, NewSalesOrder, SalesOrder, DOCUMENT_FIELDS};
+use super::types::{
+    DocEntry, Document, NewSalesOrder, PreviewDocument, SalesOrder, DOCUMENT_FIELDS,
+};
 
 /// Where a customer-reference look-up searches: added Sales Orders, or the drafts an approval
 /// procedure made instead (reference §3).
@@ -32,6 +34,15 @@ impl SapClient {
     /// draft exists (docs/sap-exactly-once.md): look in `Drafts` before calling it a refusal.
     pub async fn create_order(&self, order: &NewSalesOrder) -> Result<SalesOrder, SapError> {
         self.post_json(self.url("Orders"), order).await
+    }
+
+    /// The order SAP would create from `order`, computed and not stored
+    /// (`POST OrdersService_Preview {"Document": …}`): how the go-live audit learns the
+    /// company's own arithmetic without writing to it.
+    pub async fn preview_order(&self, order: &NewSalesOrder) -> Result<PreviewDocument, SapError> {
+        let body = serde_json::json!({ "Document": order });
+        self.post_read(self.url("OrdersService_Preview"), &body)
+            .await
     }
 
     /// Reads one order by its `DocEntry`; `None` if SAP has no such order.

@@ -40,6 +40,25 @@ impl SapClient {
         self.collect_pages(first).await
     }
 
+    /// Partners whose CardCode begins with `prefix` (the audit's collision check).
+    pub async fn business_partners_with_prefix(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<BusinessPartner>, SapError> {
+        let filter = Filter::starts_with("CardCode", prefix);
+        let url = collection_url(
+            self.root(),
+            "BusinessPartners",
+            &Query {
+                filter: Some(&filter),
+                select: BUSINESS_PARTNER_FIELDS,
+                order_by: Some("CardCode"),
+            },
+        );
+        let first = self.first_page(url, false).await?;
+        self.collect_pages(first).await
+    }
+
     /// Creates a partner. A duplicate code is `Permanent` -10 ("already assigned").
     pub async fn create_business_partner(
         &self,

@@ -4,6 +4,7 @@
 //! The pool is generic: a job is an opaque subject. The order pipeline's handlers are
 //! `post_order` and `cancel_order`, wrapped in `order_job::OrderJob` (what parking means for an
 //! order); `pipeline` wires them.
+pub mod audit;
 pub mod backfill;
 pub mod cancel_order;
 pub mod company_facts;

@@ -30,6 +30,7 @@ fn exception_for(job: &ClaimedJob, reason: ParkReason, failure: &JobFailure) -> 
         | JobKind::StatusSync
         | JobKind::Backfill
         | JobKind::Reconcile
+        | JobKind::Audit
         | JobKind::PriceSync => "handled by",
     };
     let context = serde_json::json!({

@@ -304,6 +304,7 @@ async fn the_queue_shows_depth_by_kind_and_status_the_oldest_pending_job_and_ove
             {"kind": "status_sync", "pending": 0, "running": 0, "parked": 0},
             {"kind": "backfill", "pending": 0, "running": 0, "parked": 0},
             {"kind": "reconcile", "pending": 0, "running": 0, "parked": 0},
+            {"kind": "audit", "pending": 0, "running": 0, "parked": 0},
             {"kind": "price_sync", "pending": 0, "running": 0, "parked": 0}
         ])
     );

@@ -10,6 +10,7 @@ mod api_master_data;
 mod api_orders;
 mod api_reports;
 mod api_runs;
+mod audit;
 mod cli_pipe;
 mod day_series;
 mod intake;

@@ -743,6 +743,7 @@ async fn a_total_mismatch_is_filed_for_finance_naming_both_figures() {
         code: "US-MI8".into(),
         name: "Michigan sales tax (old rate)".into(),
         rate: dec!(8),
+        ..Default::default()
     });
     let mut p = Pipeline::new(SapSimConfig {
         seed,

@@ -5,6 +5,7 @@ mod faults;
 mod money;
 mod orders;
 mod queries;
+mod services;
 mod sessions;
 
 use b1bridge::sim::sap_b1::{spawn, SapSimConfig, SapSimHandle};

@@ -1,5 +1,6 @@
 //! The operators' API (`/api/v1`, contract §3): one file per resource, plus the pieces they
 //! share — the bearer-token extractor, problem+json body and query extractors, and cursors.
+pub mod audit;
 pub mod auth;
 pub mod exceptions;
 pub mod mappings;

@@ -42,6 +42,8 @@ pub struct Run {
     /// `cancellations_applied`, `left_for_next_poll`, `invalid`, `duration_ms`; for `reconcile`:
     /// `since`, `orders_read`, `orders_unreadable`, `checks` (per check: `check`, `checked`,
     /// `found`, `error`), `findings`, `resolved`, `stock_skus`, `stock_sample_last`,
+    /// `duration_ms`, `warnings`; for `audit`: the
+    /// report (`figures` with the counts, `findings`), as `GET /api/v1/audit` shows it;
     /// for `price_sync`:
     /// `full`, `dry_run`, `items_read`, `prices`, `unpriced`, `changed`, `pushed`,
     /// `rejected`, `held`, `special_prices`, `sap_requests`, `magento_requests`,

@@ -18,6 +18,7 @@ pub const NAV: &[(&str, &str, &str)] = &[
     ("report", "/ui/report", "Daily report"),
     ("mappings", "/ui/mappings", "Mappings"),
     ("settings", "/ui/settings", "Settings"),
+    ("audit", "/ui/audit", "Go-live audit"),
 ];
 
 /// A rendered page of a signed-in user.

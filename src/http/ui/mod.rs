@@ -8,6 +8,7 @@
 //!
 //! Adding a view: a module with a handler returning [`layout::Page`], one route in
 //! [`pages`], and one entry in [`layout::NAV`].
+pub mod audit;
 pub mod charts;
 pub mod error;
 pub mod exceptions;
@@ -44,4 +45,5 @@ pub fn pages() -> Router<ApiContext> {
         .route("/ui/mappings/{kind}/delete", post(mappings::delete))
         .route("/ui/settings", get(settings::page).post(settings::save))
         .route("/ui/report", get(report::page))
+        .route("/ui/audit", get(audit::page))
 }

@@ -14,6 +14,41 @@ pub struct AdminInfo {
     pub local_currency: String,
     #[serde(default, deserialize_with = "lenient::opt_string")]
     pub system_currency: Option<String>,
+    /// `EnableApprovalProcedureInDI`: approval procedures apply to documents added through
+    /// the DI API and the Service Layer, so an order may become a draft. `None`: not sent.
+    #[serde(
+        rename = "EnableApprovalProcedureInDI",
+        default,
+        deserialize_with = "lenient::opt_yes_no"
+    )]
+    pub approvals_in_api: Option<bool>,
+}
+
+/// One numbering series of a document type (`SeriesService_GetDocumentSeries`, NNM1).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DocumentSeries {
+    #[serde(deserialize_with = "lenient::int")]
+    pub series: i64,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_int")]
+    pub next_number: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_int")]
+    pub last_number: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::yes_no")]
+    pub locked: bool,
+}
+
+impl DocumentSeries {
+    /// Whether the series can number one more document: not locked, numbers left.
+    pub fn usable(&self) -> bool {
+        !self.locked
+            && match (self.next_number, self.last_number) {
+                (Some(next), Some(last)) => next <= last,
+                _ => true,
+            }
+    }
 }
 
 /// A VAT group (`VatGroups`). Its rate is dated: `VatGroups_Lines` lists each rate with the

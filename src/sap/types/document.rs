@@ -418,3 +418,81 @@ mod tests {
         assert_eq!(doc.lines[0].base_order_line(), Some((DocEntry(22), 1)));
     }
 }
+
+/// What `POST /OrdersService_Preview` answers: the Sales Order SAP *would* create, with its
+/// own prices, tax and totals, not numbered (`DocEntry` null) and not stored (GUIDE p.29-31).
+/// The go-live audit compares it with Magento to the cent.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PreviewDocument {
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub doc_currency: Option<String>,
+    #[serde(deserialize_with = "lenient::decimal")]
+    pub doc_total: Decimal,
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
+    pub vat_sum: Option<Decimal>,
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
+    pub doc_total_fc: Option<Decimal>,
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
+    pub vat_sum_fc: Option<Decimal>,
+    /// `TotalDiscount`: a header discount SAP applied (e.g. reverse-calculated from a total).
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
+    pub total_discount: Option<Decimal>,
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
+    pub rounding_diff_amount: Option<Decimal>,
+    #[serde(
+        rename = "DocumentLines",
+        default,
+        deserialize_with = "lenient::vec_or_null"
+    )]
+    pub lines: Vec<PreviewLine>,
+    #[serde(
+        rename = "DocumentAdditionalExpenses",
+        default,
+        deserialize_with = "lenient::vec_or_null"
+    )]
+    pub expenses: Vec<PreviewExpense>,
+}
+
+/// One line of a previewed document.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PreviewLine {
+    #[serde(default, deserialize_with = "lenient::opt_int")]
+    pub line_num: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub item_code: Option<String>,
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
+    pub unit_price: Option<Decimal>,
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
+    pub line_total: Option<Decimal>,
+    #[serde(
+        rename = "RowTotalFC",
+        default,
+        deserialize_with = "lenient::opt_decimal"
+    )]
+    pub row_total_fc: Option<Decimal>,
+    /// Local currency, like every tax amount SAP books.
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
+    pub tax_total: Option<Decimal>,
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
+    pub tax_percentage_per_row: Option<Decimal>,
+}
+
+/// One freight row of a previewed document.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PreviewExpense {
+    #[serde(default, deserialize_with = "lenient::opt_int")]
+    pub expense_code: Option<i64>,
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
+    pub line_total: Option<Decimal>,
+    #[serde(
+        rename = "LineTotalFC",
+        default,
+        deserialize_with = "lenient::opt_decimal"
+    )]
+    pub line_total_fc: Option<Decimal>,
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
+    pub tax_sum: Option<Decimal>,
+}

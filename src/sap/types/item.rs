@@ -107,6 +107,13 @@ pub struct SalesTaxCode {
     pub rate: Option<Decimal>,
     #[serde(default, deserialize_with = "lenient::yes_no")]
     pub inactive: bool,
+    /// `ValidForAR`: usable on sales (A/R) documents. Absent: taken as valid, B1's default.
+    #[serde(
+        rename = "ValidForAR",
+        default = "yes",
+        deserialize_with = "lenient::yes_no"
+    )]
+    pub valid_for_ar: bool,
 }
 
 /// A freight or other additional expense code (`AdditionalExpenses`, OEXD), the code an order's

@@ -95,6 +95,14 @@ pub fn yes_no<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     }
 }
 
+/// [`yes_no`], with null read as "not said".
+pub fn opt_yes_no<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    match value(d)? {
+        Value::Null => Ok(None),
+        other => yes_no(other).map(Some).map_err(D::Error::custom),
+    }
+}
+
 /// A string that SAP may send as a number (codes) or null; blank becomes `None`.
 pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     match value(d)? {

@@ -8,11 +8,12 @@ pub(crate) mod lenient;
 mod partner;
 mod price;
 
-pub use company::{AdminInfo, VatGroup, VatGroupLine};
+pub use company::{AdminInfo, DocumentSeries, VatGroup, VatGroupLine};
 pub(crate) use document::DOCUMENT_FIELDS;
 pub use document::{
     AddressExtension, DeliveryNote, DocEntry, Document, DocumentLine, DocumentStatus, Invoice,
-    NewAdditionalExpense, NewDocumentLine, NewSalesOrder, SalesOrder, OBJECT_TYPE_ORDER,
+    NewAdditionalExpense, NewDocumentLine, NewSalesOrder, PreviewDocument, PreviewExpense,
+    PreviewLine, SalesOrder, OBJECT_TYPE_ORDER,
 };
 pub(crate) use item::ITEM_FIELDS;
 pub use item::{AdditionalExpense, Item, ItemWarehouseInfo, SalesTaxCode, Warehouse};

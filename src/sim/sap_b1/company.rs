@@ -103,6 +103,11 @@ impl Company {
         }
     }
 
+    /// The numbering series, as `SeriesService_GetDocumentSeries` answers them.
+    pub fn numbering(&self) -> &Numbering {
+        &self.numbering
+    }
+
     /// Takes the next `DocEntry` and `DocNum` of a document type.
     pub fn next_numbers(&mut self, kind: DocKind) -> (i64, i64) {
         let series: &mut Series = match kind {

@@ -284,14 +284,20 @@ pub struct BpAddress {
     pub row_num: Option<i64>,
 }
 
-/// `SalesTaxCodes` (OSTC); `Rate` is a percentage.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// `SalesTaxCodes` (OSTC); `Rate` is a percentage. `ValidForAR` and `Inactive` are the
+/// fields the reference names for whether a code may be used on sales (A/R) documents
+/// (docs/go-live-audit.md); a seed that leaves them out gets an active A/R code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SalesTaxCode {
     pub code: String,
     pub name: String,
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
     pub rate: Decimal,
+    #[serde(default = "YesNo::yes", rename = "ValidForAR")]
+    pub valid_for_ar: YesNo,
+    #[serde(default)]
+    pub inactive: YesNo,
 }
 
 /// `VatGroups` (OVTG): the tax codes of a VAT localization. The rate is dated: each
@@ -310,8 +316,29 @@ pub struct VatGroup {
     pub vat_groups_lines: Vec<VatGroupLine>,
 }
 
+impl Default for SalesTaxCode {
+    /// B1's defaults for a new code: active and valid for A/R.
+    fn default() -> Self {
+        Self {
+            code: String::new(),
+            name: String::new(),
+            rate: Decimal::ZERO,
+            valid_for_ar: YesNo::Yes,
+            inactive: YesNo::No,
+        }
+    }
+}
+
 fn output_tax() -> String {
     "bovcOutputTax".into()
+}
+
+impl VatGroup {
+    /// A sales (output) VAT group: `bovcOutputTax` by name or its stored value `O`. A purchase
+    /// (input) group on a sales document is "Invalid VAT Group" (KBA 2693418).
+    pub fn is_output(&self) -> bool {
+        self.category == "bovcOutputTax" || self.category == "O"
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -104,6 +104,11 @@ impl YesNo {
     pub fn is_yes(self) -> bool {
         self == YesNo::Yes
     }
+
+    /// For `#[serde(default = …)]` of flags whose B1 default is yes.
+    pub fn yes() -> Self {
+        YesNo::Yes
+    }
 }
 
 /// The stored value of an enum *name* from any enum above; `$filter` uses it so that

@@ -33,17 +33,22 @@ impl Company {
             (_, None, None) => Ok(Decimal::ZERO),
             // A VAT company has no sales tax codes: `TaxCode` is not a field it books.
             (Localization::Vat, Some(_), _) => Err(invalid_tax_code()),
+            // A purchase (input) VAT group is refused on a sales document like an unknown
+            // one: KBA 2693418 quotes "Invalid VAT Group" for exactly that case.
             (Localization::Vat, None, Some(code)) => self
                 .vat_groups
                 .get(code)
-                .filter(|g| !g.inactive.is_yes())
+                .filter(|g| !g.inactive.is_yes() && g.is_output())
                 .and_then(|g| g.rate_on(day))
                 .ok_or_else(invalid_vat_group),
             // A sales-tax company has no VAT groups.
             (Localization::SalesTax, _, Some(_)) => Err(invalid_vat_group()),
+            // A code that is inactive or not valid for A/R documents is refused like an
+            // unknown one ("Specify valid tax code"); the reference has no other text for it.
             (Localization::SalesTax, Some(code), None) => self
                 .tax_codes
                 .get(code)
+                .filter(|t| !t.inactive.is_yes() && t.valid_for_ar.is_yes())
                 .map(|t| t.rate)
                 .ok_or_else(invalid_tax_code),
         }

@@ -66,21 +66,9 @@ pub async fn service_layer(State(state): State<SapSimState>, request: Request) -
         .path()
         .strip_prefix("/b1s/v1/")
         .unwrap_or_default();
-    // Service functions are not entity sets (docs/sap-document-calculation.md: the company's local
-    // currency comes from `CompanyService_GetAdminInfo`).
-    if path == "CompanyService_GetAdminInfo" {
-        return if method == Method::POST {
-            let info = state.with_company(|c| {
-                serde_json::json!({
-                    "LocalCurrency": c.local_currency,
-                    "SystemCurrency": c.local_currency,
-                })
-            });
-            sl_json(StatusCode::OK, &info)
-        } else {
-            ServiceLayerError::bad_request("CompanyService_GetAdminInfo is invoked with POST")
-                .into_response()
-        };
+    // Service functions are not entity sets.
+    if let Some(response) = super::services::call(&state, path, &method, &body) {
+        return response;
     }
     let reply = resource_path::parse(path).and_then(|resource| {
         dispatch(

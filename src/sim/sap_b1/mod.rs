@@ -37,6 +37,7 @@ mod responses;
 mod seed;
 mod serial_batch;
 mod server;
+mod services;
 mod session;
 mod state;
 mod stats;

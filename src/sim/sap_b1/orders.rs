@@ -32,6 +32,12 @@ pub fn create_order(
     now: &Stamp,
 ) -> Result<Added, ServiceLayerError> {
     let mut order = draft_order(company, body, now)?;
+    if !company.numbering().orders.usable() {
+        // The real text was not found; a locked or used-up series cannot number the order.
+        return Err(ServiceLayerError::business(
+            "The numbering series of Sales Orders is locked or has no numbers left [ORDR.Series]",
+        ));
+    }
     if company
         .approval_procedures
         .iter()
@@ -48,6 +54,31 @@ pub fn create_order(
     }
     company.put_order(order.clone());
     Ok(Added::Order(Box::new(order)))
+}
+
+/// What `POST /OrdersService_Preview {"Document": {…}}` answers: the order exactly as
+/// `POST /Orders` would validate and total it, not numbered and not stored (GUIDE p.29-31:
+/// `DocEntry` null). Approval procedures decide what an *add* creates, so a preview, which
+/// adds nothing, answers the document either way.
+pub fn preview_order(
+    company: &Company,
+    body: &Map<String, Value>,
+    now: &Stamp,
+) -> Result<Map<String, Value>, ServiceLayerError> {
+    let document = match body.get("Document") {
+        Some(Value::Object(d)) => d,
+        // The real text was not found.
+        _ => {
+            return Err(ServiceLayerError::bad_request(
+                "OrdersService_Preview expects {\"Document\": {...}}",
+            ))
+        }
+    };
+    let order = draft_order(company, document, now)?;
+    let mut object = order.to_object();
+    object.insert("DocEntry".into(), Value::Null);
+    object.insert("DocNum".into(), Value::Null);
+    Ok(object)
 }
 
 fn draft_order(

@@ -108,41 +108,65 @@ pub struct Numbering {
     pub invoices: Series,
     #[serde(default = "Numbering::default_drafts")]
     pub drafts: Series,
+    /// A/R credit memos (object 14): the simulator books none, but the audit reads whether
+    /// their series is usable (`SeriesService_GetDocumentSeries`).
+    #[serde(default = "Numbering::default_credit_notes")]
+    pub credit_notes: Series,
 }
 
+/// A document type's numbering series (NNM1): `Locked` and `LastNumber` are the series
+/// fields the reference lists (docs/go-live-audit.md). A locked series, or one whose
+/// `NextNumber` is past its `LastNumber`, cannot number a new document.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Series {
     pub next_doc_entry: i64,
     pub next_doc_num: i64,
+    #[serde(default)]
+    pub locked: bool,
+    /// The last number the series may give; `None`: open-ended.
+    #[serde(default)]
+    pub last_number: Option<i64>,
+}
+
+impl Series {
+    pub fn new(next_doc_entry: i64, next_doc_num: i64) -> Self {
+        Self {
+            next_doc_entry,
+            next_doc_num,
+            locked: false,
+            last_number: None,
+        }
+    }
+
+    /// Whether the series can number one more document.
+    pub fn usable(&self) -> bool {
+        !self.locked
+            && self
+                .last_number
+                .is_none_or(|last| self.next_doc_num <= last)
+    }
 }
 
 impl Default for Numbering {
     fn default() -> Self {
         Self {
-            orders: Series {
-                next_doc_entry: 1187,
-                next_doc_num: 20431,
-            },
-            delivery_notes: Series {
-                next_doc_entry: 963,
-                next_doc_num: 30218,
-            },
-            invoices: Series {
-                next_doc_entry: 1402,
-                next_doc_num: 40977,
-            },
+            orders: Series::new(1187, 20431),
+            delivery_notes: Series::new(963, 30218),
+            invoices: Series::new(1402, 40977),
             drafts: Numbering::default_drafts(),
+            credit_notes: Numbering::default_credit_notes(),
         }
     }
 }
 
 impl Numbering {
     fn default_drafts() -> Series {
-        Series {
-            next_doc_entry: 508,
-            next_doc_num: 508,
-        }
+        Series::new(508, 508)
+    }
+
+    fn default_credit_notes() -> Series {
+        Series::new(211, 50112)
     }
 }
 
@@ -175,6 +199,7 @@ impl Seed {
             code: "CA-LA".into(),
             name: "California + Los Angeles County".into(),
             rate: Decimal::new(95, 1),
+            ..Default::default()
         });
         seed
     }
