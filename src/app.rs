@@ -20,6 +20,8 @@ use crate::scheduler::{self, Schedule};
 use crate::store;
 use crate::worker::backfill::Backfill;
 use crate::worker::pipeline;
+use crate::worker::price_sync::ports::PricePublisher;
+use crate::worker::price_sync::PriceSync;
 use crate::worker::reconcile::Reconcile;
 use crate::worker::run_job::RunJob;
 use crate::worker::status_sync::StatusSync;
@@ -54,6 +56,10 @@ pub struct Workers {
     pub backfill_every: Duration,
     /// `B1BRIDGE_RECONCILE_SECS`.
     pub reconcile_every: Duration,
+    /// Where prices go; `None` (no `MAGENTO_URL`): no price syncs here.
+    pub prices: Option<Arc<dyn PricePublisher>>,
+    /// `B1BRIDGE_PRICE_SYNC_SECS`.
+    pub price_sync_every: Duration,
 }
 
 impl Workers {
@@ -91,6 +97,12 @@ impl Workers {
                 )),
             );
         }
+        if let Some(prices) = &self.prices {
+            handlers = handlers.register(
+                JobKind::PriceSync,
+                RunJob::new(PriceSync::new(Arc::new(self.sap.clone()), prices.clone())),
+            );
+        }
         handlers
     }
 
@@ -124,6 +136,12 @@ impl Workers {
             tracing::info!(
                 "no MAGENTO_URL: no shipments or comments go back to Magento, no order poll, no reconciliation"
             );
+        }
+        if self.prices.is_some() {
+            schedules.push(Schedule {
+                kind: RunKind::PriceSync,
+                every: self.price_sync_every,
+            });
         }
         schedules
     }

@@ -55,6 +55,35 @@ pub enum Command {
     /// settings and a dry run of the last orders through SAP's own calculation. Writes
     /// nothing to either system; exits non-zero when a finding would block orders.
     Audit(AuditArgs),
+    /// Prices: SAP B1 price lists → Magento base and special prices.
+    #[command(subcommand)]
+    Prices(PricesCommand),
+}
+
+#[derive(Subcommand)]
+pub enum PricesCommand {
+    /// One price sync run now (recorded like a scheduled one); `--dry-run` prints the plan
+    /// (old and new price per SKU, and what the guard rail would hold) and changes nothing.
+    Sync(PriceSyncArgs),
+}
+
+#[derive(Args)]
+pub struct PriceSyncArgs {
+    /// Read SAP and print what would be published; publish nothing, record nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Offer every price, not only the changes.
+    #[arg(long)]
+    pub full: bool,
+    /// Publish the changes the guard rail would hold (after checking them in a dry run).
+    #[arg(long)]
+    pub release_held: bool,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub sap: SapArgs,
+    #[command(flatten)]
+    pub magento: MagentoArgs,
 }
 
 #[derive(Args)]
@@ -363,6 +392,23 @@ impl MagentoArgs {
             &settings,
         )?))
     }
+
+    /// The price publisher; `None` under the same conditions as [`Self::publisher`].
+    pub fn price_publisher(
+        &self,
+    ) -> anyhow::Result<Option<std::sync::Arc<dyn crate::worker::price_sync::ports::PricePublisher>>>
+    {
+        let Some(settings) = crate::config::MagentoSettings::from_env_values(
+            self.magento_url.as_deref(),
+            self.magento_token.as_ref(),
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(crate::worker::price_sync::magento_publisher(
+            &settings,
+        )?))
+    }
 }
 
 /// The worker pool's options, shared by `serve` and `worker`.
@@ -384,6 +430,9 @@ pub struct WorkerArgs {
     /// Seconds between reconciliation runs (Magento against SAP B1; needs `MAGENTO_URL`).
     #[arg(long, env = "B1BRIDGE_RECONCILE_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=604_800))]
     pub reconcile_secs: u64,
+    /// Seconds between price sync runs (deltas; a full pass every `price_full_sync_hours`).
+    #[arg(long, env = "B1BRIDGE_PRICE_SYNC_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub price_sync_secs: u64,
     /// Seconds a claimed job is held without renewal (renewed every third of it while it
     /// runs): how long a job of a crashed worker waits before another worker takes it over.
     #[arg(long, env = "B1BRIDGE_WORKER_LEASE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -408,6 +457,8 @@ impl WorkerArgs {
             status_sync_every: std::time::Duration::from_secs(self.status_sync_secs),
             backfill_every: std::time::Duration::from_secs(self.backfill_secs),
             reconcile_every: std::time::Duration::from_secs(self.reconcile_secs),
+            prices: self.magento.price_publisher()?,
+            price_sync_every: std::time::Duration::from_secs(self.price_sync_secs),
         })
     }
 
@@ -589,6 +640,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             crate::reconcile_cli::report_daily(args).await
         }
         Command::Audit(args) => crate::audit_cli::audit(args).await,
+        Command::Prices(PricesCommand::Sync(args)) => crate::prices_cli::sync(args).await,
         Command::Sim(SimCommand::Magento(args)) => {
             crate::telemetry::init();
             args.run().await

@@ -24,6 +24,7 @@ pub mod domain;
 pub mod http;
 pub mod instruments;
 pub mod magento;
+pub mod prices_cli;
 pub mod reconcile_cli;
 pub mod sap;
 pub mod scheduler;

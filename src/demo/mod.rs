@@ -238,6 +238,10 @@ async fn start(
         status_sync_every: Duration::from_secs(60),
         backfill_every: Duration::from_secs(300),
         reconcile_every: Duration::from_secs(3600),
+        // Price runs need price routes (which SAP price list feeds which store), a setting
+        // the story does not make: not started.
+        prices: None,
+        price_sync_every: Duration::from_secs(3600),
     };
     let settings = ServeSettings {
         listen: config::parse_listen(&args.listen)?,

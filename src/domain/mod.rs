@@ -18,6 +18,7 @@ pub mod money;
 pub mod order;
 pub mod order_flow;
 pub mod posting;
+pub mod prices;
 pub mod reconcile;
 pub mod reference;
 pub mod refund;

@@ -68,10 +68,12 @@ pub enum JobKind {
     /// A Magento credit memo becomes an SAP A/R credit memo; its subject is
     /// `refund:{credit memo entity id}`.
     PostRefund,
+    /// One price sync run (SAP price lists → Magento); its subject is the run's id.
+    PriceSync,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 8] = [
+    pub const ALL: [JobKind; 9] = [
         JobKind::PostOrder,
         JobKind::CancelOrder,
         JobKind::StockSync,
@@ -80,6 +82,7 @@ impl JobKind {
         JobKind::Reconcile,
         JobKind::Audit,
         JobKind::PostRefund,
+        JobKind::PriceSync,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -92,6 +95,7 @@ impl JobKind {
             JobKind::Reconcile => "reconcile",
             JobKind::Audit => "audit",
             JobKind::PostRefund => "post_refund",
+            JobKind::PriceSync => "price_sync",
         }
     }
 

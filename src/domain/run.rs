@@ -20,15 +20,18 @@ pub enum RunKind {
     Reconcile,
     /// The go-live audit (docs/go-live-audit.md); its figures hold the report.
     Audit,
+    /// SAP B1 price lists → Magento base and special prices.
+    PriceSync,
 }
 
 impl RunKind {
-    pub const ALL: [RunKind; 5] = [
+    pub const ALL: [RunKind; 6] = [
         RunKind::StockSync,
         RunKind::StatusSync,
         RunKind::Backfill,
         RunKind::Reconcile,
         RunKind::Audit,
+        RunKind::PriceSync,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +41,7 @@ impl RunKind {
             RunKind::Backfill => "backfill",
             RunKind::Reconcile => "reconcile",
             RunKind::Audit => "audit",
+            RunKind::PriceSync => "price_sync",
         }
     }
 
@@ -53,6 +57,7 @@ impl RunKind {
             RunKind::Backfill => JobKind::Backfill,
             RunKind::Reconcile => JobKind::Reconcile,
             RunKind::Audit => JobKind::Audit,
+            RunKind::PriceSync => JobKind::PriceSync,
         }
     }
 }

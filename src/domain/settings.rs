@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use super::company::TaxLocalization;
 use super::ids::{CardCode, ItemCode, TaxCode, WarehouseCode};
+use super::prices::{route_problem, PriceRoute, PriceScope};
 use super::reference::NumAtCardFormat;
 use super::stock::StockMode;
 use super::validation::FieldError;
@@ -134,6 +135,33 @@ pub struct Settings {
     pub magento_stock_id: i64,
     /// How Magento credit memos become SAP A/R credit memos.
     pub refunds: RefundSettings,
+    /// Which SAP price list feeds which Magento store, in which currency. Empty: no price is
+    /// synced (a price run fails saying so).
+    pub price_routes: Vec<PriceRoute>,
+    /// Magento's `catalog/price/scope`.
+    pub magento_price_scope: PriceScope,
+    /// Magento's "Catalog Prices" tax setting: whether the prices entered in the catalogue
+    /// include tax (Magento's default: they do not). A price list whose `IsGrossPrice`
+    /// disagrees is refused.
+    pub catalog_prices_include_tax: bool,
+    /// Decimals of the shop's prices; SAP prices are rounded to them before the comparison.
+    pub price_decimals: u32,
+    /// Prices per Magento call.
+    pub price_batch_size: u32,
+    /// Every this many hours one price run offers every price, not only the changes.
+    pub price_full_sync_hours: u32,
+    /// Items per page when reading prices from SAP.
+    pub price_sap_page_size: u32,
+    /// The guard rail: a price that moves by more than this percentage (or to 0) is held
+    /// as a `price_rejected` exception instead of published.
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    #[schema(value_type = f64, minimum = 1, maximum = 1000, example = 50)]
+    pub price_max_change_percent: Decimal,
+    /// The `CardCode` under which this SAP company keeps period discounts for all Business
+    /// Partners (SAP's own key for them is not publicly documented). `null`: special prices
+    /// are not synced (reported as a warning by every price run).
+    #[schema(nullable, example = "*1")]
+    pub special_prices_card_code: Option<String>,
 }
 
 /// How refunds post (docs/refunds.md). Nothing is seeded: an adjustment with no account
@@ -204,6 +232,15 @@ impl Default for Settings {
             reconcile_stock_sample: 100,
             magento_stock_id: 1,
             refunds: RefundSettings::default(),
+            price_routes: Vec::new(),
+            magento_price_scope: PriceScope::Global,
+            catalog_prices_include_tax: false,
+            price_decimals: 2,
+            price_batch_size: 100,
+            price_full_sync_hours: 24,
+            price_sap_page_size: 500,
+            price_max_change_percent: Decimal::from(50),
+            special_prices_card_code: None,
         }
     }
 }
@@ -319,10 +356,63 @@ impl Settings {
                 "must be a Magento stock id (1 is the default stock)",
             ));
         }
+        self.validate_prices(&mut errors);
         if errors.is_empty() {
             Ok(())
         } else {
             Err(errors)
+        }
+    }
+
+    fn validate_prices(&self, errors: &mut Vec<FieldError>) {
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, route) in self.price_routes.iter().enumerate() {
+            if let Some(problem) = route_problem(route, self.magento_price_scope) {
+                errors.push(FieldError::new(format!("price_routes[{i}]"), problem));
+            }
+            if !seen.insert(route.store_id) {
+                errors.push(FieldError::new(
+                    format!("price_routes[{i}]"),
+                    format!("store {} has two price lists", route.store_id),
+                ));
+            }
+        }
+        if self.price_decimals > 4 {
+            errors.push(FieldError::new("price_decimals", "must be between 0 and 4"));
+        }
+        if !(1..=5_000).contains(&self.price_batch_size) {
+            errors.push(FieldError::new(
+                "price_batch_size",
+                "must be between 1 and 5000 prices",
+            ));
+        }
+        if !(1..=720).contains(&self.price_full_sync_hours) {
+            errors.push(FieldError::new(
+                "price_full_sync_hours",
+                "must be between 1 and 720 hours",
+            ));
+        }
+        if !(20..=5_000).contains(&self.price_sap_page_size) {
+            errors.push(FieldError::new(
+                "price_sap_page_size",
+                "must be between 20 and 5000 items",
+            ));
+        }
+        if self.price_max_change_percent < Decimal::ONE
+            || self.price_max_change_percent > Decimal::from(1000)
+        {
+            errors.push(FieldError::new(
+                "price_max_change_percent",
+                "must be between 1 and 1000 (percent)",
+            ));
+        }
+        if let Some(code) = &self.special_prices_card_code {
+            if code.trim().is_empty() || code.chars().count() > 15 {
+                errors.push(FieldError::new(
+                    "special_prices_card_code",
+                    "must be 1 to 15 characters (a SAP CardCode), or null",
+                ));
+            }
         }
     }
 

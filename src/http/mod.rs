@@ -51,7 +51,7 @@ pub struct ApiContext {
         (name = "mappings", description = "Magento → SAP B1 mapping tables (admin to change)"),
         (name = "settings", description = "Business settings (admin to change)"),
         (name = "reports", description = "The daily check: order flow, queue, exceptions, stock sync, health"),
-        (name = "runs", description = "Scheduled and manual runs (stock sync), and starting one now (operator)"),
+        (name = "runs", description = "Scheduled and manual runs (stock and price syncs, reconciliation), and starting one now (operator)"),
         (name = "audit", description = "The go-live audit: start one (admin), read the latest findings (viewer)"),
         (name = "health", description = "Liveness, readiness and metrics"),
         (name = "docs", description = "This document and a browsable page"),
@@ -117,6 +117,7 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(runs::start_stock_sync))
         .routes(routes!(runs::start_reconcile))
         .routes(routes!(audit::start_audit, audit::latest_audit))
+        .routes(routes!(runs::start_price_sync))
         .routes(routes!(ui::session::login))
         .routes(routes!(ui::session::logout))
 }

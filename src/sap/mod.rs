@@ -15,6 +15,7 @@ mod items;
 pub mod odata;
 mod orders;
 mod partners;
+pub mod prices;
 pub mod refusal;
 mod session;
 pub mod stock;

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod orders_view;
 pub mod outbox;
 pub mod posting;
+pub mod prices;
 pub mod reconcile;
 pub mod refunds;
 pub mod retry;

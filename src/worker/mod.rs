@@ -21,6 +21,7 @@ pub mod pipeline;
 pub mod pool;
 pub mod post_order;
 pub mod post_refund;
+pub mod price_sync;
 pub mod reconcile;
 pub mod refund_backfill;
 pub mod run_job;

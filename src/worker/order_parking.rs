@@ -31,7 +31,8 @@ fn exception_for(job: &ClaimedJob, reason: ParkReason, failure: &JobFailure) -> 
         | JobKind::Backfill
         | JobKind::Reconcile
         | JobKind::Audit
-        | JobKind::PostRefund => "handled by",
+        | JobKind::PostRefund
+        | JobKind::PriceSync => "handled by",
     };
     let context = serde_json::json!({
         "job": job.id,

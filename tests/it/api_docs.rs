@@ -44,8 +44,8 @@ fn every_api_operation_documents_bearer_auth_and_its_errors() {
         }
     }
     assert_eq!(
-        operations, 19,
-        "with GET /api/v1/runs, POST /api/v1/stock/sync, POST /api/v1/reconcile and POST/GET /api/v1/audit"
+        operations, 20,
+        "with GET /api/v1/runs, POST /api/v1/stock/sync, POST /api/v1/reconcile, POST/GET /api/v1/audit and POST /api/v1/prices/sync"
     );
     for response in doc["components"]["responses"].as_object().unwrap().values() {
         assert!(response["content"]["application/problem+json"]["example"].is_object());

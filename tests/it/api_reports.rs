@@ -305,7 +305,8 @@ async fn the_queue_shows_depth_by_kind_and_status_the_oldest_pending_job_and_ove
             {"kind": "backfill", "pending": 0, "running": 0, "parked": 0},
             {"kind": "reconcile", "pending": 0, "running": 0, "parked": 0},
             {"kind": "audit", "pending": 0, "running": 0, "parked": 0},
-            {"kind": "post_refund", "pending": 0, "running": 0, "parked": 0}
+            {"kind": "post_refund", "pending": 0, "running": 0, "parked": 0},
+            {"kind": "price_sync", "pending": 0, "running": 0, "parked": 0}
         ])
     );
     assert_eq!(

@@ -22,6 +22,7 @@ mod magento_sim;
 mod money_property;
 mod openapi;
 mod pipeline;
+mod price_sync;
 mod reconcile;
 mod sap_client;
 mod sap_sim;

@@ -1,6 +1,7 @@
 //! Runs of the periodic jobs: `GET /api/v1/runs` (viewer) lists scheduled and manual runs,
-//! newest first; `POST /api/v1/stock/sync` and `POST /api/v1/reconcile` (operator) start a
-//! stock sync or a reconciliation run now.
+//! newest first; `POST /api/v1/stock/sync`, `POST /api/v1/reconcile` and
+//! `POST /api/v1/prices/sync` (operator) start a stock sync, a reconciliation or a price sync
+//! run now.
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -42,7 +43,11 @@ pub struct Run {
     /// `since`, `orders_read`, `orders_unreadable`, `checks` (per check: `check`, `checked`,
     /// `found`, `error`), `findings`, `resolved`, `stock_skus`, `stock_sample_last`,
     /// `duration_ms`, `warnings`; for `audit`: the
-    /// report (`figures` with the counts, `findings`), as `GET /api/v1/audit` shows it.
+    /// report (`figures` with the counts, `findings`), as `GET /api/v1/audit` shows it;
+    /// for `price_sync`:
+    /// `full`, `dry_run`, `items_read`, `prices`, `unpriced`, `changed`, `pushed`,
+    /// `rejected`, `held`, `special_prices`, `sap_requests`, `magento_requests`,
+    /// `duration_ms`, `warnings`.
     #[schema(value_type = Object)]
     pub figures: serde_json::Value,
     /// Why it failed (`failed` only).
@@ -202,4 +207,24 @@ async fn start(
         }),
         Err(StartError::Store(e)) => Err(e.into()),
     }
+}
+
+/// Starts a price sync run now (a delta; a full pass when one is due). One price sync runs
+/// at a time across all processes: while one is queued or running this answers `409`
+/// (`run_active`, naming the active run). The run's figures (`GET /api/v1/runs`) say what
+/// was published, refused by Magento and held by the guard rail.
+#[utoipa::path(post, path = "/api/v1/prices/sync", tag = "runs", security(("bearer" = [])),
+    responses(
+        (status = 202, description = "The run is queued", body = RunStarted),
+        (status = 401, response = r::Unauthorized),
+        (status = 403, response = r::Forbidden),
+        (status = 409, response = r::RunActive),
+        (status = 500, response = r::Internal),
+        (status = 503, response = r::Unavailable),
+    ))]
+pub async fn start_price_sync(
+    who: Authorized<Operator>,
+    State(ctx): State<ApiContext>,
+) -> Result<(StatusCode, Json<RunStarted>), ApiError> {
+    start(&ctx, RunKind::PriceSync, &who.caller().name, "price sync").await
 }

@@ -6,6 +6,7 @@ mod from_domain;
 mod item;
 pub(crate) mod lenient;
 mod partner;
+mod price;
 
 pub use company::{AdminInfo, DocumentSeries, VatGroup, VatGroupLine};
 pub use document::{
@@ -19,3 +20,5 @@ pub(crate) use item::ITEM_FIELDS;
 pub use item::{AdditionalExpense, Item, ItemWarehouseInfo, SalesTaxCode, Warehouse};
 pub(crate) use partner::BUSINESS_PARTNER_FIELDS;
 pub use partner::{AddressType, BusinessPartner, CardType, NewBpAddress, NewBusinessPartner};
+pub use price::{ItemPrice, PriceList, PricedItem, SpecialPrice, SpecialPricePeriod};
+pub(crate) use price::{PRICED_ITEM_FIELDS, PRICE_LIST_FIELDS, SPECIAL_PRICE_FIELDS};

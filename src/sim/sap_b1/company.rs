@@ -7,7 +7,8 @@ use super::approvals::ApprovalProcedure;
 use super::datetime::format_time;
 use super::documents::{DocKind, Document};
 use super::entities::{
-    AdditionalExpense, BusinessPartner, Item, SalesTaxCode, VatGroup, Warehouse,
+    AdditionalExpense, BusinessPartner, Item, PriceList, SalesTaxCode, SpecialPrice, VatGroup,
+    Warehouse,
 };
 use super::seed::{ExchangeRate, Localization, Numbering, PostingPeriod, Seed, Series};
 
@@ -37,6 +38,8 @@ pub struct Company {
     pub posting_periods: Vec<PostingPeriod>,
     pub default_warehouse: String,
     pub items: BTreeMap<String, Item>,
+    pub price_lists: BTreeMap<i64, PriceList>,
+    pub special_prices: Vec<SpecialPrice>,
     pub warehouses: BTreeMap<String, Warehouse>,
     pub business_partners: BTreeMap<String, BusinessPartner>,
     pub tax_codes: BTreeMap<String, SalesTaxCode>,
@@ -59,6 +62,7 @@ pub struct Company {
 
 impl Company {
     pub fn from_seed(seed: Seed, now: &Stamp) -> Self {
+        let price_lists = super::price_lists::index(seed.price_lists);
         let items = seed
             .items
             .into_iter()
@@ -66,6 +70,7 @@ impl Company {
                 item.update_date.get_or_insert(now.date);
                 item.update_time.get_or_insert_with(|| now.time.clone());
                 item.recompute_totals();
+                super::price_lists::settle_item(&mut item, &price_lists);
                 (item.item_code.clone(), item)
             })
             .collect();
@@ -86,6 +91,8 @@ impl Company {
             posting_periods: seed.posting_periods,
             default_warehouse: seed.default_warehouse,
             items,
+            price_lists,
+            special_prices: seed.special_prices,
             warehouses: by_key(seed.warehouses, |w| w.warehouse_code.clone()),
             business_partners,
             tax_codes: by_key(seed.tax_codes, |t| t.code.clone()),

@@ -25,6 +25,7 @@ pub fn router() -> Router<SapSimState> {
         .route("/sim/control/deliveries", post(deliveries))
         .route("/sim/control/invoices", post(invoices))
         .route("/sim/control/stock", post(stock))
+        .route("/sim/control/prices", post(price))
         .route(
             "/sim/control/drafts/{doc_entry}/{decision}",
             post(decide_draft),
@@ -116,6 +117,28 @@ async fn stock(
         &request.warehouse_code,
         request.in_stock,
     )?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PriceRequest {
+    item_code: String,
+    price_list: i64,
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    price: Decimal,
+}
+
+/// `POST /sim/control/prices`: a price changed in a list with its own prices, as in the B1
+/// client; the factor lists based on it follow.
+async fn price(
+    State(state): State<SapSimState>,
+    body: Bytes,
+) -> Result<StatusCode, ServiceLayerError> {
+    let request: PriceRequest = parse(&body)?;
+    state.with_company(|c| {
+        c.set_item_price(&request.item_code, request.price_list, request.price)
+    })?;
     Ok(StatusCode::NO_CONTENT)
 }
 

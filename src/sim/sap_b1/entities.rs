@@ -55,7 +55,10 @@ pub struct Item {
     pub item_warehouse_info_collection: Vec<ItemWarehouseInfo>,
 }
 
-/// One row of `ItemPrices`.
+/// One row of `ItemPrices` (ITM1). `BasePriceList` and `Factor` are the item's row of a
+/// factor list: `Price` is what SAP stores and shows, already the base price × factor (SAP
+/// recomputes it when the base price changes; docs/price-sync.md). A seed may leave them out:
+/// the row is then its own base with factor 1, as B1 shows a list that has no base.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ItemPrice {
@@ -64,6 +67,83 @@ pub struct ItemPrice {
     pub price: Decimal,
     #[serde(default)]
     pub currency: Option<String>,
+    #[serde(default)]
+    pub base_price_list: Option<i64>,
+    #[serde(default, with = "rust_decimal::serde::arbitrary_precision_option")]
+    pub factor: Option<Decimal>,
+}
+
+/// `PriceLists` (OPLN). Only `borm_NoRounding` is simulated: SAP's other rounding methods
+/// (full amount, tens, fixed ending, interval) are not described in our references, so a
+/// seed naming one is refused rather than rounded by a guessed rule.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PriceList {
+    pub price_list_no: i64,
+    pub price_list_name: String,
+    /// The list this one is computed from; itself for a list with its own prices.
+    #[serde(default)]
+    pub base_price_list: i64,
+    #[serde(default = "one", with = "rust_decimal::serde::arbitrary_precision")]
+    pub factor: Decimal,
+    #[serde(default = "no_rounding")]
+    pub rounding_method: String,
+    /// `tYES`: the list's prices include tax (B1's default is `tNO`).
+    #[serde(default)]
+    pub is_gross_price: YesNo,
+    #[serde(default = "yes")]
+    pub active: YesNo,
+    #[serde(default)]
+    pub default_prime_currency: Option<String>,
+}
+
+fn one() -> Decimal {
+    Decimal::ONE
+}
+
+fn no_rounding() -> String {
+    "borm_NoRounding".into()
+}
+
+/// `SpecialPrices` (OSPP): special prices of an item for one Business Partner, or for all of
+/// them on a price list (period and volume discounts). How SAP keys an "all BPs" row's
+/// `CardCode` is not publicly documented; the seed says it and b1bridge is told it in
+/// settings (docs/price-sync.md).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SpecialPrice {
+    pub item_code: String,
+    pub card_code: String,
+    #[serde(default)]
+    pub price_list_num: i64,
+    #[serde(default = "yes")]
+    pub valid: YesNo,
+    #[serde(default)]
+    pub special_price_data_areas: Vec<SpecialPriceDataArea>,
+}
+
+/// One period row of a special price (SPP1). `Dateto` is B1's spelling.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpecialPriceDataArea {
+    #[serde(rename = "PriceListNo", default)]
+    pub price_list_no: i64,
+    #[serde(rename = "DateFrom", default)]
+    pub date_from: Option<NaiveDate>,
+    #[serde(rename = "Dateto", default)]
+    pub date_to: Option<NaiveDate>,
+    #[serde(
+        rename = "Discount",
+        default,
+        with = "rust_decimal::serde::arbitrary_precision"
+    )]
+    pub discount: Decimal,
+    #[serde(
+        rename = "SpecialPrice",
+        with = "rust_decimal::serde::arbitrary_precision"
+    )]
+    pub special_price: Decimal,
+    #[serde(rename = "PriceCurrency", default)]
+    pub price_currency: Option<String>,
 }
 
 /// One row of `ItemWarehouseInfoCollection` (OITW).

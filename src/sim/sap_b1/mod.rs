@@ -31,6 +31,7 @@ mod order_actions;
 mod orders;
 mod paged_results;
 mod paging;
+mod price_lists;
 mod query;
 mod reads;
 mod resource_path;
@@ -49,8 +50,8 @@ mod totals;
 pub use approvals::{ApprovalProcedure, Decision};
 pub use documents::{Document, DocumentExpense, DocumentLine};
 pub use entities::{
-    AdditionalExpense, BpAddress, BusinessPartner, Item, ItemPrice, ItemWarehouseInfo,
-    SalesTaxCode, VatGroup, VatGroupLine, Warehouse,
+    AdditionalExpense, BpAddress, BusinessPartner, Item, ItemPrice, ItemWarehouseInfo, PriceList,
+    SalesTaxCode, SpecialPrice, SpecialPriceDataArea, VatGroup, VatGroupLine, Warehouse,
 };
 pub use enums::{AddressType, CancelStatus, CardType, DocObject, DocStatus, DocType, YesNo};
 pub use errors::ServiceLayerError;

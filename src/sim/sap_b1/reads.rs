@@ -60,6 +60,8 @@ fn rows(
         EntitySet::SalesTaxCodes => company.tax_codes.values().map(to_object).collect(),
         EntitySet::VatGroups => company.vat_groups.values().map(to_object).collect(),
         EntitySet::AdditionalExpenses => company.expense_codes.values().map(to_object).collect(),
+        EntitySet::PriceLists => company.price_lists.values().map(to_object).collect(),
+        EntitySet::SpecialPrices => company.special_prices.iter().map(to_object).collect(),
         EntitySet::Orders
         | EntitySet::DeliveryNotes
         | EntitySet::Invoices
@@ -202,6 +204,7 @@ fn entity_of(c: &Company, set: EntitySet, key: &Key) -> Option<Map<String, Value
         (EntitySet::SalesTaxCodes, Key::Text(k)) => c.tax_codes.get(k).map(to_object),
         (EntitySet::VatGroups, Key::Text(k)) => c.vat_groups.get(k).map(to_object),
         (EntitySet::AdditionalExpenses, Key::Number(n)) => c.expense_codes.get(n).map(to_object),
+        (EntitySet::PriceLists, Key::Number(n)) => c.price_lists.get(n).map(to_object),
         (set, Key::Number(n)) => set
             .document_kind()
             .and_then(|kind| c.documents(kind).get(n))

@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 
 use super::documents::{DocKind, Document};
 use super::entities::{
-    property_names, AdditionalExpense, BusinessPartner, Item, SalesTaxCode, VatGroup, Warehouse,
+    property_names, AdditionalExpense, BusinessPartner, Item, PriceList, SalesTaxCode,
+    SpecialPrice, VatGroup, Warehouse,
 };
 use super::errors::ServiceLayerError;
 
@@ -19,6 +20,8 @@ pub enum EntitySet {
     SalesTaxCodes,
     VatGroups,
     AdditionalExpenses,
+    PriceLists,
+    SpecialPrices,
     Orders,
     DeliveryNotes,
     Invoices,
@@ -27,13 +30,15 @@ pub enum EntitySet {
 }
 
 impl EntitySet {
-    const ALL: [EntitySet; 11] = [
+    const ALL: [EntitySet; 13] = [
         EntitySet::Items,
         EntitySet::BusinessPartners,
         EntitySet::Warehouses,
         EntitySet::SalesTaxCodes,
         EntitySet::VatGroups,
         EntitySet::AdditionalExpenses,
+        EntitySet::PriceLists,
+        EntitySet::SpecialPrices,
         EntitySet::Orders,
         EntitySet::DeliveryNotes,
         EntitySet::Invoices,
@@ -49,6 +54,8 @@ impl EntitySet {
             EntitySet::SalesTaxCodes => "SalesTaxCodes",
             EntitySet::VatGroups => "VatGroups",
             EntitySet::AdditionalExpenses => "AdditionalExpenses",
+            EntitySet::PriceLists => "PriceLists",
+            EntitySet::SpecialPrices => "SpecialPrices",
             EntitySet::Orders => "Orders",
             EntitySet::DeliveryNotes => "DeliveryNotes",
             EntitySet::Invoices => "Invoices",
@@ -65,6 +72,10 @@ impl EntitySet {
             EntitySet::Warehouses => ("WarehouseCode", false),
             EntitySet::SalesTaxCodes | EntitySet::VatGroups => ("Code", false),
             EntitySet::AdditionalExpenses => ("ExpensCode", true),
+            EntitySet::PriceLists => ("PriceListNo", true),
+            // Composite key (CardCode, ItemCode) in B1; the simulator serves the collection
+            // only, so a single-key read of it is refused as a malformed key.
+            EntitySet::SpecialPrices => ("ItemCode", false),
             EntitySet::Orders
             | EntitySet::DeliveryNotes
             | EntitySet::Invoices
@@ -93,6 +104,8 @@ impl EntitySet {
             EntitySet::SalesTaxCodes => property_names::<SalesTaxCode>(),
             EntitySet::VatGroups => property_names::<VatGroup>(),
             EntitySet::AdditionalExpenses => property_names::<AdditionalExpense>(),
+            EntitySet::PriceLists => property_names::<PriceList>(),
+            EntitySet::SpecialPrices => property_names::<SpecialPrice>(),
             EntitySet::Orders
             | EntitySet::DeliveryNotes
             | EntitySet::Invoices

@@ -11,7 +11,8 @@ use std::path::Path;
 
 use super::approvals::ApprovalProcedure;
 use super::entities::{
-    AdditionalExpense, BusinessPartner, Item, SalesTaxCode, VatGroup, VatGroupLine, Warehouse,
+    AdditionalExpense, BusinessPartner, Item, PriceList, SalesTaxCode, SpecialPrice, VatGroup,
+    VatGroupLine, Warehouse,
 };
 
 const DEFAULT_SEED: &str = include_str!("default_seed.json");
@@ -86,6 +87,12 @@ pub struct Seed {
     pub business_partners: Vec<BusinessPartner>,
     pub tax_codes: Vec<SalesTaxCode>,
     pub expense_codes: Vec<AdditionalExpense>,
+    /// Price lists (OPLN). Factor lists' item prices are computed from their base list.
+    #[serde(default)]
+    pub price_lists: Vec<PriceList>,
+    /// Special prices (OSPP) with their period rows.
+    #[serde(default)]
+    pub special_prices: Vec<SpecialPrice>,
     /// Approval procedures: a new Sales Order that one applies to becomes a draft.
     #[serde(default)]
     pub approval_procedures: Vec<ApprovalProcedure>,
@@ -288,6 +295,7 @@ impl Seed {
         )?;
         unique("tax code", self.tax_codes.iter().map(|t| t.code.as_str()))?;
         unique("VAT group", self.vat_groups.iter().map(|t| t.code.as_str()))?;
+        self.check_price_lists()?;
         let fits = match self.localization {
             Localization::Vat => self.tax_codes.is_empty(),
             Localization::SalesTax => self.vat_groups.is_empty(),

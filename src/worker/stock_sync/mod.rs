@@ -423,15 +423,15 @@ async fn retire(
 }
 
 /// SAP ItemCode → the Magento SKUs it is sold as: the `skus` mapping read backwards, else the
-/// ItemCode itself (the same rule the order posting uses).
-struct SkuIndex {
+/// ItemCode itself (the same rule the order posting uses). The price sync uses it too.
+pub(crate) struct SkuIndex {
     mapped: HashMap<String, Vec<String>>,
     /// SKUs whose mapping points elsewhere: an item of the same code is not that SKU.
     remapped: std::collections::HashSet<String>,
 }
 
 impl SkuIndex {
-    fn new(mappings: &Mappings) -> Self {
+    pub(crate) fn new(mappings: &Mappings) -> Self {
         let mut mapped: HashMap<String, Vec<String>> = HashMap::new();
         let mut remapped = std::collections::HashSet::new();
         for (sku, m) in &mappings.skus {
@@ -449,7 +449,7 @@ impl SkuIndex {
         Self { mapped, remapped }
     }
 
-    fn skus_of<'a>(&'a self, item_code: &'a str) -> Vec<&'a str> {
+    pub(crate) fn skus_of<'a>(&'a self, item_code: &'a str) -> Vec<&'a str> {
         if let Some(skus) = self.mapped.get(item_code) {
             return skus.iter().map(String::as_str).collect();
         }

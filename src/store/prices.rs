@@ -1,0 +1,136 @@
+//! The price sync's memory (docs/price-sync.md): per SKU, store and kind, the last price
+//! offered to Magento, what became of it (pushed, refused by Magento, held by the guard
+//! rail), and the last price Magento accepted.
+use rust_decimal::Decimal;
+use sqlx::{PgConnection, PgPool};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::domain::prices::{LastPrice, Outcome};
+
+/// Base price or special price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PriceKind {
+    Base,
+    Special,
+}
+
+impl PriceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PriceKind::Base => "base",
+            PriceKind::Special => "special",
+        }
+    }
+}
+
+/// A special price's window, `Y-m-d H:i:s` both ends.
+pub type Window = (String, String);
+
+/// Everything remembered, keyed by (SKU, store).
+#[derive(Debug, Default)]
+pub struct PriceMemory {
+    pub base: HashMap<(String, i64), LastPrice>,
+    pub special: HashMap<(String, i64), (LastPrice, Option<Window>)>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    sku: String,
+    store_id: i64,
+    kind: String,
+    offered: Decimal,
+    price_from: Option<String>,
+    price_to: Option<String>,
+    outcome: String,
+    published: Option<Decimal>,
+}
+
+/// Loads the memory, streamed so the rows are never all in memory twice.
+pub async fn load(pool: &PgPool) -> Result<PriceMemory, StoreError> {
+    use futures::TryStreamExt;
+    let mut memory = PriceMemory::default();
+    let mut rows = sqlx::query_as::<_, Row>(
+        "SELECT sku, store_id, kind, offered, price_from, price_to, outcome, published
+           FROM price_pushed",
+    )
+    .fetch(pool);
+    while let Some(r) = rows.try_next().await? {
+        let outcome = Outcome::parse(&r.outcome)
+            .ok_or_else(|| StoreError::Corrupt(format!("price_pushed outcome {}", r.outcome)))?;
+        let last = LastPrice {
+            offered: r.offered,
+            outcome,
+            published: r.published,
+        };
+        let key = (r.sku, r.store_id);
+        if r.kind == "special" {
+            let window = r.price_from.zip(r.price_to);
+            memory.special.insert(key, (last, window));
+        } else {
+            memory.base.insert(key, last);
+        }
+    }
+    Ok(memory)
+}
+
+/// One row to remember.
+#[derive(Debug, Clone)]
+pub struct Remembered<'a> {
+    pub sku: &'a str,
+    pub store_id: i64,
+    pub kind: PriceKind,
+    pub offered: Decimal,
+    pub window: Option<&'a Window>,
+    pub outcome: Outcome,
+}
+
+/// Remembers a batch in one statement. A pushed row becomes the published price; a refused
+/// or held one keeps the published price it had.
+pub async fn record(
+    conn: &mut PgConnection,
+    run: Uuid,
+    rows: &[Remembered<'_>],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let skus: Vec<&str> = rows.iter().map(|r| r.sku).collect();
+    let stores: Vec<i64> = rows.iter().map(|r| r.store_id).collect();
+    let kinds: Vec<&str> = rows.iter().map(|r| r.kind.as_str()).collect();
+    let offered: Vec<Decimal> = rows.iter().map(|r| r.offered).collect();
+    let froms: Vec<Option<&str>> = rows
+        .iter()
+        .map(|r| r.window.map(|w| w.0.as_str()))
+        .collect();
+    let tos: Vec<Option<&str>> = rows
+        .iter()
+        .map(|r| r.window.map(|w| w.1.as_str()))
+        .collect();
+    let outcomes: Vec<&str> = rows.iter().map(|r| r.outcome.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO price_pushed (sku, store_id, kind, offered, price_from, price_to, outcome,
+                                   published, run_id)
+         SELECT s, st, k, o, f, t, oc, CASE WHEN oc = 'pushed' THEN o END, $8::uuid
+           FROM unnest($1::text[], $2::bigint[], $3::text[], $4::numeric[], $5::text[],
+                       $6::text[], $7::text[]) AS u(s, st, k, o, f, t, oc)
+         ON CONFLICT (sku, store_id, kind) DO UPDATE
+            SET offered = excluded.offered, price_from = excluded.price_from,
+                price_to = excluded.price_to, outcome = excluded.outcome,
+                published = CASE WHEN excluded.outcome = 'pushed' THEN excluded.offered
+                                 ELSE price_pushed.published END,
+                run_id = excluded.run_id, updated_at = now()",
+    )
+    .bind(&skus)
+    .bind(&stores)
+    .bind(&kinds)
+    .bind(&offered)
+    .bind(&froms)
+    .bind(&tos)
+    .bind(&outcomes)
+    .bind(run)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

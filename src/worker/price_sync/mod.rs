@@ -1,0 +1,518 @@
+//! The price sync run (docs/price-sync.md): SAP B1 price lists → Magento base prices, and
+//! period discounts for all customers → Magento special prices.
+//!
+//! Stages: **prepare** (settings, the price lists; a route whose list is missing, inactive or
+//! of the wrong tax basis refuses the run with a clear message) → **read and push** (every
+//! item, page by page, with `$select=ItemCode,Valid,Frozen,SalesItem,ItemPrices`; per SKU and
+//! route the list's price in the route's currency, rounded to the shop's decimals; only what
+//! differs from the last offer is sent, in batches) → **special prices** (when the company's
+//! "all Business Partners" key is configured).
+//!
+//! SAP has no update stamp on prices (reference: none on PriceList, ItemPrice or
+//! SpecialPrice), so every run reads every item and the delta is taken against what was last
+//! offered; an unchanged price costs no Magento call. The guard rail holds a price that
+//! moves by more than `price_max_change_percent` (or to 0) as a `price_rejected` exception.
+pub mod ports;
+mod pusher;
+
+use chrono::NaiveDate;
+use futures::future::BoxFuture;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Instant;
+use uuid::Uuid;
+
+use self::ports::{PricePublisher, PriceSource};
+use self::pusher::{held_exception, Offer, PushStopped, Pusher};
+use super::handler::JobContext;
+use super::run_job::{RunResult, RunTask};
+use super::stock_sync::{SkuIndex, SyncProgress};
+use crate::domain::prices::{
+    guard, needs_push, round_price, special_price_window, tax_basis_mismatch, Hold, Outcome,
+    PriceRoute,
+};
+use crate::domain::run::RunKind;
+use crate::domain::settings::Settings;
+use crate::sap::types::{PricedItem, SpecialPrice as SapSpecialPrice};
+use crate::sap::SapError;
+use crate::store::prices::{self as price_store, PriceKind, PriceMemory, Remembered, Window};
+use crate::store::runs::{self, Run};
+use crate::store::{exceptions, mappings, settings, StoreError};
+
+/// The Magento REST client as the price publisher.
+pub fn magento_publisher(
+    settings: &crate::config::MagentoSettings,
+) -> Result<Arc<dyn PricePublisher>, crate::magento::MagentoError> {
+    let client = crate::magento::MagentoClient::new(settings)?;
+    Ok(Arc::new(ports::MagentoPrices(client)))
+}
+
+/// The price sync, with its SAP source and Magento publisher.
+#[derive(Clone)]
+pub struct PriceSync {
+    source: Arc<dyn PriceSource>,
+    magento: Arc<dyn PricePublisher>,
+    progress: Arc<dyn SyncProgress>,
+}
+
+/// What a run did; stored as the run's `figures`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PriceFigures {
+    /// Every price was offered, not only the changes.
+    pub full: bool,
+    pub dry_run: bool,
+    pub items_read: u64,
+    /// SKU × store prices computed.
+    pub prices: u64,
+    /// SKU × store with no price in the route's list and currency.
+    pub unpriced: u64,
+    pub changed: u64,
+    pub pushed: u64,
+    pub rejected: u64,
+    /// Held by the guard rail.
+    pub held: u64,
+    pub special_prices: u64,
+    pub sap_requests: u64,
+    pub magento_requests: u64,
+    pub duration_ms: u64,
+    /// What is missing from the configuration (reported, never guessed).
+    pub warnings: Vec<String>,
+    /// Dry run only: the first changes, with the old and the new price.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plan: Vec<PlannedPrice>,
+}
+
+/// One change a dry run would make.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PlannedPrice {
+    pub sku: String,
+    pub store_id: i64,
+    /// `base` or `special`.
+    pub kind: String,
+    pub from: Option<Decimal>,
+    pub to: Decimal,
+    /// Special prices: the window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<Window>,
+    /// Why the guard rail would hold it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
+}
+
+const PLAN_SHOWN: usize = 200;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PriceSyncError {
+    #[error("{0}")]
+    NotConfigured(String),
+    #[error("SAP B1: {0}")]
+    Sap(#[from] SapError),
+    #[error(transparent)]
+    Push(#[from] PushStopped),
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PriceSyncOptions {
+    pub dry_run: bool,
+    /// Offer every price, whatever was offered before.
+    pub force_full: bool,
+    /// Publish what the guard rail would hold (an operator confirmed the changes).
+    pub release_held: bool,
+}
+
+/// A route with what the run learnt of its price list.
+struct Route {
+    route: PriceRoute,
+}
+
+struct RunState<'a, 'p> {
+    pusher: Pusher<'p>,
+    memory: PriceMemory,
+    options: PriceSyncOptions,
+    limit: Decimal,
+    figures: &'a mut PriceFigures,
+    held: Vec<(Offer, String)>,
+}
+
+impl PriceSync {
+    pub fn new(source: Arc<dyn PriceSource>, magento: Arc<dyn PricePublisher>) -> Self {
+        Self {
+            source,
+            magento,
+            progress: Arc::new(super::stock_sync::Silent),
+        }
+    }
+
+    pub fn with_progress(mut self, progress: Arc<dyn SyncProgress>) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// One sync. On failure the figures say how far it got; everything pushed so far is
+    /// remembered.
+    pub async fn sync(
+        &self,
+        pool: &PgPool,
+        run: Uuid,
+        options: PriceSyncOptions,
+    ) -> (PriceFigures, Result<(), PriceSyncError>) {
+        let started = Instant::now();
+        let mut figures = PriceFigures {
+            dry_run: options.dry_run,
+            ..PriceFigures::default()
+        };
+        let result = self.sync_into(pool, run, options, &mut figures).await;
+        figures.duration_ms = started.elapsed().as_millis() as u64;
+        self.progress.finish();
+        (figures, result)
+    }
+
+    async fn sync_into(
+        &self,
+        pool: &PgPool,
+        run: Uuid,
+        options: PriceSyncOptions,
+        figures: &mut PriceFigures,
+    ) -> Result<(), PriceSyncError> {
+        let settings = settings::current(pool).await?.settings;
+        let routes = self.routes(&settings, figures).await?;
+        figures.full = options.force_full || full_pass_due(pool, &settings).await?;
+        let skus = SkuIndex::new(&mappings::snapshot(pool).await?);
+        let mut state = RunState {
+            pusher: Pusher {
+                publisher: self.magento.as_ref(),
+                pool,
+                run,
+                batch_size: settings.price_batch_size.max(1) as usize,
+                base: Vec::new(),
+                special: Vec::new(),
+                figures: Default::default(),
+            },
+            memory: price_store::load(pool).await?,
+            options,
+            limit: settings.price_max_change_percent,
+            figures,
+            held: Vec::new(),
+        };
+        let mut result = self
+            .base_prices(&settings, &routes, &skus, &mut state)
+            .await;
+        if result.is_ok() {
+            result = self.special_prices(&settings, &routes, &mut state).await;
+        }
+        if result.is_ok() && !options.dry_run {
+            result = state.pusher.flush().await.map_err(PriceSyncError::from);
+        }
+        if result.is_ok() && !options.dry_run {
+            result = hold(pool, run, &state.held)
+                .await
+                .map_err(PriceSyncError::from);
+        }
+        let pushed = state.pusher.figures;
+        let held = state.held.len() as u64;
+        let figures = state.figures;
+        figures.held += held;
+        figures.magento_requests = pushed.magento_requests;
+        figures.pushed = pushed.pushed;
+        figures.rejected = pushed.rejected;
+        result
+    }
+
+    /// The configured routes, checked against SAP's price lists: the run refuses to publish
+    /// a list that does not exist, is inactive, or whose tax basis is not the store's.
+    async fn routes(
+        &self,
+        settings: &Settings,
+        figures: &mut PriceFigures,
+    ) -> Result<Vec<Route>, PriceSyncError> {
+        if settings.price_routes.is_empty() {
+            return Err(PriceSyncError::NotConfigured(
+                "no price list is mapped to a Magento store (settings: price_routes)".into(),
+            ));
+        }
+        figures.sap_requests += 1;
+        let lists = self.source.price_lists().await?;
+        let mut routes = Vec::new();
+        for route in &settings.price_routes {
+            let list = lists
+                .iter()
+                .find(|l| l.price_list_no == route.price_list)
+                .ok_or_else(|| {
+                    PriceSyncError::NotConfigured(format!(
+                        "SAP has no price list {} (settings: price_routes)",
+                        route.price_list
+                    ))
+                })?;
+            if !list.active {
+                return Err(PriceSyncError::NotConfigured(format!(
+                    "SAP price list {} is inactive: its prices are not the ones SAP sells at",
+                    route.price_list
+                )));
+            }
+            if let Some(problem) = tax_basis_mismatch(
+                route.price_list,
+                list.is_gross_price,
+                settings.catalog_prices_include_tax,
+            ) {
+                return Err(PriceSyncError::NotConfigured(problem));
+            }
+            routes.push(Route {
+                route: route.clone(),
+            });
+        }
+        Ok(routes)
+    }
+
+    async fn base_prices(
+        &self,
+        settings: &Settings,
+        routes: &[Route],
+        skus: &SkuIndex,
+        state: &mut RunState<'_, '_>,
+    ) -> Result<(), PriceSyncError> {
+        state.figures.sap_requests += 1;
+        let mut page = self.source.first_page(settings.price_sap_page_size).await?;
+        loop {
+            for item in &page.items {
+                state.figures.items_read += 1;
+                for sku in skus.skus_of(&item.item_code) {
+                    for r in routes {
+                        self.consider(item, sku, &r.route, settings, state).await?;
+                    }
+                }
+            }
+            self.progress.advance(page.items.len() as u64);
+            let Some(next) = page.next else { break };
+            state.figures.sap_requests += 1;
+            page = self.source.next_page(next).await?;
+        }
+        Ok(())
+    }
+
+    async fn consider(
+        &self,
+        item: &PricedItem,
+        sku: &str,
+        route: &PriceRoute,
+        settings: &Settings,
+        state: &mut RunState<'_, '_>,
+    ) -> Result<(), PriceSyncError> {
+        let Some(price) = item.price_in(route.price_list, &route.currency) else {
+            state.figures.unpriced += 1;
+            return Ok(());
+        };
+        state.figures.prices += 1;
+        let price = round_price(price, settings.price_decimals);
+        let key = (sku.to_owned(), route.store_id);
+        let last = state.memory.base.remove(&key);
+        if !needs_push(last.as_ref(), price, state.figures.full) {
+            return Ok(());
+        }
+        let published = last.and_then(|l| l.published);
+        if price.is_zero() && published.is_none() {
+            // No price in this list and nothing sold at: not a change, nothing to publish.
+            state.figures.unpriced += 1;
+            state.figures.prices -= 1;
+            return Ok(());
+        }
+        state.figures.changed += 1;
+        let offer = Offer {
+            sku: key.0,
+            store_id: route.store_id,
+            kind: PriceKind::Base,
+            price,
+            window: None,
+            previous: published,
+        };
+        let hold = guard(published, price, state.limit).filter(|_| !state.options.release_held);
+        self.offer(offer, hold, state).await
+    }
+
+    async fn offer(
+        &self,
+        offer: Offer,
+        hold: Option<Hold>,
+        state: &mut RunState<'_, '_>,
+    ) -> Result<(), PriceSyncError> {
+        let why = hold.map(|h| h.describe(state.limit));
+        if state.options.dry_run {
+            if why.is_some() {
+                state.figures.held += 1;
+            }
+            if state.figures.plan.len() < PLAN_SHOWN {
+                state.figures.plan.push(PlannedPrice {
+                    sku: offer.sku,
+                    store_id: offer.store_id,
+                    kind: offer.kind.as_str().into(),
+                    from: offer.previous,
+                    to: offer.price,
+                    window: offer.window,
+                    held: why,
+                });
+            }
+            return Ok(());
+        }
+        match why {
+            Some(why) => state.held.push((offer, why)),
+            None => state.pusher.add(offer).await?,
+        }
+        Ok(())
+    }
+
+    /// Period discounts for all Business Partners on a routed list → Magento special
+    /// prices: the period running today in the store's time zone, else the next one.
+    async fn special_prices(
+        &self,
+        settings: &Settings,
+        routes: &[Route],
+        state: &mut RunState<'_, '_>,
+    ) -> Result<(), PriceSyncError> {
+        let Some(card_code) = &settings.special_prices_card_code else {
+            state.figures.warnings.push(
+                "special prices are not synced: settings.special_prices_card_code (the \
+                 CardCode SAP keeps period discounts for all Business Partners under) is not set"
+                    .into(),
+            );
+            return Ok(());
+        };
+        state.figures.sap_requests += 1;
+        let rows = self
+            .source
+            .special_prices(card_code, settings.price_sap_page_size)
+            .await?;
+        let today = chrono::Utc::now()
+            .with_timezone(&settings.time_zone())
+            .date_naive();
+        let mut open_ended = 0u64;
+        for row in rows.iter().filter(|r| r.valid) {
+            for r in routes {
+                let route = &r.route;
+                if row.price_list_num.is_some_and(|l| l != route.price_list) {
+                    continue;
+                }
+                let Some((price, from, to)) =
+                    period_for(row, &route.currency, today, &mut open_ended)
+                else {
+                    continue;
+                };
+                state.figures.special_prices += 1;
+                let price = round_price(price, settings.price_decimals);
+                let window = special_price_window(from, to);
+                let key = (row.item_code.clone(), route.store_id);
+                let last = state.memory.special.remove(&key);
+                let same = last
+                    .as_ref()
+                    .is_some_and(|(l, w)| l.offered == price && w.as_ref() == Some(&window));
+                if same && !state.figures.full {
+                    continue;
+                }
+                state.figures.changed += 1;
+                let offer = Offer {
+                    sku: row.item_code.clone(),
+                    store_id: route.store_id,
+                    kind: PriceKind::Special,
+                    price,
+                    window: Some(window),
+                    previous: last.and_then(|(l, _)| l.published),
+                };
+                // A special price is a discount by design: only a price of 0 is held.
+                let hold = price
+                    .is_zero()
+                    .then_some(Hold::ToZero)
+                    .filter(|_| !state.options.release_held);
+                self.offer(offer, hold, state).await?;
+            }
+        }
+        if open_ended > 0 {
+            state.figures.warnings.push(format!(
+                "{open_ended} special price periods have no end date: Magento needs both \
+                 price_from and price_to, so they are not published"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The period of `row` that runs on `today`, else the next one to start, in `currency`.
+fn period_for(
+    row: &SapSpecialPrice,
+    currency: &str,
+    today: NaiveDate,
+    open_ended: &mut u64,
+) -> Option<(Decimal, NaiveDate, NaiveDate)> {
+    let mut best: Option<(Decimal, NaiveDate, NaiveDate)> = None;
+    for p in &row.special_price_data_areas {
+        if p.price_currency
+            .as_deref()
+            .is_some_and(|c| !c.eq_ignore_ascii_case(currency))
+        {
+            continue;
+        }
+        let (Some(from), Some(price)) = (p.date_from, p.special_price) else {
+            continue;
+        };
+        let Some(to) = p.date_to else {
+            *open_ended += 1;
+            continue;
+        };
+        if to < today {
+            continue;
+        }
+        if best.is_none_or(|(_, f, _)| from < f) {
+            best = Some((price, from, to));
+        }
+    }
+    best
+}
+
+/// Records the held prices and their exceptions.
+async fn hold(pool: &PgPool, run: Uuid, held: &[(Offer, String)]) -> Result<(), StoreError> {
+    if held.is_empty() {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    let rows: Vec<Remembered<'_>> = held
+        .iter()
+        .map(|(o, _)| Remembered {
+            sku: &o.sku,
+            store_id: o.store_id,
+            kind: o.kind,
+            offered: o.price,
+            window: o.window.as_ref(),
+            outcome: Outcome::Held,
+        })
+        .collect();
+    price_store::record(&mut tx, run, &rows).await?;
+    for (offer, why) in held {
+        tracing::warn!(sku = %offer.sku, store = offer.store_id, %why, "price held by the guard rail");
+        exceptions::record(&mut tx, &held_exception(offer, why, run), None).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A full pass is due when none succeeded within `price_full_sync_hours`.
+async fn full_pass_due(pool: &PgPool, settings: &Settings) -> Result<bool, StoreError> {
+    let last = runs::last_full_success(pool, RunKind::PriceSync).await?;
+    let every = chrono::Duration::hours(i64::from(settings.price_full_sync_hours));
+    Ok(last.is_none_or(|at| at + every <= chrono::Utc::now()))
+}
+
+impl RunTask for PriceSync {
+    fn run<'a>(&'a self, run: &'a Run, ctx: &'a JobContext) -> BoxFuture<'a, RunResult> {
+        Box::pin(async move {
+            let (figures, result) = self
+                .sync(&ctx.pool, run.id, PriceSyncOptions::default())
+                .await;
+            RunResult {
+                figures: serde_json::to_value(&figures).unwrap_or_default(),
+                error: result.err().map(|e| e.to_string()),
+            }
+        })
+    }
+}
