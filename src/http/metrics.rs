@@ -5,11 +5,11 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use std::fmt::Write;
 
-use super::{ApiContext, ApiError};
+use super::{webhook_rejections, ApiContext, ApiError};
 use crate::store::metrics::{self, Snapshot};
 
 /// Queue depth by status, open exceptions by category, events received, orders by status,
-/// and when the last stock sync succeeded.
+/// when the last stock sync succeeded, and this process's webhook refusals by reason.
 #[utoipa::path(get, path = "/metrics", tag = "health",
     responses(
         (status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain",
@@ -23,8 +23,23 @@ pub async fn metrics(State(ctx): State<ApiContext>) -> Result<impl IntoResponse,
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        render(&snapshot),
+        render(&snapshot) + &render_rejections(&webhook_rejections::snapshot()),
     ))
+}
+
+/// This process's webhook refusals (nothing is stored for most, so they are counted here).
+fn render_rejections(counts: &[(&str, u64)]) -> String {
+    let mut out = String::from(
+        "# HELP b1bridge_webhooks_rejected_total Webhook deliveries refused by this process, by reason.\n\
+         # TYPE b1bridge_webhooks_rejected_total counter\n",
+    );
+    for (reason, n) in counts {
+        let _ = writeln!(
+            out,
+            "b1bridge_webhooks_rejected_total{{reason=\"{reason}\"}} {n}"
+        );
+    }
+    out
 }
 
 fn family(out: &mut String, name: &str, help: &str, label: &str, values: &[(String, i64)]) {
@@ -114,6 +129,10 @@ mod tests {
         assert!(text.contains("b1bridge_outbox_oldest_pending_seconds 1.5\n"));
         assert!(text.contains("b1bridge_orders{status=\"we\\\"ird\"} 1\n"));
         assert!(text.contains("b1bridge_stock_sync_last_success_timestamp_seconds 1764748800\n"));
+        let rejected = render_rejections(&[("signature_mismatch", 3), ("too_large", 0)]);
+        assert!(rejected.contains("# TYPE b1bridge_webhooks_rejected_total counter\n"));
+        assert!(rejected
+            .contains("b1bridge_webhooks_rejected_total{reason=\"signature_mismatch\"} 3\n"));
         let never = render(&Snapshot::default());
         assert!(
             !never.contains("stock_sync"),
