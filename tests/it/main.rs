@@ -24,6 +24,7 @@ mod sap_client;
 mod sap_sim;
 mod sap_tls;
 mod secrets;
+mod stock_cli;
 mod stock_sync;
 mod support;
 mod ui_page;
