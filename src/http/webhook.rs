@@ -136,8 +136,8 @@ async fn verify_and_store(
     let delivery = Delivery {
         webhook_id,
         webhook_timestamp: Utc.timestamp_opt(ts, 0).single().unwrap_or_else(Utc::now),
-        headers: kept_headers(&headers),
-        body: &body,
+        headers: kept_headers(headers),
+        body,
     };
     store(ctx, delivery, body, &span)
         .instrument(span.clone())
