@@ -14,11 +14,15 @@ use crate::domain::run::RunKind;
 use crate::http::api::{self, sap_master_data::SapMasterData};
 use crate::http::intake_batcher::IntakeBatcher;
 use crate::http::{self, ApiContext};
+use crate::magento::MagentoClient;
 use crate::sap::SapClient;
 use crate::scheduler::{self, Schedule};
 use crate::store;
+use crate::worker::backfill::Backfill;
 use crate::worker::pipeline;
+use crate::worker::reconcile::Reconcile;
 use crate::worker::run_job::RunJob;
+use crate::worker::status_sync::StatusSync;
 use crate::worker::stock_sync::publisher::StockPublisher;
 use crate::worker::stock_sync::StockSync;
 use crate::worker::{Handlers, WorkerConfig};
@@ -40,12 +44,37 @@ pub struct Workers {
     pub magento: Option<Arc<dyn StockPublisher>>,
     /// `B1BRIDGE_STOCK_SYNC_SECS`.
     pub stock_sync_every: Duration,
+    /// The Magento REST client of the status run, the order poll and the observer-envelope
+    /// re-read and the reconciliation; `None` (no `MAGENTO_URL`): none of them here.
+    pub magento_client: Option<Arc<MagentoClient>>,
+    /// `B1BRIDGE_STATUS_SYNC_SECS`.
+    pub status_sync_every: Duration,
+    /// `B1BRIDGE_BACKFILL_SECS`.
+    pub backfill_every: Duration,
+    /// `B1BRIDGE_RECONCILE_SECS`.
+    pub reconcile_every: Duration,
 }
 
 impl Workers {
     /// The handlers of every job kind this process can do.
     pub fn handlers(&self) -> Handlers {
-        let mut handlers = pipeline::order_handlers(self.sap.clone());
+        let mut handlers =
+            pipeline::order_handlers_with(self.sap.clone(), self.magento_client.clone());
+        if let Some(magento) = &self.magento_client {
+            handlers = handlers
+                .register(
+                    JobKind::StatusSync,
+                    RunJob::new(StatusSync::new(self.sap.clone(), magento.clone())),
+                )
+                .register(
+                    JobKind::Backfill,
+                    RunJob::new(Backfill::new(magento.clone())),
+                )
+                .register(
+                    JobKind::Reconcile,
+                    RunJob::new(Reconcile::new(self.sap.clone(), magento.clone())),
+                );
+        }
         if let Some(magento) = &self.magento {
             handlers = handlers.register(
                 JobKind::StockSync,
@@ -66,6 +95,24 @@ impl Workers {
         } else {
             tracing::info!(
                 "no MAGENTO_URL: stock sync runs are neither scheduled nor executed here"
+            );
+        }
+        if self.magento_client.is_some() {
+            schedules.push(Schedule {
+                kind: RunKind::StatusSync,
+                every: self.status_sync_every,
+            });
+            schedules.push(Schedule {
+                kind: RunKind::Backfill,
+                every: self.backfill_every,
+            });
+            schedules.push(Schedule {
+                kind: RunKind::Reconcile,
+                every: self.reconcile_every,
+            });
+        } else {
+            tracing::info!(
+                "no MAGENTO_URL: no shipments or comments go back to Magento, no order poll, no reconciliation"
             );
         }
         schedules

@@ -41,6 +41,44 @@ pub enum Command {
     /// Stock: SAP B1 warehouses → Magento salable quantities.
     #[command(subcommand)]
     Stock(StockCommand),
+    /// One reconciliation run now (recorded like a scheduled one): Magento against SAP B1;
+    /// findings become exceptions.
+    Reconcile(ReconcileArgs),
+    /// Reports for a terminal.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Args)]
+pub struct ReconcileArgs {
+    /// Compare the Magento orders created since this UTC day (`YYYY-MM-DD`); default: the
+    /// `reconcile_window_days` setting.
+    #[arg(long)]
+    pub since: Option<String>,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[command(flatten)]
+    pub sap: SapArgs,
+    #[command(flatten)]
+    pub magento: MagentoArgs,
+}
+
+#[derive(Subcommand)]
+pub enum ReportCommand {
+    /// The daily check (as `GET /api/v1/reports/daily`), flow health first.
+    Daily(ReportDailyArgs),
+}
+
+#[derive(Args)]
+pub struct ReportDailyArgs {
+    /// The UTC day, `YYYY-MM-DD`; default today.
+    #[arg(long)]
+    pub date: Option<String>,
+    /// `text` (default) or `json` (the API's body).
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
 }
 
 #[derive(Subcommand)]
@@ -262,6 +300,20 @@ pub struct MagentoArgs {
 }
 
 impl MagentoArgs {
+    /// The REST client, or `None` when neither `MAGENTO_URL` nor `MAGENTO_TOKEN` is set.
+    pub fn client(&self) -> anyhow::Result<Option<std::sync::Arc<crate::magento::MagentoClient>>> {
+        let Some(settings) = crate::config::MagentoSettings::from_env_values(
+            self.magento_url.as_deref(),
+            self.magento_token.as_ref(),
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(std::sync::Arc::new(
+            crate::magento::MagentoClient::new(&settings)?,
+        )))
+    }
+
     /// The stock publisher, or `None` when neither `MAGENTO_URL` nor `MAGENTO_TOKEN` is set;
     /// one without the other is an error naming the missing variable.
     pub fn publisher(
@@ -292,6 +344,15 @@ pub struct WorkerArgs {
     /// Seconds between stock sync runs (deltas; a full pass every `stock_full_sync_hours`).
     #[arg(long, env = "B1BRIDGE_STOCK_SYNC_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub stock_sync_secs: u64,
+    /// Seconds between status runs (SAP deliveries → Magento shipments, order comments).
+    #[arg(long, env = "B1BRIDGE_STATUS_SYNC_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub status_sync_secs: u64,
+    /// Seconds between Magento order polls (missed webhooks; enough alone without webhooks).
+    #[arg(long, env = "B1BRIDGE_BACKFILL_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub backfill_secs: u64,
+    /// Seconds between reconciliation runs (Magento against SAP B1; needs `MAGENTO_URL`).
+    #[arg(long, env = "B1BRIDGE_RECONCILE_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub reconcile_secs: u64,
     /// Seconds a claimed job is held without renewal (renewed every third of it while it
     /// runs): how long a job of a crashed worker waits before another worker takes it over.
     #[arg(long, env = "B1BRIDGE_WORKER_LEASE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -312,6 +373,10 @@ impl WorkerArgs {
             config,
             magento: self.magento.publisher()?,
             stock_sync_every: std::time::Duration::from_secs(self.stock_sync_secs),
+            magento_client: self.magento.client()?,
+            status_sync_every: std::time::Duration::from_secs(self.status_sync_secs),
+            backfill_every: std::time::Duration::from_secs(self.backfill_secs),
+            reconcile_every: std::time::Duration::from_secs(self.reconcile_secs),
         })
     }
 
@@ -480,6 +545,10 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Stock(StockCommand::Sync(args)) => crate::stock_cli::sync(args).await,
+        Command::Reconcile(args) => crate::reconcile_cli::reconcile(args).await,
+        Command::Report(ReportCommand::Daily(args)) => {
+            crate::reconcile_cli::report_daily(args).await
+        }
         Command::Sim(SimCommand::Magento(args)) => {
             crate::telemetry::init();
             args.run().await

@@ -8,7 +8,7 @@
 //! - [`magento`]: the Magento port (webhook signature and envelopes, order JSON reader, the
 //!   REST client).
 //! - [`worker`]: background processes that drain the outbox (order jobs and runs).
-//! - [`scheduler`]: starts the periodic runs (stock sync) at their intervals.
+//! - [`scheduler`]: starts the periodic runs (stock sync, reconciliation) at their intervals.
 //! - [`sim`]: the SAP B1 Service Layer and Magento REST simulators for tests, benchmarks and
 //!   `run.sh`.
 //!
@@ -20,6 +20,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod magento;
+pub mod reconcile_cli;
 pub mod sap;
 pub mod scheduler;
 pub mod sim;

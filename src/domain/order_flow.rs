@@ -57,16 +57,32 @@ pub enum JobKind {
     CancelOrder,
     /// One stock sync run (SAP warehouses → Magento); its subject is the run's id.
     StockSync,
+    /// One status run (SAP deliveries → Magento shipments, order comments); subject: the run.
+    StatusSync,
+    /// One Magento order poll (missed webhooks); subject: the run.
+    Backfill,
+    /// One reconciliation run (SAP B1 against Magento); its subject is the run's id.
+    Reconcile,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 3] = [JobKind::PostOrder, JobKind::CancelOrder, JobKind::StockSync];
+    pub const ALL: [JobKind; 6] = [
+        JobKind::PostOrder,
+        JobKind::CancelOrder,
+        JobKind::StockSync,
+        JobKind::StatusSync,
+        JobKind::Backfill,
+        JobKind::Reconcile,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::PostOrder => "post_order",
             JobKind::CancelOrder => "cancel_order",
             JobKind::StockSync => "stock_sync",
+            JobKind::StatusSync => "status_sync",
+            JobKind::Backfill => "backfill",
+            JobKind::Reconcile => "reconcile",
         }
     }
 

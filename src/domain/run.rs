@@ -1,4 +1,4 @@
-//! Runs of the periodic jobs (stock sync now; prices, status, backfill and reconcile later):
+//! Runs of the periodic jobs (stock sync, reconciliation; prices, status and backfill later):
 //! what kinds exist, what starts them, where they stand. The scheduler and the API start runs;
 //! the worker pool executes each as a job whose subject is the run.
 use serde::{Deserialize, Serialize};
@@ -12,14 +12,28 @@ use super::order_flow::JobKind;
 pub enum RunKind {
     /// SAP B1 warehouse stock → Magento salable quantities.
     StockSync,
+    /// SAP B1 deliveries → Magento shipments, and the "posted as DocNum" order comments.
+    StatusSync,
+    /// The Magento order poll that catches missed webhooks.
+    Backfill,
+    /// SAP B1 against Magento: orders, totals, cancellations, stock, payments.
+    Reconcile,
 }
 
 impl RunKind {
-    pub const ALL: [RunKind; 1] = [RunKind::StockSync];
+    pub const ALL: [RunKind; 4] = [
+        RunKind::StockSync,
+        RunKind::StatusSync,
+        RunKind::Backfill,
+        RunKind::Reconcile,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             RunKind::StockSync => "stock_sync",
+            RunKind::StatusSync => "status_sync",
+            RunKind::Backfill => "backfill",
+            RunKind::Reconcile => "reconcile",
         }
     }
 
@@ -31,6 +45,9 @@ impl RunKind {
     pub fn job_kind(self) -> JobKind {
         match self {
             RunKind::StockSync => JobKind::StockSync,
+            RunKind::StatusSync => JobKind::StatusSync,
+            RunKind::Backfill => JobKind::Backfill,
+            RunKind::Reconcile => JobKind::Reconcile,
         }
     }
 }
@@ -43,7 +60,7 @@ pub enum RunTrigger {
     Schedule,
     /// An operator through `POST /api/v1/…/sync`.
     Api,
-    /// `b1bridge stock sync` on a terminal.
+    /// `b1bridge stock sync` (or `reconcile`) on a terminal.
     Cli,
 }
 

@@ -127,6 +127,17 @@ pub struct Settings {
     /// Items per page when reading stock from SAP (`Prefer: odata.maxpagesize`).
     #[schema(minimum = 20, maximum = 5000)]
     pub stock_sap_page_size: u32,
+    /// How many days back a scheduled reconciliation compares Magento orders with SAP B1
+    /// (by the order's creation time).
+    pub reconcile_window_days: u32,
+    /// A Magento payment captured this many days ago whose SAP order still has no A/R
+    /// invoice (the document an incoming payment is applied to) is `payment_unlinked`.
+    pub payment_link_days: u32,
+    /// SKUs whose Magento salable quantity each reconciliation compares with SAP, in turn
+    /// (every SKU touched by an order or cancellation since the last check comes on top).
+    pub reconcile_stock_sample: u32,
+    /// The MSI stock (`stock_id`) whose salable quantity the reconciliation reads.
+    pub magento_stock_id: i64,
 }
 
 impl Default for Settings {
@@ -151,6 +162,10 @@ impl Default for Settings {
             stock_batch_size: 100,
             stock_full_sync_hours: 24,
             stock_sap_page_size: 500,
+            reconcile_window_days: 7,
+            payment_link_days: 3,
+            reconcile_stock_sample: 100,
+            magento_stock_id: 1,
         }
     }
 }
@@ -224,6 +239,30 @@ impl Settings {
             errors.push(FieldError::new(
                 "stock_sap_page_size",
                 "must be between 20 and 5000 items",
+            ));
+        }
+        if !(1..=366).contains(&self.reconcile_window_days) {
+            errors.push(FieldError::new(
+                "reconcile_window_days",
+                "must be between 1 and 366 days",
+            ));
+        }
+        if self.payment_link_days > 366 {
+            errors.push(FieldError::new(
+                "payment_link_days",
+                "must be between 0 and 366 days",
+            ));
+        }
+        if self.reconcile_stock_sample > 10_000 {
+            errors.push(FieldError::new(
+                "reconcile_stock_sample",
+                "must be between 0 and 10000 SKUs",
+            ));
+        }
+        if self.magento_stock_id < 1 {
+            errors.push(FieldError::new(
+                "magento_stock_id",
+                "must be a Magento stock id (1 is the default stock)",
             ));
         }
         if errors.is_empty() {

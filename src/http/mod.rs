@@ -116,6 +116,7 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(reports::daily_report))
         .routes(routes!(runs::list_runs))
         .routes(routes!(runs::start_stock_sync))
+        .routes(routes!(runs::start_reconcile))
         .routes(routes!(ui::session::login_page, ui::session::login))
         .routes(routes!(ui::session::logout))
 }

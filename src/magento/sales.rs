@@ -31,6 +31,41 @@ impl MagentoClient {
             .await
     }
 
+    /// Every order created at or after `since` (UTC, `YYYY-MM-DD hh:mm:ss`), oldest first,
+    /// every page (stops on `total_count`): the reconciliation's window.
+    pub async fn orders_created_since(
+        &self,
+        since: &str,
+        page_size: u32,
+    ) -> Result<Vec<RestOrder>, MagentoError> {
+        let criteria = SearchCriteria::new()
+            .and(Filter::new("created_at", Condition::Gteq, since))
+            .sort_asc("created_at")
+            .sort_asc("entity_id");
+        self.search_all("GET V1/orders", "V1/orders", &criteria, page_size)
+            .await
+    }
+
+    /// The orders whose increment id is one of `increment_ids` (`in`, a few dozen per request),
+    /// every page.
+    pub async fn orders_by_increment_ids(
+        &self,
+        increment_ids: &[String],
+        page_size: u32,
+    ) -> Result<Vec<RestOrder>, MagentoError> {
+        let mut found = Vec::new();
+        for chunk in increment_ids.chunks(50) {
+            let criteria = SearchCriteria::new()
+                .and(Filter::new("increment_id", Condition::In, chunk.join(",")))
+                .sort_asc("entity_id");
+            found.extend(
+                self.search_all::<RestOrder>("GET V1/orders", "V1/orders", &criteria, page_size)
+                    .await?,
+            );
+        }
+        Ok(found)
+    }
+
     /// `GET /V1/orders/{id}` (the entity id, not the increment id).
     pub async fn order(&self, entity_id: i64) -> Result<RestOrder, MagentoError> {
         self.get(

@@ -21,6 +21,47 @@ impl SapClient {
         self.list_documents("Invoices", filter).await
     }
 
+    /// The Sales Orders (`DocEntry`) that an A/R invoice dated on or after `since` copies,
+    /// directly (`BaseType` 17) or through a delivery (`BaseType` 15, the delivery's own lines
+    /// naming the order). Header filters only: SAP refuses filters on lines.
+    pub async fn invoiced_orders_since(
+        &self,
+        since: chrono::NaiveDate,
+    ) -> Result<std::collections::HashSet<i64>, SapError> {
+        let filter = Filter::at_least("DocDate", since);
+        let first = self.list_invoices(Some(&filter)).await?;
+        let invoices = self.collect_pages(first).await?;
+        let mut orders = std::collections::HashSet::new();
+        let mut deliveries = std::collections::HashSet::new();
+        for line in invoices.iter().flat_map(|i| &i.lines) {
+            match (line.base_type, line.base_entry) {
+                (Some(17), Some(entry)) => {
+                    orders.insert(entry);
+                }
+                (Some(15), Some(entry)) => {
+                    deliveries.insert(entry);
+                }
+                _ => {}
+            }
+        }
+        if !deliveries.is_empty() {
+            let first = self.list_delivery_notes(Some(&filter)).await?;
+            for delivery in self.collect_pages(first).await? {
+                if !deliveries.contains(&delivery.doc_entry.0) {
+                    continue;
+                }
+                orders.extend(
+                    delivery
+                        .lines
+                        .iter()
+                        .filter(|l| l.base_type == Some(17))
+                        .filter_map(|l| l.base_entry),
+                );
+            }
+        }
+        Ok(orders)
+    }
+
     async fn list_documents(
         &self,
         entity_set: &str,

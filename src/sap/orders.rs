@@ -22,6 +22,9 @@ impl ReferenceSearch {
     }
 }
 
+/// References per `$filter` of [`SapClient::orders_by_references`].
+pub const REFERENCES_PER_READ: usize = 20;
+
 impl SapClient {
     /// Creates a Sales Order. On `SapError::Ambiguous` the order may exist: look it up with
     /// [`SapClient::find_by_references`] before posting again. When an approval procedure
@@ -101,6 +104,35 @@ impl SapClient {
         );
         let first = self.first_page(url, false).await?;
         self.collect_pages(first).await
+    }
+
+    /// Every Sales Order whose `NumAtCard` is one of `references`, cancelled ones included
+    /// (the reconciliation compares both), one request per page per [`REFERENCES_PER_READ`]
+    /// references so the URL stays short.
+    pub async fn orders_by_references(
+        &self,
+        references: &[String],
+    ) -> Result<Vec<Document>, SapError> {
+        let mut found = Vec::new();
+        for chunk in references.chunks(REFERENCES_PER_READ) {
+            let filter = chunk
+                .iter()
+                .map(|r| Filter::equals("NumAtCard", r.as_str()))
+                .reduce(Filter::or)
+                .expect("chunks are never empty");
+            let url = collection_url(
+                self.root(),
+                "Orders",
+                &Query {
+                    filter: Some(&filter),
+                    select: DOCUMENT_FIELDS,
+                    order_by: Some("DocEntry"),
+                },
+            );
+            let first = self.first_page(url, false).await?;
+            found.extend(self.collect_pages(first).await?);
+        }
+        Ok(found)
     }
 
     /// Cancels an open order (`POST /Orders(n)/Cancel`). SAP refuses once the order was

@@ -1,5 +1,5 @@
-//! The scheduler: starts the periodic runs (stock sync now; status, prices, backfill and
-//! reconcile later) at their intervals. Every `serve` and `worker` process runs one; they
+//! The scheduler: starts the periodic runs (stock sync, reconciliation; status, prices and
+//! backfill later) at their intervals. Every `serve` and `worker` process runs one; they
 //! agree through Postgres, so one interval gets one run however many processes there are
 //! (`store::runs::start_if_due`), and a run that is still going when the next is due makes
 //! that next one skip (logged). The runs themselves are outbox jobs, executed by whichever

@@ -29,9 +29,37 @@ pub struct DailyFigures {
     /// Age of the oldest `blocks_fulfilment` exception that is open or retrying.
     pub oldest_blocking_exception_age_secs: Option<i64>,
     pub stock_sync: StockSyncFigures,
+    /// When the last webhook was received (any outcome).
+    pub last_webhook_at: Option<DateTime<Utc>>,
+    /// The Magento order poll that catches missed webhooks (`backfill` runs).
+    pub backfill: StockSyncFigures,
+    pub reconcile: StockSyncFigures,
+    /// Reconciliation findings per category: first seen that day, and open or retrying now.
+    pub drift: Vec<DriftCount>,
+    /// Each Magento order created that day (not cancelled) as the last reconciliation saw it
+    /// in both systems.
+    pub totals: Vec<OrderTotals>,
 }
 
-/// The stock sync's freshness, now.
+/// Reconciliation findings of one category.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct DriftCount {
+    pub category: String,
+    pub found: i64,
+    pub open: i64,
+}
+
+/// One order's totals in both systems, as last reconciled.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct OrderTotals {
+    pub increment_id: String,
+    pub currency: String,
+    pub magento_grand_total: rust_decimal::Decimal,
+    pub sap_doc_total: Option<rust_decimal::Decimal>,
+    pub sap_doc_num: Option<i32>,
+}
+
+/// A periodic run's freshness, now (stock sync, backfill poll, reconciliation).
 #[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
 pub struct StockSyncFigures {
     /// When the last stock run finished, whatever its outcome, and that outcome.
@@ -106,19 +134,55 @@ pub async fn daily(pool: &PgPool, day: &UtcDay) -> Result<DailyFigures, StoreErr
         )
         .fetch_one(&mut *tx)
         .await?,
-        stock_sync: sqlx::query_as(
-            "SELECT (SELECT finished_at FROM runs WHERE kind = 'stock_sync' AND finished_at IS NOT NULL
-                      ORDER BY finished_at DESC LIMIT 1) AS last_run_at,
-                    (SELECT status FROM runs WHERE kind = 'stock_sync' AND finished_at IS NOT NULL
-                      ORDER BY finished_at DESC LIMIT 1) AS last_status,
-                    (SELECT max(finished_at) FROM runs
-                      WHERE kind = 'stock_sync' AND status = 'succeeded') AS last_success_at",
+        stock_sync: run_freshness(&mut tx, "stock_sync").await?,
+        last_webhook_at: sqlx::query_scalar("SELECT max(received_at) FROM webhook_events")
+            .fetch_one(&mut *tx)
+            .await?,
+        backfill: run_freshness(&mut tx, "backfill").await?,
+        reconcile: run_freshness(&mut tx, "reconcile").await?,
+        drift: sqlx::query_as(
+            "SELECT category,
+                    count(*) FILTER (WHERE first_seen_at >= $1 AND first_seen_at < $2) AS found,
+                    count(*) FILTER (WHERE status IN ('open', 'retrying')) AS open
+               FROM exceptions WHERE dedup_key LIKE 'reconcile|%'
+              GROUP BY category ORDER BY category",
         )
-        .fetch_one(&mut *tx)
+        .bind(day.from)
+        .bind(day.until)
+        .fetch_all(&mut *tx)
+        .await?,
+        totals: sqlx::query_as(
+            "SELECT increment_id, currency, magento_grand_total, sap_doc_total, sap_doc_num
+               FROM reconciled_totals
+              WHERE magento_created_at >= $1 AND magento_created_at < $2
+                AND magento_state IS DISTINCT FROM 'canceled'
+              ORDER BY currency, increment_id",
+        )
+        .bind(day.from)
+        .bind(day.until)
+        .fetch_all(&mut *tx)
         .await?,
     };
     tx.commit().await?;
     Ok(figures)
+}
+
+/// The last finished run of `kind` (whatever its outcome) and the last successful one.
+async fn run_freshness(
+    conn: &mut PgConnection,
+    kind: &str,
+) -> Result<StockSyncFigures, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT (SELECT finished_at FROM runs WHERE kind = $1 AND finished_at IS NOT NULL
+                  ORDER BY finished_at DESC LIMIT 1) AS last_run_at,
+                (SELECT status FROM runs WHERE kind = $1 AND finished_at IS NOT NULL
+                  ORDER BY finished_at DESC LIMIT 1) AS last_status,
+                (SELECT max(finished_at) FROM runs
+                  WHERE kind = $1 AND status = 'succeeded') AS last_success_at",
+    )
+    .bind(kind)
+    .fetch_one(&mut *conn)
+    .await?)
 }
 
 /// One round trip for the day's figures. "Posted" is read from the outbox: the successful

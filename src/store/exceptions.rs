@@ -357,3 +357,40 @@ pub async fn resolve_for_order(
     }
     Ok(ids.len() as u64)
 }
+
+/// Resolves, as [`SYSTEM_ACTOR`] with an audit entry each, the open or retrying exceptions
+/// whose de-duplication key is among `keys`: a check looked at their subjects again and found
+/// them in order. Returns how many were resolved.
+pub async fn resolve_fixed(
+    conn: &mut PgConnection,
+    keys: &[String],
+    note: &str,
+) -> Result<u64, StoreError> {
+    if keys.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "UPDATE exceptions
+            SET status = 'resolved', resolved_at = now(), resolved_by = $2
+          WHERE dedup_key = ANY($1) AND status IN ('open', 'retrying')
+        RETURNING id",
+    )
+    .bind(keys)
+    .bind(SYSTEM_ACTOR)
+    .fetch_all(&mut *conn)
+    .await?;
+    for id in &ids {
+        audit::append(
+            conn,
+            &NewAuditEntry {
+                actor: SYSTEM_ACTOR,
+                action: "auto_resolve",
+                target: Target::Exception,
+                target_id: &id.to_string(),
+                note: Some(note),
+            },
+        )
+        .await?;
+    }
+    Ok(ids.len() as u64)
+}

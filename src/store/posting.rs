@@ -58,6 +58,19 @@ pub async fn load(pool: &PgPool, increment_id: &str) -> Result<Option<OrderForSa
     }))
 }
 
+/// Replaces the order's content with a fresher read of the same order (an observer event's
+/// order re-read through Magento's REST API before it is posted).
+pub async fn refresh_order(pool: &PgPool, order: &Order) -> Result<(), StoreError> {
+    let canonical = serde_json::to_value(order)
+        .map_err(|e| StoreError::Corrupt(format!("order {}: {e}", order.increment_id)))?;
+    sqlx::query("UPDATE orders SET canonical = $2, updated_at = now() WHERE increment_id = $1")
+        .bind(order.increment_id.as_str())
+        .bind(canonical)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 /// Records the Sales Order an order became. The status is `posted`, or `cancel_queued` when a
 /// cancellation arrived while it was being posted (its job runs next).
 pub async fn record_posted(

@@ -4,6 +4,7 @@
 //! The pool is generic: a job is an opaque subject. The order pipeline's handlers are
 //! `post_order` and `cancel_order`, wrapped in `order_job::OrderJob` (what parking means for an
 //! order); `pipeline` wires them.
+pub mod backfill;
 pub mod cancel_order;
 pub mod company_facts;
 pub mod config;
@@ -17,8 +18,10 @@ mod order_parking;
 pub mod pipeline;
 pub mod pool;
 pub mod post_order;
+pub mod reconcile;
 pub mod run_job;
 mod sap_failure;
+pub mod status_sync;
 pub mod stock_sync;
 mod wake;
 

@@ -26,7 +26,9 @@ fn exception_for(job: &ClaimedJob, reason: ParkReason, failure: &JobFailure) -> 
     let what = match job.kind {
         JobKind::PostOrder => "posted to",
         JobKind::CancelOrder => "cancelled in",
-        JobKind::StockSync => "handled by",
+        JobKind::StockSync | JobKind::StatusSync | JobKind::Backfill | JobKind::Reconcile => {
+            "handled by"
+        }
     };
     let context = serde_json::json!({
         "job": job.id,

@@ -2,6 +2,7 @@
 //! client and one item-master cache, and a pool that logs out of SAP when it stops.
 use sqlx::PgPool;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::cancel_order::CancelOrder;
@@ -12,15 +13,22 @@ use super::order_job::OrderJob;
 use super::pool::{PoolStopped, WorkerPool};
 use super::post_order::PostOrder;
 use crate::domain::order_flow::JobKind;
+use crate::magento::MagentoClient;
 use crate::sap::SapClient;
 
 /// The post and cancel handlers, sharing `sap` (one session, one concurrency limit) and one
 /// item-master cache.
 pub fn order_handlers(sap: SapClient) -> Handlers {
+    order_handlers_with(sap, None)
+}
+
+/// The post and cancel handlers; with `magento`, orders that came in the Adobe Commerce
+/// observer envelope are re-read through Magento's REST API before they are mapped.
+pub fn order_handlers_with(sap: SapClient, magento: Option<Arc<MagentoClient>>) -> Handlers {
     Handlers::new()
         .register(
             JobKind::PostOrder,
-            OrderJob::new(PostOrder::new(sap.clone(), ItemCache::new())),
+            OrderJob::new(PostOrder::new(sap.clone(), ItemCache::new()).with_order_source(magento)),
         )
         .register(JobKind::CancelOrder, OrderJob::new(CancelOrder::new(sap)))
 }

@@ -13,6 +13,7 @@
 use futures::future::BoxFuture;
 use serde_json::json;
 use sqlx::PgPool;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::company_facts::CompanyFactsCache;
@@ -34,6 +35,7 @@ use crate::domain::posting::{self, refusal_exception, OrderRefusal, SapDocument}
 use crate::domain::retry::FailureKind;
 use crate::domain::sales_order::{NewBusinessPartner, SalesOrderDraft};
 use crate::domain::settings::Settings;
+use crate::magento::{MagentoClient, MagentoError};
 use crate::sap::refusal::{is_duplicate_card_code, order_refusal};
 use crate::sap::types::{self as wire, CardType, NewSalesOrder, SalesOrder};
 use crate::sap::{SapClient, SapError};
@@ -46,6 +48,9 @@ pub struct PostOrder {
     items: ItemCache,
     lookup: OrderLookup,
     company: CompanyFactsCache,
+    /// Where an order that came in the Adobe Commerce observer envelope is re-read (its
+    /// body is Magento's model data, without REST addresses, rates or shipping method).
+    magento: Option<Arc<MagentoClient>>,
 }
 
 impl PostOrder {
@@ -55,7 +60,14 @@ impl PostOrder {
             sap,
             items,
             company: CompanyFactsCache::default(),
+            magento: None,
         }
+    }
+
+    /// Re-reads observer-envelope orders through `magento` before mapping them.
+    pub fn with_order_source(mut self, magento: Option<Arc<MagentoClient>>) -> Self {
+        self.magento = magento;
+        self
     }
 }
 
@@ -103,7 +115,11 @@ struct Ready {
     lines: Vec<ResolvedLine>,
 }
 
-async fn prepare(pool: &PgPool, job: &ClaimedJob) -> Result<Prepared, JobFailure> {
+async fn prepare(
+    pool: &PgPool,
+    job: &ClaimedJob,
+    magento: Option<&MagentoClient>,
+) -> Result<Prepared, JobFailure> {
     let id = job.subject.as_str();
     let row = store::posting::load(pool, id)
         .await
@@ -127,6 +143,10 @@ async fn prepare(pool: &PgPool, job: &ClaimedJob) -> Result<Prepared, JobFailure
     }
     let Some(order) = row.order else {
         return Err(nothing_to_post(id));
+    };
+    let order = match magento {
+        Some(m) if came_by_observer(pool, id).await? => reread(pool, m, order).await?,
+        _ => order,
     };
     let settings = store::settings::current(pool)
         .await
@@ -156,13 +176,95 @@ async fn prepare(pool: &PgPool, job: &ClaimedJob) -> Result<Prepared, JobFailure
     })))
 }
 
+async fn came_by_observer(pool: &PgPool, id: &str) -> Result<bool, JobFailure> {
+    store::status_sync::came_by_observer(pool, id)
+        .await
+        .map_err(store_failure)
+}
+
+/// The order as `GET /V1/orders/{id}` returns it, normalised like a webhook's order and kept
+/// as the order's content (so the page, the shipments and the reconciliation see the same
+/// order that was posted). An observer body names the order by `entity_id`.
+async fn reread(
+    pool: &PgPool,
+    magento: &MagentoClient,
+    stored: Order,
+) -> Result<Order, JobFailure> {
+    let id = stored.increment_id.to_string();
+    let Some(entity_id) = stored.magento_entity_id else {
+        let problem = "the observer event carries no entity_id, so the order cannot be re-read \
+                       from Magento";
+        return Err(
+            JobFailure::new(FailureKind::Permanent, json!({ "reread": problem }))
+                .with_exception(reread_exception(&id, problem)),
+        );
+    };
+    let fresh = match magento.order(entity_id).await {
+        Ok(fresh) => fresh,
+        Err(e @ (MagentoError::NotFound { .. } | MagentoError::Rejected { .. })) => {
+            let problem = format!("Magento answered the re-read of order {entity_id}: {e}");
+            return Err(
+                JobFailure::new(FailureKind::Permanent, json!({ "reread": problem }))
+                    .with_exception(reread_exception(&id, &problem)),
+            );
+        }
+        Err(e) => {
+            return Err(JobFailure::new(
+                FailureKind::Transient,
+                json!({ "reread": e.to_string() }),
+            ))
+        }
+    };
+    let order = crate::magento::order::normalise(&fresh.raw).map_err(|e| {
+        let problem = format!("the re-read order is not usable: {e}");
+        JobFailure::new(FailureKind::Permanent, json!({ "reread": problem }))
+            .with_exception(reread_exception(&id, &problem))
+    })?;
+    if order.increment_id != stored.increment_id {
+        let problem = format!(
+            "Magento order {entity_id} is {} there, not {id}",
+            order.increment_id
+        );
+        return Err(
+            JobFailure::new(FailureKind::Permanent, json!({ "reread": problem }))
+                .with_exception(reread_exception(&id, &problem)),
+        );
+    }
+    store::posting::refresh_order(pool, &order)
+        .await
+        .map_err(store_failure)?;
+    Ok(order)
+}
+
+fn reread_exception(increment_id: &str, problem: &str) -> NewException {
+    NewException {
+        category: crate::domain::exception::Category::PayloadInvalid,
+        title: format!("Order {increment_id} could not be re-read from Magento"),
+        detail: format!(
+            "Order {increment_id} came in the Adobe Commerce observer envelope, whose order \
+             lacks the addresses, tax rates and shipping method; b1bridge re-reads such orders \
+             with GET /V1/orders/{{id}} before posting them, and {problem}. Check that the \
+             order exists in the store MAGENTO_URL points at, then retry this exception."
+        ),
+        order_increment_id: Some(increment_id.to_owned()),
+        skus: Vec::new(),
+        sap_error: None,
+        dedup_key: NewException::dedup_key_for(
+            crate::domain::exception::Category::PayloadInvalid,
+            Some(increment_id),
+            &[],
+        ),
+        context: json!({ "problem": problem }),
+    }
+}
+
 impl PostOrder {
     async fn run(
         &self,
         job: &ClaimedJob,
         pool: &PgPool,
     ) -> Result<Box<dyn Completion>, JobFailure> {
-        let plan = match prepare(pool, job).await? {
+        let plan = match prepare(pool, job, self.magento.as_deref()).await? {
             Prepared::Finished(completion) => return Ok(completion),
             Prepared::Post(plan) => plan,
         };

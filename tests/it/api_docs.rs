@@ -44,8 +44,8 @@ fn every_api_operation_documents_bearer_auth_and_its_errors() {
         }
     }
     assert_eq!(
-        operations, 16,
-        "with GET /api/v1/runs and POST /api/v1/stock/sync"
+        operations, 17,
+        "with GET /api/v1/runs, POST /api/v1/stock/sync and POST /api/v1/reconcile"
     );
     for response in doc["components"]["responses"].as_object().unwrap().values() {
         assert!(response["content"]["application/problem+json"]["example"].is_object());

@@ -300,7 +300,10 @@ async fn the_queue_shows_depth_by_kind_and_status_the_oldest_pending_job_and_ove
         json!([
             {"kind": "post_order", "pending": 2, "running": 1, "parked": 1},
             {"kind": "cancel_order", "pending": 1, "running": 0, "parked": 0},
-            {"kind": "stock_sync", "pending": 0, "running": 0, "parked": 0}
+            {"kind": "stock_sync", "pending": 0, "running": 0, "parked": 0},
+            {"kind": "status_sync", "pending": 0, "running": 0, "parked": 0},
+            {"kind": "backfill", "pending": 0, "running": 0, "parked": 0},
+            {"kind": "reconcile", "pending": 0, "running": 0, "parked": 0}
         ])
     );
     assert_eq!(

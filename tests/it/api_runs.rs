@@ -216,3 +216,44 @@ async fn the_daily_report_and_metrics_show_the_stock_syncs_freshness() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn starting_a_reconciliation_needs_an_operator_and_answers_409_while_one_runs() {
+    let app = spawn_app().await;
+    let res = call(&app, Method::POST, "/api/v1/reconcile", VIEWER)
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let res = call(&app, Method::POST, "/api/v1/reconcile", OPERATOR)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let started: Value = res.json().await.unwrap();
+    let id = started["run_id"].as_str().unwrap().to_owned();
+    let res = call(&app, Method::POST, "/api/v1/reconcile", OPERATOR)
+        .send()
+        .await
+        .unwrap();
+    let p = problem(res, StatusCode::CONFLICT, "run_active").await;
+    assert!(p["detail"].as_str().unwrap().contains(&id), "{p}");
+    // A stock sync is another kind: it may start meanwhile.
+    let res = call(&app, Method::POST, "/api/v1/stock/sync", OPERATOR)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let list = get_json(&app, "/api/v1/runs?kind=reconcile", VIEWER).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"][0]["id"], id.as_str());
+    let jobs: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM outbox WHERE kind = 'reconcile' AND subject = $1 AND status = 'pending'",
+    )
+    .bind(&id)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(jobs, 1);
+    app.stop().await;
+}

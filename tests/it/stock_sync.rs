@@ -438,6 +438,36 @@ async fn a_refused_sku_is_isolated_the_rest_is_pushed_and_it_becomes_magento_rej
     let again = w.sync().await;
     assert_eq!(fig(&again, "magento_requests"), 0);
     assert_eq!(w.magento.calls(), calls);
+
+    // The SKU is created in Magento and its SAP stock changes: pushed, and its exception
+    // closes by itself; the others stay open.
+    w.magento
+        .0
+        .lock()
+        .unwrap()
+        .known
+        .as_mut()
+        .unwrap()
+        .insert("RACER".into());
+    w.set_sap_stock("RACER", "01", 17).await;
+    let fixed = w.sync().await;
+    assert_eq!(fig(&fixed, "pushed"), 1);
+    let open: Vec<Vec<String>> =
+        sqlx::query_scalar("SELECT skus FROM exceptions WHERE status = 'open'")
+            .fetch_all(&w.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(open.len() as i64, items - 11);
+    assert!(!open.iter().any(|skus| skus == &["RACER"]));
+    let (status, by): (String, Option<String>) =
+        sqlx::query_as("SELECT status, resolved_by FROM exceptions WHERE skus = '{RACER}'")
+            .fetch_one(&w.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (status.as_str(), by.as_deref()),
+        ("resolved", Some("b1bridge"))
+    );
 }
 
 #[tokio::test]

@@ -287,6 +287,11 @@ async fn actions_need_the_sessions_csrf_token_and_the_operator_role() {
     assert!(order.contains("MISSING-1") && order.contains("retrying"));
     let report = html(&app, &operator, "/ui/report").await;
     assert!(report.contains(r#"role="img""#) && report.contains("Orders per hour (UTC)"));
+    assert!(
+        report.contains("Intake and sync")
+            && report.contains("not measured: no reconciliation has run"),
+        "drift and totals say they are not measured before a reconciliation"
+    );
     app.stop().await;
 }
 

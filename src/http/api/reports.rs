@@ -37,7 +37,8 @@ use crate::store::StoreError;
         "current": {"queued": 1, "cancel_queued": 0, "parked": 1, "awaiting_order": 0}},
     "queue": {"depth": [{"kind": "post_order", "pending": 1, "running": 0, "parked": 1},
                         {"kind": "cancel_order", "pending": 0, "running": 0, "parked": 0},
-                        {"kind": "stock_sync", "pending": 0, "running": 0, "parked": 0}],
+                        {"kind": "stock_sync", "pending": 0, "running": 0, "parked": 0},
+                        {"kind": "reconcile", "pending": 0, "running": 0, "parked": 0}],
         "oldest_pending": {"id": 812, "order_increment_id": "000000131", "subject": "000000131", "kind": "post_order",
             "created_at": "2026-11-26T07:29:58Z", "run_after": "2026-11-26T07:29:58Z", "age_secs": 2},
         "past_run_after": 1},
@@ -58,7 +59,18 @@ use crate::store::StoreError;
             "first_seen_at": "2026-11-26T05:12:00Z", "age_secs": 8280}},
     "stock_sync": {"status": "ok", "last_run_at": "2026-11-26T07:55:04Z",
         "last_success_at": "2026-11-26T07:55:04Z", "age_secs": 1116},
-    "drift_found": null
+    "intake": {"last_webhook_received_at": "2026-11-26T07:29:58Z", "last_webhook_age_secs": 2,
+        "last_poll": {"status": "ok", "last_run_at": "2026-11-26T07:28:00Z",
+            "last_success_at": "2026-11-26T07:28:00Z", "age_secs": 120}},
+    "reconciliation": {"status": "ok", "last_run_at": "2026-11-26T07:00:09Z",
+        "last_success_at": "2026-11-26T07:00:09Z", "age_secs": 1791},
+    "drift_found": {"found": 2, "by_kind": [
+        {"category": "stock_drift", "found": 1, "open": 1},
+        {"category": "total_mismatch", "found": 1, "open": 1}]},
+    "totals": [{"currency": "GBP", "orders": 41, "magento_grand_total": 5230.5,
+        "sap_doc_total": 5229.5, "difference": -1.0,
+        "differences": [{"order_increment_id": "000000131", "magento_grand_total": 120.0,
+            "sap_doc_total": 119.0, "sap_doc_num": 1131, "difference": -1.0}]}]
 }))]
 pub struct DailyReport {
     /// The UTC day the day figures cover.
@@ -78,10 +90,88 @@ pub struct DailyReport {
     pub queue: Queue,
     pub exceptions: ExceptionSummary,
     pub stock_sync: StockSync,
-    /// How many stock differences between SAP B1 and Magento were found that day. Always null
-    /// in this version: the stock sync pushes SAP's figures but no reconciliation compares
-    /// them with Magento's yet. Null means "not measured", never "none found" (that would be 0).
-    pub drift_found: Option<i64>,
+    /// Whether Magento's orders still arrive: the last webhook, and the last poll of Magento's
+    /// orders that catches missed ones.
+    pub intake: Intake,
+    /// Freshness of the reconciliation (see `GET /api/v1/runs?kind=reconcile`).
+    pub reconciliation: StockSync,
+    /// Differences between SAP B1 and Magento that reconciliation found, by kind: first seen
+    /// that day, and open now. Null while no reconciliation run has finished ("not
+    /// measured", never "none found").
+    pub drift_found: Option<DriftFound>,
+    /// The day's Magento orders (created that day, not cancelled) as the last reconciliation
+    /// saw them: the sum of Magento grand totals against the sum of SAP DocTotals (the FC
+    /// twin on a foreign-currency document), per currency, with every order that differs.
+    /// Null while no reconciliation run has finished.
+    pub totals: Option<Vec<DayTotals>>,
+}
+
+/// Intake freshness.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Intake {
+    /// When the last webhook arrived (whatever became of it); null when none ever did.
+    pub last_webhook_received_at: Option<DateTime<Utc>>,
+    /// Seconds since `last_webhook_received_at`.
+    pub last_webhook_age_secs: Option<i64>,
+    /// The missed-webhook poll of Magento's orders (`backfill` runs).
+    pub last_poll: StockSync,
+}
+
+/// Reconciliation findings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DriftFound {
+    /// Findings first seen that day, all kinds.
+    pub found: i64,
+    /// Per category that reconciliation has raised.
+    pub by_kind: Vec<DriftKind>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DriftKind {
+    pub category: Category,
+    /// First seen that day.
+    pub found: i64,
+    /// Open or retrying now.
+    pub open: i64,
+}
+
+/// One currency's totals of the day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DayTotals {
+    pub currency: String,
+    /// Orders of the day in this currency.
+    pub orders: i64,
+    #[schema(value_type = f64)]
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    pub magento_grand_total: rust_decimal::Decimal,
+    /// Over the orders that have one SAP Sales Order.
+    #[schema(value_type = f64)]
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    pub sap_doc_total: rust_decimal::Decimal,
+    /// `sap_doc_total − magento_grand_total` (an order missing from SAP counts its whole
+    /// grand total).
+    #[schema(value_type = f64)]
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    pub difference: rust_decimal::Decimal,
+    /// Every order whose totals differ, or that has no single SAP order.
+    pub differences: Vec<OrderDifference>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderDifference {
+    pub order_increment_id: String,
+    #[schema(value_type = f64)]
+    #[serde(with = "rust_decimal::serde::arbitrary_precision")]
+    pub magento_grand_total: rust_decimal::Decimal,
+    /// Null when SAP has no Sales Order for it (or more than one).
+    #[schema(value_type = Option<f64>)]
+    #[serde(with = "rust_decimal::serde::arbitrary_precision_option")]
+    pub sap_doc_total: Option<rust_decimal::Decimal>,
+    pub sap_doc_num: Option<i32>,
+    /// `sap_doc_total − magento_grand_total`; null without a SAP total.
+    #[schema(value_type = Option<f64>)]
+    #[serde(with = "rust_decimal::serde::arbitrary_precision_option")]
+    pub difference: Option<rust_decimal::Decimal>,
 }
 
 /// Orders through the flow.
@@ -209,7 +299,8 @@ pub struct OldestException {
     pub age_secs: i64,
 }
 
-/// Freshness of the SAP → Magento stock sync, now (see `GET /api/v1/runs?kind=stock_sync`).
+/// Freshness of a periodic run, now: the SAP → Magento stock sync (`stock_sync`), the
+/// missed-webhook poll (`backfill`), the reconciliation (`reconcile`); see `GET /api/v1/runs`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StockSync {
     pub status: StockSyncStatus,
@@ -224,7 +315,7 @@ pub struct StockSync {
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StockSyncStatus {
-    /// No stock sync run has finished yet (no `MAGENTO_URL`, or none has run so far).
+    /// No run of the kind has finished yet (no `MAGENTO_URL`, or none has run so far).
     NotConfigured,
     /// The last run succeeded.
     Ok,
@@ -270,7 +361,7 @@ pub async fn daily_report(
     Ok(Json(report(day, figures)?))
 }
 
-fn report(day: UtcDay, f: DailyFigures) -> Result<DailyReport, StoreError> {
+pub fn report(day: UtcDay, f: DailyFigures) -> Result<DailyReport, StoreError> {
     let orders_in = |status: OrderStatus| {
         f.orders_by_status
             .iter()
@@ -292,7 +383,17 @@ fn report(day: UtcDay, f: DailyFigures) -> Result<DailyReport, StoreError> {
         unresolved_exceptions: exceptions.iter().map(|x| x.count).sum(),
         parked_orders: current.parked,
     });
-    let stock_sync = stock_sync(&f.stock_sync, f.now);
+    let stock_sync = self::stock_sync(&f.stock_sync, f.now);
+    let intake = Intake {
+        last_webhook_received_at: f.last_webhook_at,
+        last_webhook_age_secs: f
+            .last_webhook_at
+            .map(|at| (f.now - at).num_seconds().max(0)),
+        last_poll: self::stock_sync(&f.backfill, f.now),
+    };
+    let reconciliation = self::stock_sync(&f.reconcile, f.now);
+    let drift_found = drift_found(&f.reconcile, &f.drift)?;
+    let totals = f.reconcile.last_run_at.map(|_| day_totals(&f.totals));
     let d = f.day;
     Ok(DailyReport {
         date: day.date,
@@ -351,8 +452,74 @@ fn report(day: UtcDay, f: DailyFigures) -> Result<DailyReport, StoreError> {
                 .transpose()?,
         },
         stock_sync,
-        drift_found: None,
+        intake,
+        reconciliation,
+        drift_found,
+        totals,
     })
+}
+
+fn drift_found(
+    reconcile: &StockSyncFigures,
+    drift: &[daily_report::DriftCount],
+) -> Result<Option<DriftFound>, StoreError> {
+    if reconcile.last_run_at.is_none() {
+        return Ok(None);
+    }
+    let by_kind = drift
+        .iter()
+        .map(|d| {
+            Ok(DriftKind {
+                category: Category::parse(&d.category)
+                    .ok_or_else(|| corrupt("exception category", &d.category))?,
+                found: d.found,
+                open: d.open,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Some(DriftFound {
+        found: by_kind.iter().map(|k| k.found).sum(),
+        by_kind,
+    }))
+}
+
+/// Per currency (rows come sorted by currency): the sums, and the orders that differ.
+fn day_totals(rows: &[daily_report::OrderTotals]) -> Vec<DayTotals> {
+    let mut out: Vec<DayTotals> = Vec::new();
+    for r in rows {
+        if out.last().is_none_or(|t| t.currency != r.currency) {
+            out.push(DayTotals {
+                currency: r.currency.clone(),
+                orders: 0,
+                magento_grand_total: Default::default(),
+                sap_doc_total: Default::default(),
+                difference: Default::default(),
+                differences: Vec::new(),
+            });
+        }
+        let t = out.last_mut().expect("pushed above");
+        t.orders += 1;
+        let magento = r.magento_grand_total.normalize();
+        let sap = r.sap_doc_total.map(|s| s.normalize());
+        t.magento_grand_total += magento;
+        t.sap_doc_total += sap.unwrap_or_default();
+        let difference = sap.map(|s| s - magento);
+        if difference.is_none_or(|d| !d.is_zero()) {
+            t.differences.push(OrderDifference {
+                order_increment_id: r.increment_id.clone(),
+                magento_grand_total: magento,
+                sap_doc_total: sap,
+                sap_doc_num: r.sap_doc_num,
+                difference,
+            });
+        }
+    }
+    for t in &mut out {
+        t.magento_grand_total = t.magento_grand_total.normalize();
+        t.sap_doc_total = t.sap_doc_total.normalize();
+        t.difference = (t.sap_doc_total - t.magento_grand_total).normalize();
+    }
+    out
 }
 
 fn stock_sync(s: &StockSyncFigures, now: DateTime<Utc>) -> StockSync {

@@ -1,5 +1,6 @@
 //! Runs of the periodic jobs: `GET /api/v1/runs` (viewer) lists scheduled and manual runs,
-//! newest first; `POST /api/v1/stock/sync` (operator) starts a stock sync run now.
+//! newest first; `POST /api/v1/stock/sync` and `POST /api/v1/reconcile` (operator) start a
+//! stock sync or a reconciliation run now.
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -32,7 +33,15 @@ pub struct Run {
     pub status: RunStatus,
     /// What the run did; for `stock_sync`: `full`, `dry_run`, `mode`, `items_read`,
     /// `sku_sources`, `changed`, `pushed`, `rejected`, `retired`, `sap_requests`,
-    /// `magento_requests`, `web_orders_open`, `duration_ms`, `warnings`.
+    /// `magento_requests`, `web_orders_open`, `duration_ms`, `warnings`; for `status_sync`:
+    /// `comments` (`sent`, `already_there`, `rejected`, `unsettled`), `deliveries`
+    /// (`cursor_from`, `cursor_to`, `deliveries_read`, `deliveries_ours`, `shipments_sent`,
+    /// `shipments_settled`, `shipments_rejected`, `sap_requests`), `duration_ms`; for
+    /// `backfill`: `since`, `cursor`, `orders_read`, `orders_ingested`,
+    /// `cancellations_applied`, `left_for_next_poll`, `invalid`, `duration_ms`; for `reconcile`:
+    /// `since`, `orders_read`, `orders_unreadable`, `checks` (per check: `check`, `checked`,
+    /// `found`, `error`), `findings`, `resolved`, `stock_skus`, `stock_sample_last`,
+    /// `duration_ms`, `warnings`.
     #[schema(value_type = Object)]
     pub figures: serde_json::Value,
     /// Why it failed (`failed` only).
@@ -143,14 +152,44 @@ pub async fn start_stock_sync(
     who: Authorized<Operator>,
     State(ctx): State<ApiContext>,
 ) -> Result<(StatusCode, Json<RunStarted>), ApiError> {
-    match runs::start(
-        &ctx.pool,
-        RunKind::StockSync,
-        RunTrigger::Api,
+    start(&ctx, RunKind::StockSync, &who.caller().name, "stock sync").await
+}
+
+/// Starts a reconciliation run now: the Magento orders of the `reconcile_window_days` window
+/// against SAP B1 (orders, totals, cancellations, payments) and Magento's salable quantities
+/// against SAP's stock; findings become exceptions. One reconciliation runs at a time across
+/// all processes: while one is queued or running this answers `409` (`run_active`, naming the
+/// active run).
+#[utoipa::path(post, path = "/api/v1/reconcile", tag = "runs", security(("bearer" = [])),
+    responses(
+        (status = 202, description = "The run is queued", body = RunStarted),
+        (status = 401, response = r::Unauthorized),
+        (status = 403, response = r::Forbidden),
+        (status = 409, response = r::RunActive),
+        (status = 500, response = r::Internal),
+        (status = 503, response = r::Unavailable),
+    ))]
+pub async fn start_reconcile(
+    who: Authorized<Operator>,
+    State(ctx): State<ApiContext>,
+) -> Result<(StatusCode, Json<RunStarted>), ApiError> {
+    start(
+        &ctx,
+        RunKind::Reconcile,
         &who.caller().name,
+        "reconciliation",
     )
     .await
-    {
+}
+
+/// Starts a run of `kind` for the API; `409` while one is active.
+async fn start(
+    ctx: &ApiContext,
+    kind: RunKind,
+    caller: &str,
+    what: &str,
+) -> Result<(StatusCode, Json<RunStarted>), ApiError> {
+    match runs::start(&ctx.pool, kind, RunTrigger::Api, caller).await {
         Ok(run) => Ok((
             StatusCode::ACCEPTED,
             Json(RunStarted {
@@ -160,7 +199,7 @@ pub async fn start_stock_sync(
         )),
         Err(StartError::Active { run, .. }) => Err(ApiError::Conflict {
             code: "run_active",
-            detail: format!("a stock sync run is already queued or running: {run}"),
+            detail: format!("a {what} run is already queued or running: {run}"),
         }),
         Err(StartError::Store(e)) => Err(e.into()),
     }

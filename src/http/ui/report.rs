@@ -47,6 +47,19 @@ fn seconds(secs: f64) -> String {
     }
 }
 
+/// `ok, 3 min ago`: how fresh a periodic run's work is.
+fn freshness(s: &api::StockSync) -> String {
+    let status = match s.status {
+        api::StockSyncStatus::NotConfigured => "not run yet",
+        api::StockSyncStatus::Ok => "ok",
+        api::StockSyncStatus::Failing => "failing",
+    };
+    match s.age_secs {
+        Some(age) => format!("{status}, last success {} ago", format::age(age)),
+        None => status.to_owned(),
+    }
+}
+
 /// `GET /ui/report`.
 pub async fn page(
     session: Session,
@@ -132,7 +145,51 @@ pub async fn page(
                         @if let Some(x) = &r.exceptions.oldest_open { a href={ "/ui/exceptions/" (x.id) } { (words(x.category.as_str())) } ", " (format::age(x.age_secs)) }
                         @else { "none" }
                     }
-                    dt { "Stock sync" } dd { span.muted { "not built yet (not measured)" } }
+                }
+            }
+            div.card {
+                h2 { "Intake and sync" }
+                dl {
+                    dt { "Last webhook received" } dd {
+                        @if let Some(age) = r.intake.last_webhook_age_secs { (format::age(age)) " ago" }
+                        @else { span.muted { "never" } }
+                    }
+                    dt { "Last Magento poll" } dd { (freshness(&r.intake.last_poll)) }
+                    dt { "Stock sync" } dd { (freshness(&r.stock_sync)) }
+                    dt { "Reconciliation" } dd { (freshness(&r.reconciliation)) }
+                }
+            }
+            div.card {
+                h2 { "Drift found" }
+                @match &r.drift_found {
+                    None => p.muted { "not measured: no reconciliation has run" },
+                    Some(d) => dl {
+                        dt { "Found that day" } dd { (d.found) }
+                        @for k in &d.by_kind {
+                            dt { a href={ "/?category=" (k.category.as_str()) } { (words(k.category.as_str())) } }
+                            dd { (k.found) " found, " (k.open) " open" }
+                        }
+                    },
+                }
+            }
+            div.card {
+                h2 { "Totals of the day" }
+                @match &r.totals {
+                    None => p.muted { "not measured: no reconciliation has run" },
+                    Some(t) if t.is_empty() => p.muted { "no orders that day" },
+                    Some(t) => @for c in t {
+                        dl {
+                            dt { (c.currency) ", " (c.orders) " orders" } dd { "Magento " (c.magento_grand_total) " / SAP " (c.sap_doc_total) }
+                            dt { "Difference" } dd { (c.difference) }
+                            @for d in &c.differences {
+                                dt { "Order " a href={ "/ui/orders/" (d.order_increment_id) } { (d.order_increment_id) } }
+                                dd {
+                                    "Magento " (d.magento_grand_total) " / SAP "
+                                    @if let Some(sap) = d.sap_doc_total { (sap) } @else { "none" }
+                                }
+                            }
+                        }
+                    },
                 }
             }
         }

@@ -88,8 +88,22 @@ async fn cancel_order(State(s): State<MagentoSimState>, Path(id): Path<i64>) -> 
     Ok(Json(json!({"cancelled": cancelled})).into_response())
 }
 
-async fn invoice_order(State(s): State<MagentoSimState>, Path(id): Path<i64>) -> Answer {
-    Ok(Json(s.store().invoice_all(id)?).into_response())
+/// Optional body `{"transaction_id": "…"}`: the payment gateway's id of an online capture
+/// (it becomes `payment.last_trans_id`); without it the capture is offline (none).
+async fn invoice_order(
+    State(s): State<MagentoSimState>,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Answer {
+    let transaction = if body.is_empty() {
+        None
+    } else {
+        json_body(&body)?
+            .get("transaction_id")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    Ok(Json(s.store().invoice_all(id, transaction.as_deref())?).into_response())
 }
 
 /// Body as `POST /V1/order/{id}/refund` takes it, flattened (see

@@ -55,9 +55,23 @@ pub async fn gateway(
         }
         Fault::Timeout(hold) => {
             state.stats_mut().injected_timeouts += 1;
-            tokio::time::sleep(hold).await;
+            // A slow store finishes the request although the client gave up waiting (PHP
+            // runs on after the connection closes), so the held request is handled in a task
+            // of its own that a dropped connection does not cancel.
+            let task = tokio::spawn(async move {
+                tokio::time::sleep(hold).await;
+                handle(state, request, next).await
+            });
+            return task
+                .await
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
         }
     }
+    handle(state, request, next).await
+}
+
+/// The token, the store code, then the route.
+async fn handle(state: MagentoSimState, request: Request, next: Next) -> Response {
     let presented = request
         .headers()
         .get(header::AUTHORIZATION)

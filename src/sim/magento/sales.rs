@@ -371,8 +371,15 @@ impl Store {
         Ok(Value::Bool(true))
     }
 
-    /// Control: invoice everything not cancelled (the payment is captured).
-    pub fn invoice_all(&mut self, order_id: i64) -> Result<Value, MagentoSimError> {
+    /// Control: invoice everything not cancelled (the payment is captured). As Magento's
+    /// `Order\Payment::pay` does, the captured amount is added to the payment's
+    /// `amount_paid`; an online capture also records the gateway's transaction id as
+    /// `last_trans_id` (an offline one, e.g. check/money order, has none).
+    pub fn invoice_all(
+        &mut self,
+        order_id: i64,
+        transaction_id: Option<&str>,
+    ) -> Result<Value, MagentoSimError> {
         self.order(order_id)?;
         let entry = self.orders.get_mut(&order_id).expect("checked above");
         if let Some(lines) = entry.json.get_mut("items").and_then(Value::as_array_mut) {
@@ -384,6 +391,13 @@ impl Store {
         let total = dec(entry.json.get("grand_total"));
         entry.json["total_invoiced"] = num(total);
         entry.json["total_paid"] = num(total);
+        if let Some(payment) = entry.json.get_mut("payment").filter(|p| p.is_object()) {
+            payment["amount_paid"] = num(total);
+            payment["base_amount_paid"] = num(total);
+            if let Some(id) = transaction_id {
+                payment["last_trans_id"] = json!(id);
+            }
+        }
         if text(&entry.json, "state") == "new" {
             entry.json["state"] = json!("processing");
             entry.json["status"] = json!("processing");

@@ -119,4 +119,14 @@ impl MagentoSimState {
     pub fn order_json(&self, entity_id: i64) -> Option<serde_json::Value> {
         self.store().orders.get(&entity_id).map(|o| o.json.clone())
     }
+
+    /// The shipments created for an order, oldest first (items and tracks as sent).
+    pub fn shipments(&self, order_id: i64) -> Vec<serde_json::Value> {
+        self.store()
+            .shipments
+            .iter()
+            .filter(|s| s.get("order_id").and_then(serde_json::Value::as_i64) == Some(order_id))
+            .cloned()
+            .collect()
+    }
 }

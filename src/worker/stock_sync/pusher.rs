@@ -117,8 +117,23 @@ impl Pusher<'_> {
                 rejected: false,
             })
             .collect();
-        let mut conn = self.pool.acquire().await?;
-        record_pushed(&mut conn, self.run, &entries).await?;
+        // A SKU Magento refused before and takes now (created or assigned since) has its
+        // `magento_rejected` exception closed in the same transaction: the queue shows only
+        // what still needs a person.
+        let fixed: Vec<String> = part
+            .iter()
+            .map(|u| {
+                NewException::dedup_key_for(
+                    Category::MagentoRejected,
+                    None,
+                    std::slice::from_ref(&u.sku),
+                )
+            })
+            .collect();
+        let mut tx = self.pool.begin().await?;
+        record_pushed(&mut tx, self.run, &entries).await?;
+        exceptions::resolve_fixed(&mut tx, &fixed, "Magento accepted this SKU's stock").await?;
+        tx.commit().await?;
         self.figures.pushed += part.len() as u64;
         Ok(())
     }
