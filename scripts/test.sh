@@ -17,6 +17,9 @@ trap drop_test_databases EXIT
 cargo test --locked "$@"
 # A client generated from openapi/openapi.json drives a running server.
 tests/generated_client/run.sh
+# Schemathesis fuzzes every operation of openapi/openapi.json as admin, operator and viewer,
+# every check on: 0 failures.
+tests/schemathesis/run.sh
 # The Magento module (magento/): its PHPUnit tests (installs php-cli/phpunit when root), then its
 # signer and dispatcher against a running server.
 magento/run-tests.sh

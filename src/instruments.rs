@@ -137,9 +137,6 @@ impl Histogram {
     }
 }
 
-/// Signed webhook deliveries refused, by reason (`signature`, `too_large`, `not_json`,
-/// `unusable`).
-pub static WEBHOOKS_REJECTED: CounterFamily = CounterFamily::new();
 /// From a webhook's arrival to its answer (verified and committed, or refused).
 pub static INGEST_SECONDS: Histogram = Histogram::new();
 /// Finished job attempts by job kind and outcome (`done`, `retry`, `parked`).

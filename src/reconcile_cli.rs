@@ -121,7 +121,18 @@ fn figures_text(f: &ReconcileFigures) -> String {
 pub async fn report_daily(args: ReportDailyArgs) -> anyhow::Result<()> {
     let today = Utc::now().date_naive();
     let day = match args.date.as_deref() {
-        Some(text) => UtcDay::parse(text, today).map_err(|m| anyhow::anyhow!("--date: {m}"))?,
+        Some(text) => {
+            let day = UtcDay::parse(text).map_err(|m| anyhow::anyhow!("--date: {m}"))?;
+            // At a terminal a future day is a typo: its figures could only be zeros that look
+            // like a quiet day. (The API answers it, as its OpenAPI `date` format allows.)
+            if day.date > today {
+                anyhow::bail!(
+                    "--date: {} is in the future (today is {today} UTC)",
+                    day.date
+                );
+            }
+            day
+        }
         None => UtcDay::of(today),
     };
     let db = DatabaseSettings::from_raw(args.db.database_url.as_ref())?;

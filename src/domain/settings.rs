@@ -71,13 +71,14 @@ pub struct Settings {
     pub guest_card_code: CardCode,
     /// Prefix of the CardCodes this service creates: `{prefix}{customer id}` for registered
     /// customers, `{prefix}G{hash of e-mail}` for per-e-mail guests. 1–5 letters or digits.
-    #[schema(example = "W")]
+    #[schema(example = "W", pattern = "^[A-Za-z0-9]{1,5}$")]
     pub card_code_prefix: String,
     /// Warehouse of every line when no warehouse mapping is marked `order_default`.
     #[schema(value_type = String, example = "01")]
     pub default_warehouse: WarehouseCode,
     pub serial_batch_policy: SerialBatchPolicy,
     /// SAP freight (`ExpenseCode`) for shipping methods without a shipping-methods mapping.
+    #[schema(minimum = 1)]
     pub default_freight_expense_code: i32,
     /// SAP tax code for lines and shipping on which Magento charged no tax and named no rate.
     #[schema(value_type = String, example = "EX")]
@@ -85,10 +86,11 @@ pub struct Settings {
     /// Quantity held back from every SKU's stock sent to Magento (once per SKU, not per
     /// warehouse or source), so a miscount in the warehouse does not become an oversell.
     #[serde(with = "rust_decimal::serde::arbitrary_precision")]
-    #[schema(value_type = f64, example = 0)]
+    #[schema(value_type = f64, minimum = 0, example = 0)]
     pub safety_stock: Decimal,
     /// How long the SAP item-master facts (active, frozen, sales item, serial/batch) are
     /// trusted before being read again.
+    #[schema(minimum = 10, maximum = 86400)]
     pub item_cache_ttl_secs: u64,
     /// The SAP reference (`NumAtCard`) of an order, by which it is found again before any
     /// (re)post: `{increment_id}` (default), optionally with `{store_id}` and literal text,
@@ -96,6 +98,7 @@ pub struct Settings {
     pub num_at_card_format: NumAtCardFormat,
     /// How often an order that an SAP approval procedure turned into a draft is checked for
     /// the approver's decision.
+    #[schema(minimum = 10, maximum = 86400)]
     pub approval_check_interval_secs: u64,
     /// The company's tax localization, which decides whether lines carry `VatGroup` (VAT)
     /// or `TaxCode` (US/Canada sales tax). `null`: taken from the company (it has VAT groups
@@ -116,11 +119,14 @@ pub struct Settings {
     /// (one stock item per product).
     pub stock_mode: StockMode,
     /// Source items per Magento call on MSI (the legacy API takes one SKU per call).
+    #[schema(minimum = 1, maximum = 5000)]
     pub stock_batch_size: u32,
     /// Every this many hours one stock run pushes every SKU, not only the changes, so that
     /// anything changed in Magento by hand is put right.
+    #[schema(minimum = 1, maximum = 720)]
     pub stock_full_sync_hours: u32,
     /// Items per page when reading stock from SAP (`Prefer: odata.maxpagesize`).
+    #[schema(minimum = 20, maximum = 5000)]
     pub stock_sap_page_size: u32,
     /// How many days back a scheduled reconciliation compares Magento orders with SAP B1
     /// (by the order's creation time).

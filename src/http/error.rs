@@ -50,6 +50,9 @@ pub enum ApiError {
     SignatureInvalid(String),
     #[error("the body exceeds the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// A body in a media type the endpoint does not take.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("{detail}")]
@@ -91,6 +94,11 @@ impl ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
                 "Payload too large",
+            ),
+            ApiError::UnsupportedMediaType(_) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Unsupported media type",
             ),
             ApiError::BadRequest(_) => {
                 (StatusCode::BAD_REQUEST, "bad_request", "Malformed request")

@@ -6,14 +6,14 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use std::fmt::Write;
 
-use super::{ApiContext, ApiError};
+use super::{webhook_rejections, ApiContext, ApiError};
 use crate::instruments::{self, CounterFamily, HistogramSnapshot};
 use crate::store::metrics::{self, Snapshot};
 
 /// Queue depth by status, open exceptions by category, events received, orders by status,
-/// runs by kind (duration, freshness, items pushed); and this process's webhook rejections
-/// and ingest latency, job outcomes, SAP request latency and requests in flight, and the
-/// worker pool's adaptive concurrency.
+/// runs by kind (duration, freshness, items pushed); and this process's webhook refusals by
+/// reason and ingest latency, job outcomes, SAP request latency and requests in flight, and
+/// the worker pool's adaptive concurrency.
 #[utoipa::path(get, path = "/metrics", tag = "health",
     responses(
         (status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain",
@@ -27,8 +27,23 @@ pub async fn metrics(State(ctx): State<ApiContext>) -> Result<impl IntoResponse,
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        render(&snapshot) + &render_process(),
+        render(&snapshot) + &render_rejections(&webhook_rejections::snapshot()) + &render_process(),
     ))
+}
+
+/// This process's webhook refusals (nothing is stored for most, so they are counted here).
+fn render_rejections(counts: &[(&str, u64)]) -> String {
+    let mut out = String::from(
+        "# HELP b1bridge_webhooks_rejected_total Webhook deliveries refused by this process, by reason.\n\
+         # TYPE b1bridge_webhooks_rejected_total counter\n",
+    );
+    for (reason, n) in counts {
+        let _ = writeln!(
+            out,
+            "b1bridge_webhooks_rejected_total{{reason=\"{reason}\"}} {n}"
+        );
+    }
+    out
 }
 
 fn family(out: &mut String, name: &str, help: &str, label: &str, values: &[(String, i64)]) {
@@ -153,13 +168,6 @@ fn runs(out: &mut String, s: &Snapshot) {
 /// This process's counters, histograms and gauges.
 fn render_process() -> String {
     let mut out = String::new();
-    counters(
-        &mut out,
-        "b1bridge_webhooks_rejected_total",
-        "Webhook deliveries refused, by reason (signature, too_large, not_json, unusable, database_unavailable, internal).",
-        &["reason"],
-        &instruments::WEBHOOKS_REJECTED,
-    );
     histogram(
         &mut out,
         "b1bridge_webhook_ingest_seconds",
@@ -277,6 +285,10 @@ mod tests {
         assert!(text.contains(
             "b1bridge_run_last_success_timestamp_seconds{kind=\"stock_sync\"} 1764748800\n"
         ));
+        let rejected = render_rejections(&[("signature_mismatch", 3), ("too_large", 0)]);
+        assert!(rejected.contains("# TYPE b1bridge_webhooks_rejected_total counter\n"));
+        assert!(rejected
+            .contains("b1bridge_webhooks_rejected_total{reason=\"signature_mismatch\"} 3\n"));
         let never = render(&Snapshot::default());
         assert!(!never.contains("b1bridge_run_last_success_timestamp_seconds{"));
         assert!(

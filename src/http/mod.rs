@@ -3,11 +3,13 @@
 pub mod api;
 pub mod docs;
 pub mod error;
+pub mod guard;
 pub mod health;
 pub mod intake_batcher;
 pub mod metrics;
 pub mod ui;
 pub mod webhook;
+pub mod webhook_rejections;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
@@ -118,7 +120,7 @@ fn api_router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(runs::start_reconcile))
         .routes(routes!(audit::start_audit, audit::latest_audit))
         .routes(routes!(runs::start_price_sync))
-        .routes(routes!(ui::session::login))
+        .routes(routes!(ui::session::login_page, ui::session::login))
         .routes(routes!(ui::session::logout))
 }
 
@@ -140,6 +142,7 @@ pub fn router(ctx: ApiContext) -> Router {
     router
         .merge(ui::pages())
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(guard::refuse_nul))
         .layer(TraceLayer::new_for_http())
         .with_state(ctx)
 }

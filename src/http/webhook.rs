@@ -10,6 +10,7 @@ use tracing::Instrument;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::webhook_rejections::{self as rejections, Reason};
 use super::{ApiContext, ApiError};
 use crate::domain::event::EventKind;
 use crate::instruments;
@@ -58,7 +59,8 @@ pub enum AckStatus {
         (status = 200, description = "A retry of a stored delivery; not processed again", body = WebhookAck),
         (status = 400, description = "The body is not JSON (kept, filed as `payload_invalid`)", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid signature, or timestamp outside the tolerance; nothing stored", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over the limit (1 MiB)", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the limit (1 MiB); nothing stored", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Signed, but `Content-Type` is not `application/json`; nothing stored", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Signed JSON that is not a usable order event; kept and filed as `payload_invalid`", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 503, description = "Database unavailable; nothing acknowledged, retry", body = super::error::Problem, content_type = "application/problem+json"),
     ))]
@@ -71,23 +73,30 @@ pub async fn receive(
     let answer = verify_and_store(&ctx, &headers, body).await;
     instruments::INGEST_SECONDS.observe(started.elapsed());
     if let Err(e) = &answer {
-        instruments::WEBHOOKS_REJECTED.inc(&[rejection_reason(e)]);
+        if let Some(reason) = rejection_reason(e) {
+            rejections::count(reason);
+        }
     }
     answer
 }
 
-/// The `reason` label of `b1bridge_webhooks_rejected_total`.
-fn rejection_reason(e: &ApiError) -> &'static str {
+/// The `reason` of a refusal that is not the signature's (those are counted where they are
+/// told apart).
+fn rejection_reason(e: &ApiError) -> Option<Reason> {
     match e {
-        ApiError::SignatureInvalid(_) => "signature",
-        ApiError::PayloadTooLarge { .. } => "too_large",
-        ApiError::BadRequest(_) => "not_json",
-        ApiError::Unprocessable { .. } => "unusable",
-        ApiError::Unavailable => "database_unavailable",
-        _ => "internal",
+        ApiError::SignatureInvalid(_) => None,
+        ApiError::PayloadTooLarge { .. } => Some(Reason::TooLarge),
+        ApiError::UnsupportedMediaType(_) => Some(Reason::WrongContentType),
+        ApiError::BadRequest(_) => Some(Reason::NotJson),
+        ApiError::Unprocessable { .. } => Some(Reason::Unusable),
+        ApiError::Unavailable => Some(Reason::DatabaseUnavailable),
+        _ => None,
     }
 }
 
+/// Cheapest refusals first: the body limit while reading, then the HMAC (no parsing before
+/// it, so a forged body of any shape — deeply nested, huge, not JSON — costs one hash), then
+/// the media type, so an unsigned caller learns nothing but "unsigned".
 async fn verify_and_store(
     ctx: &ApiContext,
     headers: &HeaderMap,
@@ -117,17 +126,25 @@ async fn verify_and_store(
     )
     .map_err(|e| {
         tracing::warn!(event = signed.id.unwrap_or("-"), reason = %e, "webhook rejected");
+        rejections::count(Reason::of_signature(&e));
         ApiError::SignatureInvalid(e.to_string())
     })?;
+    let content_type = h("content-type").unwrap_or("");
+    if !is_json_media_type(content_type) {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "Content-Type must be application/json, not '{content_type}'"
+        )));
+    }
     let webhook_id = signed.id.expect("verified deliveries have an id");
     let span = tracing::info_span!("webhook", event = %webhook_id, order = tracing::field::Empty);
+    let body = &body;
     let delivery = Delivery {
         webhook_id,
         webhook_timestamp: Utc.timestamp_opt(ts, 0).single().unwrap_or_else(Utc::now),
         headers: kept_headers(headers),
-        body: &body,
+        body,
     };
-    store(ctx, delivery, &body, &span)
+    store(ctx, delivery, body, &span)
         .instrument(span.clone())
         .await
 }
@@ -240,4 +257,35 @@ fn kept_headers(headers: &HeaderMap) -> serde_json::Value {
         }
     }
     serde_json::Value::Object(map)
+}
+
+/// `application/json`, with or without parameters (`; charset=utf-8`), any letter case.
+fn is_json_media_type(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_json_media_type;
+
+    #[test]
+    fn only_json_is_a_webhook_media_type() {
+        for ok in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+        ] {
+            assert!(is_json_media_type(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "application/jsonp",
+            "multipart/form-data",
+        ] {
+            assert!(!is_json_media_type(bad), "{bad}");
+        }
+    }
 }

@@ -35,8 +35,17 @@ impl MagentoMessage {
         if self.errors.is_empty() {
             return head;
         }
-        let details: Vec<String> = self.errors.iter().map(MagentoMessage::render).collect();
-        format!("{}: {}", head.trim_end_matches('.'), details.join("; "))
+        let mut out = format!("{}: ", head.trim_end_matches('.'));
+        for (i, detail) in self.errors.iter().enumerate() {
+            if out.len() >= MAX_RENDERED {
+                break;
+            }
+            if i > 0 {
+                out.push_str("; ");
+            }
+            out.push_str(&detail.render());
+        }
+        cap(out)
     }
 
     /// Reads a body that should be an error object; anything else (an HTML error page, a
@@ -58,11 +67,32 @@ impl MagentoMessage {
 }
 
 /// Fills `%1`… and `%name` placeholders; an unknown placeholder is left as written.
+/// The longest rendered message (bytes, then `…`). A template can name one parameter many
+/// times (`%1%1%1…`), so without a bound a 1 MiB answer could render to gigabytes; a message
+/// meant for a person is never near this long.
+pub const MAX_RENDERED: usize = 4096;
+
+/// Cuts `s` to [`MAX_RENDERED`] bytes at a character boundary, marking the cut.
+fn cap(mut s: String) -> String {
+    if s.len() > MAX_RENDERED {
+        let mut end = MAX_RENDERED;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s.push('…');
+    }
+    s
+}
+
 pub fn render_template(template: &str, parameters: &Value) -> String {
-    let mut out = String::with_capacity(template.len() + 16);
+    let mut out = String::with_capacity(template.len().min(MAX_RENDERED) + 16);
     let mut in_order = 0usize;
     let mut rest = template;
     while let Some(pos) = rest.find('%') {
+        if out.len() > MAX_RENDERED {
+            return cap(out);
+        }
         out.push_str(&rest[..pos]);
         let after = &rest[pos + 1..];
         let len = after
@@ -81,7 +111,7 @@ pub fn render_template(template: &str, parameters: &Value) -> String {
         rest = &after[len..];
     }
     out.push_str(rest);
-    out
+    cap(out)
 }
 
 fn lookup(name: &str, parameters: &Value, in_order: &mut usize) -> Option<String> {
@@ -90,7 +120,10 @@ fn lookup(name: &str, parameters: &Value, in_order: &mut usize) -> Option<String
     }
     let value = match (name.parse::<usize>(), parameters) {
         (Ok(n), Value::Array(list)) if n >= 1 => list.get(n - 1),
-        (Ok(n), Value::Object(map)) => map.get(name).or_else(|| map.get(&(n - 1).to_string())),
+        // `%0` has no zero-based twin (and `n - 1` would underflow).
+        (Ok(n), Value::Object(map)) => map
+            .get(name)
+            .or_else(|| n.checked_sub(1).and_then(|i| map.get(&i.to_string()))),
         (Err(_), Value::Object(map)) => map.get(name),
         (Err(_), Value::Array(list)) => {
             let v = list.get(*in_order);

@@ -16,6 +16,8 @@ mod catalog;
 mod client;
 pub mod envelope;
 mod error;
+#[cfg(test)]
+pub(crate) mod fuzz_tests;
 mod inventory;
 pub mod lenient;
 pub mod message;

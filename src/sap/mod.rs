@@ -11,6 +11,8 @@ mod client;
 mod company;
 mod documents;
 mod error;
+#[cfg(test)]
+mod fuzz_tests;
 mod items;
 pub mod odata;
 mod orders;

@@ -623,7 +623,7 @@ async fn metric(app: &TestApp, series: &str) -> f64 {
 async fn metrics_count_refused_deliveries_by_reason_and_time_every_delivery() {
     let app = spawn_app().await;
     // Counters are the process's: other tests in this binary add to them, so compare growth.
-    let refused = r#"b1bridge_webhooks_rejected_total{reason="signature"}"#;
+    let refused = r#"b1bridge_webhooks_rejected_total{reason="signature_missing"}"#;
     let unusable = r#"b1bridge_webhooks_rejected_total{reason="unusable"}"#;
     let timed = "b1bridge_webhook_ingest_seconds_count";
     let (refused_0, unusable_0, timed_0) = (

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::auth::{Authorized, Operator, Viewer};
 use super::orders::{nothing_to_retry, AuditEntry, Event, Job, Order};
 use super::responses as r;
-use super::{cursor, page_size, split_page, ActionNote, ApiQuery};
+use super::{cursor, page_size, split_page, ActionNote, ApiQuery, ReasonNote};
 use crate::domain::exception::{Category, Impact, OwnerTeam, SapErrorInfo};
 use crate::domain::exception_flow::{ExceptionAction, ExceptionStatus};
 use crate::http::{ApiContext, ApiError};
@@ -119,9 +119,13 @@ pub struct ExceptionQuery {
     pub order: Option<String>,
     /// Exceptions naming this SKU.
     pub sku: Option<String>,
-    /// Page size: default 50, at most 500.
+    /// Page size: default 50; larger values are clamped to 500; 0 is refused.
+    #[param(minimum = 1, maximum = 2147483647)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(
+        pattern = "^[0-9]{1,16}_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     pub cursor: Option<String>,
 }
 
@@ -145,14 +149,9 @@ pub async fn list_exceptions(
     let after = q
         .cursor
         .as_deref()
-        .map(cursor::decode_time_key)
+        .map(cursor::decode_time_uuid)
         .transpose()?
-        .map(|(first_seen_at, id)| {
-            Uuid::parse_str(&id)
-                .map(|id| ExceptionCursor { first_seen_at, id })
-                .map_err(|_| cursor::invalid())
-        })
-        .transpose()?;
+        .map(|(first_seen_at, id)| ExceptionCursor { first_seen_at, id });
     let filter = ExceptionFilter {
         status: q.status,
         category: q.category,
@@ -266,6 +265,7 @@ async fn act(
     request_body(content = ActionNote, description = "Optional note for the audit log"),
     responses(
         (status = 200, description = "Now `retrying`", body = Exception),
+        (status = 400, response = r::BadRequest),
         (status = 401, response = r::Unauthorized),
         (status = 403, response = r::Forbidden),
         (status = 404, response = r::NotFound),
@@ -293,9 +293,10 @@ pub async fn retry_exception(
 /// Marks the exception resolved (the problem was fixed outside b1bridge). Needs a note.
 #[utoipa::path(post, path = "/api/v1/exceptions/{id}/resolve", tag = "exceptions", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Exception id")),
-    request_body(content = ActionNote, description = "Why it is resolved (required)"),
+    request_body(content = ReasonNote, description = "Why it is resolved (required)"),
     responses(
         (status = 200, description = "Now `resolved`", body = Exception),
+        (status = 400, response = r::BadRequest),
         (status = 401, response = r::Unauthorized),
         (status = 403, response = r::Forbidden),
         (status = 404, response = r::NotFound),
@@ -324,9 +325,10 @@ pub async fn resolve_exception(
 /// Ignores an open exception deliberately. Needs a note.
 #[utoipa::path(post, path = "/api/v1/exceptions/{id}/ignore", tag = "exceptions", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Exception id")),
-    request_body(content = ActionNote, description = "Why it is ignored (required)"),
+    request_body(content = ReasonNote, description = "Why it is ignored (required)"),
     responses(
         (status = 200, description = "Now `ignored`", body = Exception),
+        (status = 400, response = r::BadRequest),
         (status = 401, response = r::Unauthorized),
         (status = 403, response = r::Forbidden),
         (status = 404, response = r::NotFound),

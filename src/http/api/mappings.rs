@@ -126,9 +126,11 @@ pub struct MappingPage {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct MappingQuery {
-    /// Page size: default 50, at most 500.
+    /// Page size: default 50; larger values are clamped to 500; 0 is refused.
+    #[param(minimum = 1, maximum = 2147483647)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[^\\x00]*$")]
     pub cursor: Option<String>,
 }
 

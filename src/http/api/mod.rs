@@ -14,7 +14,6 @@ pub mod settings;
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -26,55 +25,81 @@ use super::ApiError;
 /// Default and largest page sizes (contract §3).
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 500;
+/// The largest `limit` accepted (and clamped to [`MAX_LIMIT`]): the OpenAPI document declares
+/// `limit` an int32 of at least 1, so anything beyond int32 is refused like 0 is, and a
+/// generated client's type can always hold what the server accepts.
+pub const LIMIT_CEILING: u32 = i32::MAX as u32;
 
-/// The page size asked for, defaulted and clamped; 0 is refused.
+/// The page size asked for, defaulted and clamped; 0 and values beyond int32 are refused.
 pub fn page_size(limit: Option<u32>) -> Result<i64, ApiError> {
     match limit {
         Some(0) => Err(ApiError::InvalidParams(vec![FieldError::new(
             "limit",
             "must be at least 1",
         )])),
+        Some(n) if n > LIMIT_CEILING => Err(ApiError::InvalidParams(vec![FieldError::new(
+            "limit",
+            format!("must be at most {LIMIT_CEILING} (pages hold at most {MAX_LIMIT})"),
+        )])),
         Some(n) => Ok(i64::from(n.min(MAX_LIMIT))),
         None => Ok(i64::from(DEFAULT_LIMIT)),
     }
 }
 
-/// Opaque paging cursors: base64url of the sort key of the last row of a page.
+/// Paging cursors. Clients pass back `next_cursor` unchanged, but its syntax is published as
+/// a `pattern` on each list's `cursor` parameter in the OpenAPI document, and every string matching it is a valid position (the
+/// page after that sort key), so the spec and the server agree on what a cursor is. A time
+/// cursor is `<microseconds since 1970>_<key>`; a mapping cursor is the last key itself. NUL
+/// is the one character refused: Postgres text cannot hold it.
 pub mod cursor {
     use super::*;
 
     pub fn invalid() -> ApiError {
         ApiError::InvalidParams(vec![FieldError::new(
             "cursor",
-            "is not a cursor returned by this endpoint",
+            "is not a cursor of this endpoint (pass `next_cursor` back unchanged)",
         )])
     }
 
     /// A `(timestamp, key)` position; microseconds, as Postgres stores them.
     pub fn encode_time_key(at: DateTime<Utc>, key: &str) -> String {
-        encode_key(&format!("{}|{key}", at.timestamp_micros()))
+        format!("{}_{key}", at.timestamp_micros())
     }
 
     pub fn decode_time_key(cursor: &str) -> Result<(DateTime<Utc>, String), ApiError> {
-        let raw = decode_key(cursor)?;
-        let (micros, key) = raw.split_once('|').ok_or_else(invalid)?;
+        let (micros, key) = cursor.split_once('_').ok_or_else(invalid)?;
+        // At most 16 digits (until the year 2286): what TIME_KEY_PATTERN allows.
+        if micros.is_empty() || micros.len() > 16 || !micros.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid());
+        }
         let at = micros
             .parse::<i64>()
             .ok()
             .and_then(DateTime::from_timestamp_micros)
             .ok_or_else(invalid)?;
-        Ok((at, key.to_owned()))
+        Ok((at, decode_key(key)?))
+    }
+
+    /// A `(timestamp, uuid)` position.
+    pub fn decode_time_uuid(cursor: &str) -> Result<(DateTime<Utc>, uuid::Uuid), ApiError> {
+        let (at, key) = decode_time_key(cursor)?;
+        // The hyphenated form only, as TIME_UUID_PATTERN says (`parse_str` takes others too).
+        if key.len() != 36 {
+            return Err(invalid());
+        }
+        let id = uuid::Uuid::parse_str(&key).map_err(|_| invalid())?;
+        Ok((at, id))
     }
 
     pub fn encode_key(key: &str) -> String {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key)
+        key.to_owned()
     }
 
     pub fn decode_key(cursor: &str) -> Result<String, ApiError> {
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(cursor)
-            .map_err(|_| invalid())?;
-        String::from_utf8(bytes).map_err(|_| invalid())
+        if cursor.contains('\0') {
+            return Err(invalid());
+        }
+        Ok(cursor.to_owned())
     }
 }
 
@@ -105,12 +130,26 @@ pub struct ActionNote {
     pub note: Option<String>,
 }
 
+/// The body of resolve and ignore, as the OpenAPI document shows it: the same object as
+/// [`ActionNote`] (one extractor reads both), but `note` is required and not blank.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"note": "Posted by hand in SAP as DocNum 1024"}))]
+#[allow(dead_code)] // Exists for its OpenAPI schema; requests are read as ActionNote.
+pub struct ReasonNote {
+    /// Why; stored with the exception and in the audit log. Blank means only spaces, tabs,
+    /// form feeds and line breaks.
+    #[schema(pattern = "[^\\t\\n\\x0C\\r ]")]
+    pub note: String,
+}
+
 impl ActionNote {
-    /// The note, trimmed; `None` when absent or blank.
+    /// The note, trimmed; `None` when absent or blank. Blank is ASCII whitespace only, the
+    /// set [`ReasonNote`]'s published pattern names, so the spec and the server agree on it.
     pub fn text(&self) -> Option<&str> {
         self.note
             .as_deref()
-            .map(str::trim)
+            .map(|n| n.trim_matches(|c: char| c.is_ascii_whitespace()))
             .filter(|n| !n.is_empty())
     }
 
@@ -165,6 +204,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             return Err(ApiError::BadRequest(
                 "the body must be JSON (Content-Type: application/json)".into(),
             ));
+        }
+        if crate::http::guard::has_nul_escape(&bytes) {
+            return Err(ApiError::Validation(vec![FieldError::new(
+                "body",
+                "text may not contain NUL (\\u0000): it cannot be stored",
+            )]));
         }
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize(&mut de) {

@@ -269,9 +269,11 @@ pub struct OrderQuery {
     pub status: Option<OrderStatus>,
     /// An increment id prefix, or an e-mail (prefix), case-insensitive.
     pub q: Option<String>,
-    /// Page size: default 50, at most 500.
+    /// Page size: default 50; larger values are clamped to 500; 0 is refused.
+    #[param(minimum = 1, maximum = 2147483647)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{1,16}_[^\\x00]*$")]
     pub cursor: Option<String>,
 }
 
@@ -398,6 +400,7 @@ pub async fn get_order(
     request_body(content = ActionNote, description = "Optional note for the audit log"),
     responses(
         (status = 200, description = "Re-queued", body = RetryResult),
+        (status = 400, response = r::BadRequest),
         (status = 401, response = r::Unauthorized),
         (status = 403, response = r::Forbidden),
         (status = 404, response = r::NotFound),

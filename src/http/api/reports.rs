@@ -346,7 +346,8 @@ pub enum StockSyncStatus {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DailyQuery {
-    /// UTC day, `YYYY-MM-DD`; default today (UTC). A day after today is refused.
+    /// UTC day, `YYYY-MM-DD`; default today (UTC). A day after today has no figures yet: its
+    /// day counts are 0 and `generated_at` is before `from`.
     #[param(value_type = Option<NaiveDate>, example = "2026-11-26")]
     pub date: Option<String>,
 }
@@ -369,7 +370,7 @@ pub async fn daily_report(
 ) -> Result<Json<DailyReport>, ApiError> {
     let today = Utc::now().date_naive();
     let day = match q.date.as_deref() {
-        Some(text) => UtcDay::parse(text, today)
+        Some(text) => UtcDay::parse(text)
             .map_err(|m| ApiError::InvalidParams(vec![FieldError::new("date", m)]))?,
         None => UtcDay::of(today),
     };

@@ -90,10 +90,13 @@ pub struct RunPage {
 pub struct RunQuery {
     /// Only runs of this kind.
     pub kind: Option<RunKind>,
-    /// Page size: default 50, at most 500 (larger values are clamped); 0 is refused.
-    #[param(minimum = 1)]
+    /// Page size: default 50; larger values are clamped to 500; 0 is refused.
+    #[param(minimum = 1, maximum = 2147483647)]
     pub limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(
+        pattern = "^[0-9]{1,16}_[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    )]
     pub cursor: Option<String>,
 }
 
@@ -116,8 +119,7 @@ pub async fn list_runs(
     let after = match q.cursor.as_deref() {
         None => None,
         Some(c) => {
-            let (created_at, id) = cursor::decode_time_key(c)?;
-            let id = Uuid::parse_str(&id).map_err(|_| cursor::invalid())?;
+            let (created_at, id) = cursor::decode_time_uuid(c)?;
             Some(RunCursor { created_at, id })
         }
     };

@@ -32,7 +32,6 @@ use super::ApiContext;
 pub fn pages() -> Router<ApiContext> {
     Router::new()
         .route("/", get(exceptions::queue_page))
-        .route("/ui/login", get(session::login_page))
         .route("/ui/style.css", get(layout::stylesheet))
         .route("/ui/icon.svg", get(layout::icon))
         .route("/ui/exceptions/{id}", get(exceptions::detail_page))

@@ -169,7 +169,14 @@ pub struct LoginQuery {
     pub next: Option<String>,
 }
 
-/// The login form (`GET /ui/login`).
+/// The login page: an HTML form that posts the token to `POST /ui/login`.
+#[utoipa::path(get, path = "/ui/login", tag = "ui", operation_id = "ui_login_page",
+    params(("next" = Option<String>, Query, description = "The page to open after signing in: a path on this site (anything else opens `/`)",
+        example = "/ui/orders/000000013")),
+    responses(
+        (status = 200, description = "The login page", body = String, content_type = "text/html"),
+        (status = 400, description = "The query string is malformed (e.g. `next` given twice)", body = String, content_type = "text/plain"),
+    ))]
 pub async fn login_page(Query(q): Query<LoginQuery>) -> Response {
     login_form(&local_path(q.next.as_deref()), None).into_response()
 }
@@ -206,7 +213,7 @@ fn login_form(next: &str, error: Option<&str>) -> layout::Page {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginForm {
     /// An API token (`B1BRIDGE_API_TOKENS` or `b1bridge token create`).
-    #[schema(min_length = 1, max_length = 1024, format = Password)]
+    #[schema(min_length = 1, max_length = 1024, format = Password, pattern = "[^\\t\\n\\x0C\\r ]")]
     pub token: String,
     /// The page to open after signing in: a path on this site (anything else opens `/`).
     #[schema(max_length = 2048, example = "/ui/orders/000000013")]
@@ -245,7 +252,8 @@ pub async fn login(
         Err(e) => return refuse(StatusCode::BAD_REQUEST, "/", &e.body_text()),
     };
     let next = local_path(form.next.as_deref());
-    let token = form.token.trim();
+    // Blank is ASCII whitespace only, as LoginForm's published pattern says.
+    let token = form.token.trim_matches(|c: char| c.is_ascii_whitespace());
     if token.is_empty() || token.chars().count() > MAX_TOKEN_CHARS {
         return refuse(
             StatusCode::BAD_REQUEST,
@@ -291,20 +299,23 @@ pub async fn login(
 
 /// The logout form's field.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LogoutForm {
-    /// The CSRF token of the session, as the page's forms carry it.
-    #[schema(min_length = 1, max_length = 128)]
-    pub csrf: String,
+    /// The CSRF token of the session, as the page's forms carry it. Optional because a
+    /// browser that is not signed in is signed out whatever it sends; a signed-in one
+    /// without the right token gets 403.
+    pub csrf: Option<String>,
 }
 
 /// Signs the browser out: the session ends on the server and its cookie is removed.
 #[utoipa::path(post, path = "/ui/logout", tag = "ui", operation_id = "ui_logout",
-    request_body(content = LogoutForm, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = LogoutForm, content_type = "application/x-www-form-urlencoded",
+        description = "The form (its token is needed only when signed in)"),
     responses(
         (status = 303, description = "Signed out (or was not signed in); `Location` is the login page",
             headers(("Set-Cookie" = String, description = "b1b_session=; Max-Age=0"),
                     ("Location" = String, description = "/ui/login"))),
-        (status = 400, description = "The form is malformed (an HTML page)", body = String, content_type = "text/html"),
+        (status = 400, description = "The form is missing or malformed (an HTML page)", body = String, content_type = "text/html"),
         (status = 403, description = "The CSRF token does not match the session, or the form came from another site", body = String, content_type = "text/html"),
         (status = 500, description = "Internal error (an HTML page)", body = String, content_type = "text/html"),
         (status = 503, description = "The database is unavailable; retry later (an HTML page)", body = String, content_type = "text/html"),
@@ -319,13 +330,15 @@ pub async fn logout(
         HeaderValue::from_static("b1b_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     let mut res = Redirect::to("/ui/login").into_response();
     res.headers_mut().append(header::SET_COOKIE, clear);
+    // A missing or malformed form is refused whoever sends it, signed in or not, as the
+    // spec describes the form.
+    let Form(form) = form.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let session = match session {
         Ok(session) => session,
         Err(UiError::SignIn { .. }) => return Ok(res),
         Err(e) => return Err(e),
     };
-    let Form(form) = form.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    session.check_form(&headers, &form.csrf)?;
+    session.check_form(&headers, form.csrf.as_deref().unwrap_or_default())?;
     ui_sessions::delete(&ctx.pool, &session.id_sha256).await?;
     tracing::info!(token = %session.caller.name, "signed out of the operations page");
     Ok(res)
