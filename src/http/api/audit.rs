@@ -12,9 +12,9 @@ use super::auth::{Admin, Authorized, Viewer};
 use super::responses as r;
 use super::runs::{Run, RunStarted};
 use crate::domain::audit::AuditReport;
-use crate::domain::run::{RunKind, RunStatus, RunTrigger};
+use crate::domain::run::{RunKind, RunStatus};
 use crate::http::{ApiContext, ApiError};
-use crate::store::runs::{self, StartError};
+use crate::store::runs;
 
 /// The latest audit run and, once it has succeeded, its report.
 #[derive(Debug, Serialize, ToSchema)]
@@ -42,27 +42,7 @@ pub async fn start_audit(
     who: Authorized<Admin>,
     State(ctx): State<ApiContext>,
 ) -> Result<(StatusCode, Json<RunStarted>), ApiError> {
-    match runs::start(
-        &ctx.pool,
-        RunKind::Audit,
-        RunTrigger::Api,
-        &who.caller().name,
-    )
-    .await
-    {
-        Ok(run) => Ok((
-            StatusCode::ACCEPTED,
-            Json(RunStarted {
-                run_id: run.id,
-                status: run.status,
-            }),
-        )),
-        Err(StartError::Active { run, .. }) => Err(ApiError::Conflict {
-            code: "run_active",
-            detail: format!("an audit run is already queued or running: {run}"),
-        }),
-        Err(StartError::Store(e)) => Err(e.into()),
-    }
+    super::runs::start(&ctx, RunKind::Audit, &who.caller().name, "go-live audit").await
 }
 
 /// The latest go-live audit: its run and, when it succeeded, the findings (blocking first),

@@ -189,7 +189,7 @@ pub async fn start_reconcile(
 }
 
 /// Starts a run of `kind` for the API; `409` while one is active.
-async fn start(
+pub(super) async fn start(
     ctx: &ApiContext,
     kind: RunKind,
     caller: &str,
