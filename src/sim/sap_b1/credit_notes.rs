@@ -63,15 +63,7 @@ fn draft(
     now: &Stamp,
 ) -> Result<Document, ServiceLayerError> {
     let f = Fields::new(body, "Document");
-    if f.enumeration("DocType", DocType::parse)?
-        .is_some_and(|t| t != DocType::Items)
-    {
-        return Err(ServiceLayerError::not_simulated("service-type documents"));
-    }
-    let card_code = f.string("CardCode")?.unwrap_or_default();
-    let bp = company.business_partners.get(&card_code).ok_or_else(|| {
-        ServiceLayerError::business(format!("Invalid BP code [ORIN.CardCode] , '{card_code}'"))
-    })?;
+    let (card_code, bp) = super::orders::item_document_partner(company, &f, "ORIN")?;
     let line_values = f.array("DocumentLines")?;
     if line_values.is_empty() {
         return Err(ServiceLayerError::business(

@@ -10,6 +10,7 @@ use super::address_block;
 use super::approvals;
 use super::company::{Company, Stamp};
 use super::documents::{DocKind, Document, DocumentExpense, DocumentLine};
+use super::entities::BusinessPartner;
 use super::enums::{CancelStatus, DocStatus, DocType, YesNo};
 use super::errors::ServiceLayerError;
 use super::json_input::Fields;
@@ -81,21 +82,25 @@ pub fn preview_order(
     Ok(object)
 }
 
-fn draft_order(
-    company: &Company,
-    body: &Map<String, Value>,
-    now: &Stamp,
-) -> Result<Document, ServiceLayerError> {
-    let f = Fields::new(body, "Document");
+/// The checks every item-type sales document (order, A/R credit memo) starts with: only item
+/// documents are simulated, and the partner must exist and be active. `table` names the
+/// document's table in SAP's message (`ORDR`, `ORIN`). Text as a real Service Layer answered it
+/// for a purchase delivery (OPDN), with our table.
+pub(super) fn item_document_partner<'c>(
+    company: &'c Company,
+    f: &Fields<'_>,
+    table: &str,
+) -> Result<(String, &'c BusinessPartner), ServiceLayerError> {
     if f.enumeration("DocType", DocType::parse)?
         .is_some_and(|t| t != DocType::Items)
     {
         return Err(ServiceLayerError::not_simulated("service-type documents"));
     }
     let card_code = f.string("CardCode")?.unwrap_or_default();
-    // Text as a real Service Layer answered it for a purchase delivery (OPDN), with our table.
     let bp = company.business_partners.get(&card_code).ok_or_else(|| {
-        ServiceLayerError::business(format!("Invalid BP code [ORDR.CardCode] , '{card_code}'"))
+        ServiceLayerError::business(format!(
+            "Invalid BP code [{table}.CardCode] , '{card_code}'"
+        ))
     })?;
     if !bp.is_active() {
         // KBA2693418 quotes it with the "(-10)" prefix; we keep the text as quoted.
@@ -103,6 +108,16 @@ fn draft_order(
             "(-10) 10001071 - Customer {card_code} is inactive"
         )));
     }
+    Ok((card_code, bp))
+}
+
+fn draft_order(
+    company: &Company,
+    body: &Map<String, Value>,
+    now: &Stamp,
+) -> Result<Document, ServiceLayerError> {
+    let f = Fields::new(body, "Document");
+    let (card_code, bp) = item_document_partner(company, &f, "ORDR")?;
     let currency = f
         .string("DocCurrency")?
         .or_else(|| bp.currency.clone().filter(|c| c != "##"))
