@@ -17,6 +17,8 @@
 //! default), orders arrive through intake at half the ideal rate for `--seconds`, and each
 //! order's time from the webhook's acceptance (its event committed) to its Sales Order created
 //! in SAP and recorded (its post job finished) gives p50 and p99.
+#[path = "support/usage.rs"]
+mod usage;
 use b1bridge::config::SapSettings;
 use b1bridge::magento::envelope::parse_event;
 use b1bridge::sap::SapClient;
@@ -95,18 +97,6 @@ struct Run {
     lock_errors: u64,
     /// CPU time of this process (the pool and the in-process simulator) while draining.
     cpu: Duration,
-}
-
-/// CPU time (user + system) of this process so far. Unlike wall time it barely depends on
-/// what else runs on the machine, so designs are compared by CPU per order.
-fn process_cpu() -> Duration {
-    // SAFETY: getrusage only writes into the struct we pass.
-    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
-    let t = |tv: libc::timeval| {
-        Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64)
-    };
-    t(u.ru_utime) + t(u.ru_stime)
 }
 
 fn sample(file: &str) -> Value {
@@ -275,9 +265,9 @@ async fn run(args: &Args, concurrency: usize, lock_rate: f64, orders: usize) -> 
         place(pool, &templates[n % templates.len()], &format!("B{n:08}")).await;
     }
     let before = requests(sim);
-    let cpu_before = process_cpu();
+    let cpu_before = usage::cpu();
     let elapsed = drain(pool, &handlers, concurrency).await;
-    let cpu = process_cpu() - cpu_before;
+    let cpu = usage::cpu() - cpu_before;
     let stats = sim.stats();
     let timed = requests(sim) - before;
     let exactly_once = (0..orders).all(|n| sim.orders_by_num_at_card(&format!("B{n:08}")) == 1);

@@ -10,6 +10,8 @@
 //! would and answers `[]` (all rows saved), counting the requests. Postgres is real.
 //!
 //! `./scripts/bench-prices.sh [--skus N] [--batch B] [--page P]` (release build; needs Postgres).
+#[path = "support/usage.rs"]
+mod usage;
 use b1bridge::magento::types::{BasePrice, PriceRowError, SpecialPrice};
 use b1bridge::sap::types::{PriceList, PricedItem, SpecialPrice as SapSpecialPrice};
 use b1bridge::sap::SapError;
@@ -280,22 +282,7 @@ fn child(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// CPU time (user + system) and peak RSS (kB, VmHWM) of this process.
+/// CPU time (user + system) and peak RSS (kB) of this process.
 fn rusage() -> (Duration, i64) {
-    let hwm = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<i64>().ok())
-        })
-        .unwrap_or(-1);
-    // SAFETY: getrusage only writes into the struct we pass.
-    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
-    let t = |tv: libc::timeval| {
-        Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64)
-    };
-    (t(u.ru_utime) + t(u.ru_stime), hwm)
+    (usage::cpu(), usage::peak_rss_kb())
 }

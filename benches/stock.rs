@@ -7,6 +7,8 @@
 //!
 //! `./scripts/bench-stock.sh [--skus N] [--batch B] [--page P]` (release build, fresh
 //! database; needs Postgres).
+#[path = "support/usage.rs"]
+mod usage;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
@@ -347,24 +349,7 @@ fn child(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// CPU time (user + system, getrusage) and peak RSS (kB) of this process. The peak is
-/// `VmHWM` from /proc, which belongs to the address space this process got at exec; getrusage's
-/// `ru_maxrss` would also count the orchestrator's memory inherited through fork.
+/// CPU time (user + system) and peak RSS (kB) of this process.
 fn rusage() -> (Duration, i64) {
-    let hwm = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<i64>().ok())
-        })
-        .unwrap_or(-1);
-    // SAFETY: getrusage only writes into the struct we pass.
-    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
-    let t = |tv: libc::timeval| {
-        Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64)
-    };
-    (t(u.ru_utime) + t(u.ru_stime), hwm)
+    (usage::cpu(), usage::peak_rss_kb())
 }
