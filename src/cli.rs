@@ -237,7 +237,7 @@ pub struct SapB1SimArgs {
     /// Milliseconds added to every request.
     #[arg(long, env = "SAP_B1_SIM_LATENCY_MS", default_value_t = 0)]
     pub latency_ms: u64,
-    /// Share of successful creates committed whose response is then lost (0..1).
+    /// Share of successful writes (creates, actions, updates) committed whose response is then lost (0..1).
     #[arg(long, env = "SAP_B1_SIM_LOST_RESPONSE_RATE", default_value_t = 0.0)]
     pub lost_response_rate: f64,
     /// Seed of the fault dice: the same seed gives the same faults.

@@ -115,6 +115,16 @@ impl MagentoSimState {
             .map(|i| i.quantity)
     }
 
+    /// The base price of `sku` in store view `store_id` (0: global scope), as the last
+    /// `POST /V1/products/base-prices` set it (`base-prices-information` answers the same);
+    /// `None` when none was set.
+    pub fn base_price(&self, sku: &str, store_id: i64) -> Option<rust_decimal::Decimal> {
+        self.store()
+            .base_prices
+            .get(&(sku.to_lowercase(), store_id))
+            .copied()
+    }
+
     /// An order as `GET /V1/orders/{id}` would return it.
     pub fn order_json(&self, entity_id: i64) -> Option<serde_json::Value> {
         self.store().orders.get(&entity_id).map(|o| o.json.clone())

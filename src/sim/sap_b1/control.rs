@@ -136,9 +136,7 @@ async fn price(
     body: Bytes,
 ) -> Result<StatusCode, ServiceLayerError> {
     let request: PriceRequest = parse(&body)?;
-    state.with_company(|c| {
-        c.set_item_price(&request.item_code, request.price_list, request.price)
-    })?;
+    state.set_item_price(&request.item_code, request.price_list, request.price)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -24,8 +24,8 @@ pub struct Faults {
     /// `latency_ms`: a slow
     /// commit. The Service Layer finishes the work even when the client has given up.
     pub write_latency_ms: u64,
-    /// Successful creates that are committed and then lose their response (the connection
-    /// is dropped).
+    /// Successful writes (creates, actions such as `Cancel` and `Close`, updates) that are
+    /// committed and then lose their response (the connection is dropped).
     pub lost_response_rate: f64,
     /// Seed of the dice; setting faults restarts the sequence.
     pub seed: u64,

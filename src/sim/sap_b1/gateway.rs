@@ -45,13 +45,17 @@ pub async fn gateway(
         let commits = request.method() == Method::POST
             && !is_login
             && !request.uri().path().contains("Service_");
-        if !is_login {
-            let alive = session_cookie(request.headers())
-                .is_some_and(|id| state.with_sessions(|s| s.touch(&id)));
-            if !alive {
+        // Held to the end of the work: the per-session concurrency count.
+        let _session_in_flight = if is_login {
+            None
+        } else {
+            let session =
+                session_cookie(request.headers()).filter(|id| state.with_sessions(|s| s.touch(id)));
+            let Some(session) = session else {
                 return ServiceLayerError::invalid_session().into_response();
-            }
-        }
+            };
+            Some(state.traffic().begin_session(&session))
+        };
         if commits && !roll.write_latency.is_zero() {
             tokio::time::sleep(roll.write_latency).await;
         }

@@ -82,18 +82,29 @@ pub async fn service_layer(State(state): State<SapSimState>, request: Request) -
             roll,
         )
     });
+    // A committed write whose answer is lost: SAP's work on this request is over, the
+    // connection drops before a byte of the answer.
+    let lose = |kill: Option<ConnectionKill>| {
+        bump(&state.traffic().lost_responses);
+        if let Some(in_flight) = &in_flight {
+            in_flight.end();
+        }
+        lose_response(kill)
+    };
+    let lost = roll.is_some_and(|r| r.lost_response);
     match reply {
         Err(e) => e.into_response(),
+        // Not only creates: an action (`Orders(n)/Cancel`, `/Close`) or an update that SAP
+        // committed can lose its answer the same way. The reference does not single out
+        // creates, so the stricter choice: a client must make every write safe to repeat.
+        Ok(Reply::Done(response))
+            if lost && method != Method::GET && response.status().is_success() =>
+        {
+            lose(kill)
+        }
         Ok(Reply::Done(response)) => response,
+        Ok(Reply::Created { .. }) if lost => lose(kill),
         Ok(Reply::Created { location, entity }) => {
-            if roll.is_some_and(|r| r.lost_response) {
-                bump(&state.traffic().lost_responses);
-                // The order is committed: SAP's work on this request is over.
-                if let Some(in_flight) = &in_flight {
-                    in_flight.end();
-                }
-                return lose_response(kill);
-            }
             created(&state, &parts.headers, location, entity)
         }
     }

@@ -189,6 +189,22 @@ impl SapSimState {
         self.inner.traffic.snapshot(live, counts)
     }
 
+    /// Every item, sorted by code (stock and price checks of a whole run).
+    pub fn items(&self) -> Vec<Item> {
+        self.read_company(|c| c.items.values().cloned().collect())
+    }
+
+    /// Sets an item's price in a list with its own prices, as in the B1 client (the control
+    /// endpoint `POST /sim/control/prices`); factor lists based on it follow.
+    pub fn set_item_price(
+        &self,
+        item_code: &str,
+        price_list: i64,
+        price: Decimal,
+    ) -> Result<(), ServiceLayerError> {
+        self.with_company(|c| c.set_item_price(item_code, price_list, price))
+    }
+
     /// How many orders carry this `NumAtCard` (the exactly-once check of the pipeline).
     pub fn orders_by_num_at_card(&self, num_at_card: &str) -> usize {
         self.read_company(|c| c.orders_with_num_at_card(num_at_card).len())

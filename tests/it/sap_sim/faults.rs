@@ -93,6 +93,35 @@ async fn a_lost_response_is_a_connection_error_yet_the_order_exists_exactly_once
     assert_eq!(sl.get("Items('RACER')").await.status, StatusCode::OK);
 }
 
+#[tokio::test]
+async fn a_committed_cancel_can_lose_its_answer_too_and_the_order_stays_cancelled() {
+    let sl = Sl::start().await;
+    let entry = sl
+        .create_order(&order("WEBGUEST", "LC-1", "RACER", 1))
+        .await["DocEntry"]
+        .as_i64()
+        .unwrap();
+    sl.sim
+        .set_faults(Faults {
+            lost_response_rate: 1.0,
+            ..Default::default()
+        })
+        .unwrap();
+    let sent = sl
+        .http
+        .post(format!("{}/Orders({entry})/Cancel", sl.sim.base_url()))
+        .header("Cookie", &sl.cookie)
+        .send()
+        .await;
+    assert!(sent.is_err(), "the answer must be lost: {sent:?}");
+    assert_eq!(sl.sim.stats().injected.lost_responses, 1);
+    assert!(sl.sim.order(entry).unwrap().cancelled.is_yes());
+    // A refused action has nothing to lose: its error arrives.
+    let again = sl.post_empty(&format!("Orders({entry})/Cancel")).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.text);
+    assert_eq!(sl.sim.stats().injected.lost_responses, 1);
+}
+
 /// The statuses of `n` writes and reads against a fresh simulator with these faults.
 async fn statuses(faults: Faults, n: usize) -> Vec<u16> {
     let sl = Sl::start_with(SapSimConfig {
