@@ -15,6 +15,9 @@ drop_test_databases() {
 drop_test_databases
 trap drop_test_databases EXIT
 cargo test --locked "$@"
+# The chaos run, short version (README "Chaos"): 300 orders through two serve processes and a
+# worker while processes are killed, Postgres crashes, SAP and Magento go down; about a minute.
+cargo test --locked --test chaos
 # A client generated from openapi/openapi.json drives a running server.
 tests/generated_client/run.sh
 # Schemathesis fuzzes every operation of openapi/openapi.json as admin, operator and viewer,

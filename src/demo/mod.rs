@@ -292,7 +292,7 @@ impl Running {
 /// Puts in place, through the API with the run's admin token, the mappings the sample
 /// orders need against the simulator's company (the same list `scripts/run.sh` uses), and
 /// the one setting the demo changes.
-async fn configure_mappings(
+pub async fn configure_mappings(
     http: &reqwest::Client,
     address: &str,
     admin: &str,

@@ -58,35 +58,59 @@ impl PrivatePostgres {
                 "--no-sync".as_ref(),
             ],
         )?;
-        let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100",
-            pg.port,
-            pg.dir.display()
-        );
-        let log = pg.dir.join("server.log");
-        pg.run(
+        pg.start_server()?;
+        pg.started = true;
+        Ok(pg)
+    }
+
+    /// Stops the server the hard way (`immediate`: no checkpoint, every connection cut, as a
+    /// crash would), leaves it down for `down`, and starts it again on the same port; the data
+    /// survives through crash recovery. For the chaos run.
+    pub fn crash_and_restart(&self, down: std::time::Duration) -> anyhow::Result<()> {
+        let data = self.data();
+        self.run(
             "pg_ctl",
             &[
                 "-D".as_ref(),
                 data.as_os_str(),
-                "-l".as_ref(),
-                log.as_os_str(),
+                "-m".as_ref(),
+                "immediate".as_ref(),
                 "-w".as_ref(),
-                "-t".as_ref(),
-                "60".as_ref(),
-                "-o".as_ref(),
-                options.as_ref(),
-                "start".as_ref(),
+                "stop".as_ref(),
             ],
-        )
-        .with_context(|| {
+        )?;
+        std::thread::sleep(down);
+        self.start_server()
+    }
+
+    /// `pg_ctl start` on this cluster's port, socket directory and log, waiting until it
+    /// accepts connections.
+    fn start_server(&self) -> anyhow::Result<()> {
+        let data = self.data();
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100",
+            self.port,
+            self.dir.display()
+        );
+        let log = self.dir.join("server.log");
+        let args: [&std::ffi::OsStr; 10] = [
+            "-D".as_ref(),
+            data.as_os_str(),
+            "-l".as_ref(),
+            log.as_os_str(),
+            "-w".as_ref(),
+            "-t".as_ref(),
+            "60".as_ref(),
+            "-o".as_ref(),
+            options.as_ref(),
+            "start".as_ref(),
+        ];
+        self.run("pg_ctl", &args).with_context(|| {
             format!(
                 "Postgres did not start; its log: {}",
                 std::fs::read_to_string(&log).unwrap_or_default()
             )
-        })?;
-        pg.started = true;
-        Ok(pg)
+        })
     }
 
     /// `postgres://postgres@127.0.0.1:PORT/postgres` (trust authentication, local only).

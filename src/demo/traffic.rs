@@ -122,24 +122,9 @@ impl Traffic {
 
     /// Posts one event as Magento does: Standard Webhooks v1, signed with the run's secret.
     async fn send(&self, kind: &str, order: &Value) -> anyhow::Result<()> {
-        let body = serde_json::to_vec(&json!({
-            "type": kind,
-            "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "data": { "order": order },
-        }))?;
+        let body = envelope(kind, json!({ "order": order }))?;
         let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-        let ts = chrono::Utc::now().timestamp();
-        let response = self
-            .http
-            .post(format!("{}/webhooks/magento", self.app))
-            .header("content-type", "application/json")
-            .header("webhook-id", &id)
-            .header("webhook-timestamp", ts.to_string())
-            .header(
-                "webhook-signature",
-                signature::sign(self.key.bytes(), &id, ts, &body),
-            )
-            .body(body)
+        let response = signed_webhook(&self.http, &self.app, &self.key, &id, body)
             .send()
             .await
             .context("b1bridge did not answer the webhook")?;
@@ -170,6 +155,37 @@ impl Traffic {
         }
         Ok(())
     }
+}
+
+/// The body Magento sends for an event of `kind` (`order.placed`, `creditmemo.created`, …)
+/// with `data` (`{"order": …}`, `{"creditmemo": …, "order": …}`), stamped now.
+pub fn envelope(kind: &str, data: Value) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec(&json!({
+        "type": kind,
+        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "data": data,
+    }))
+}
+
+/// `POST {app}/webhooks/magento` as Magento sends it: Standard Webhooks v1 headers, signed
+/// now with `key`. A retry of the same delivery reuses `webhook_id`.
+pub fn signed_webhook(
+    http: &reqwest::Client,
+    app: &str,
+    key: &WebhookKey,
+    webhook_id: &str,
+    body: Vec<u8>,
+) -> reqwest::RequestBuilder {
+    let ts = chrono::Utc::now().timestamp();
+    http.post(format!("{app}/webhooks/magento"))
+        .header("content-type", "application/json")
+        .header("webhook-id", webhook_id)
+        .header("webhook-timestamp", ts.to_string())
+        .header(
+            "webhook-signature",
+            signature::sign(key.bytes(), webhook_id, ts, &body),
+        )
+        .body(body)
 }
 
 /// Polls `check` until it holds or `patience` is over.
