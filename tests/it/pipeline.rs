@@ -704,6 +704,35 @@ async fn a_cancel_after_posting_cancels_the_sap_order() {
 }
 
 #[tokio::test]
+async fn a_cancel_whose_answer_is_lost_is_done_once_without_an_exception() {
+    let p = Pipeline::started().await;
+    p.place(&sample_as(CONFIGURABLE_TAX, "C-LOST")).await;
+    p.settle("C-LOST").await;
+    let (_, entry, _) = p.order("C-LOST").await;
+    // SAP cancels the order and the answer never arrives; the retry is refused (already
+    // cancelled), which must read as done, not as a conflict for a person.
+    p.sim
+        .set_faults(Faults {
+            lost_response_rate: 1.0,
+            ..Faults::default()
+        })
+        .unwrap();
+    p.cancel("C-LOST").await;
+    p.settle("C-LOST").await;
+    p.sim.set_faults(Faults::default()).unwrap();
+    assert!(p.sim.stats().injected.lost_responses >= 1);
+    assert_eq!(p.order("C-LOST").await.0, "cancelled");
+    assert!(p
+        .sim
+        .order(entry.unwrap().into())
+        .unwrap()
+        .cancelled
+        .is_yes());
+    assert!(p.open_exceptions("C-LOST").await.is_empty());
+    assert_eq!(p.sim.orders_by_num_at_card("C-LOST"), 1);
+}
+
+#[tokio::test]
 async fn a_cancel_after_a_delivery_raises_cancel_conflict_naming_the_sap_document() {
     let p = Pipeline::started().await;
     p.place(&sample_as(CONFIGURABLE_TAX, "C-SHIPPED")).await;
