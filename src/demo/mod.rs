@@ -336,6 +336,24 @@ pub async fn configure_mappings(
     }
     // The demo's approver answers within minutes, so b1bridge looks for the decision every
     // 30 s rather than the default 15 min; a setting, changed as an admin would.
+    change_settings(http, address, admin, |settings| {
+        settings["approval_check_interval_secs"] = serde_json::json!(APPROVAL_CHECK_SECS);
+    })
+    .await?;
+    say(&format!(
+        "configured setting approval_check_interval_secs = {APPROVAL_CHECK_SECS}"
+    ));
+    Ok(())
+}
+
+/// Reads the settings in force, changes them with `change` and puts them back, through the
+/// API with an admin token, as an admin would.
+pub async fn change_settings(
+    http: &reqwest::Client,
+    address: &str,
+    admin: &str,
+    change: impl FnOnce(&mut serde_json::Value),
+) -> anyhow::Result<()> {
     let settings_url = format!("{address}/api/v1/settings");
     let mut settings: serde_json::Value = http
         .get(&settings_url)
@@ -345,7 +363,7 @@ pub async fn configure_mappings(
         .error_for_status()?
         .json()
         .await?;
-    settings["approval_check_interval_secs"] = serde_json::json!(APPROVAL_CHECK_SECS);
+    change(&mut settings);
     let response = http
         .put(&settings_url)
         .bearer_auth(admin)
@@ -359,9 +377,6 @@ pub async fn configure_mappings(
             response.text().await.unwrap_or_default()
         );
     }
-    say(&format!(
-        "configured setting approval_check_interval_secs = {APPROVAL_CHECK_SECS}"
-    ));
     Ok(())
 }
 

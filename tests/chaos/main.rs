@@ -291,35 +291,15 @@ async fn run(config: Config) -> anyhow::Result<bool> {
 /// Magento's by a cent; prices go to the default (global) price scope from list 1; refunds
 /// have an adjustment item; the guard rail lets the simulator shop's first prices through.
 async fn configure_settings(http: &reqwest::Client, app: &str, admin: &str) -> anyhow::Result<()> {
-    let url = format!("{app}/api/v1/settings");
-    let mut settings: Value = http
-        .get(&url)
-        .bearer_auth(admin)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    settings["total_tolerance"] = json!("0.01");
-    settings["price_routes"] = json!([{"price_list": 1, "store_id": 0, "currency": "USD"}]);
-    settings["price_max_change_percent"] = json!("1000");
-    settings["refunds"]["adjustment_item_code"] = json!("240-LV08");
-    settings["refunds"]["returns_warehouse"] = json!("02");
-    settings["refunds"]["recheck_interval_secs"] = json!(1);
-    let response = http
-        .put(&url)
-        .bearer_auth(admin)
-        .json(&settings)
-        .send()
-        .await?;
-    if !response.status().is_success() {
-        anyhow::bail!(
-            "settings refused: {} {}",
-            response.status(),
-            response.text().await.unwrap_or_default()
-        );
-    }
-    Ok(())
+    b1bridge::demo::change_settings(http, app, admin, |settings| {
+        settings["total_tolerance"] = json!("0.01");
+        settings["price_routes"] = json!([{"price_list": 1, "store_id": 0, "currency": "USD"}]);
+        settings["price_max_change_percent"] = json!("1000");
+        settings["refunds"]["adjustment_item_code"] = json!("240-LV08");
+        settings["refunds"]["returns_warehouse"] = json!("02");
+        settings["refunds"]["recheck_interval_secs"] = json!(1);
+    })
+    .await
 }
 
 /// Orders at `rate` per second, with their cancellations (one in 10: half at once, half once

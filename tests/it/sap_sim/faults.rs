@@ -55,19 +55,12 @@ async fn injected_server_errors_look_like_the_load_balancer() {
 #[tokio::test]
 async fn a_lost_response_is_a_connection_error_yet_the_order_exists_exactly_once() {
     let sl = Sl::start().await;
-    sl.sim
-        .set_faults(Faults {
-            lost_response_rate: 1.0,
-            ..Default::default()
-        })
-        .unwrap();
-    let sent = sl
-        .http
-        .post(format!("{}/Orders", sl.sim.base_url()))
-        .header("Cookie", &sl.cookie)
-        .json(&order("WEBGUEST", "000000099", "RACER", 1))
-        .send()
-        .await;
+    let sent = post_losing_answers(
+        &sl,
+        "Orders",
+        Some(&order("WEBGUEST", "000000099", "RACER", 1)),
+    )
+    .await;
     let error = sent.expect_err("the response must be lost");
     // hyper's IncompleteMessage: the connection closed before any response arrived.
     assert!(error.is_request() && !error.is_status(), "{error:?}");
@@ -101,18 +94,7 @@ async fn a_committed_cancel_can_lose_its_answer_too_and_the_order_stays_cancelle
         .await["DocEntry"]
         .as_i64()
         .unwrap();
-    sl.sim
-        .set_faults(Faults {
-            lost_response_rate: 1.0,
-            ..Default::default()
-        })
-        .unwrap();
-    let sent = sl
-        .http
-        .post(format!("{}/Orders({entry})/Cancel", sl.sim.base_url()))
-        .header("Cookie", &sl.cookie)
-        .send()
-        .await;
+    let sent = post_losing_answers(&sl, &format!("Orders({entry})/Cancel"), None).await;
     assert!(sent.is_err(), "the answer must be lost: {sent:?}");
     assert_eq!(sl.sim.stats().injected.lost_responses, 1);
     assert!(sl.sim.order(entry).unwrap().cancelled.is_yes());
@@ -120,6 +102,31 @@ async fn a_committed_cancel_can_lose_its_answer_too_and_the_order_stays_cancelle
     let again = sl.post_empty(&format!("Orders({entry})/Cancel")).await;
     assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.text);
     assert_eq!(sl.sim.stats().injected.lost_responses, 1);
+}
+
+/// Every answer lost from now on; then a raw `POST /b1s/v1/{path}` (the test client's own
+/// helpers expect an answer).
+async fn post_losing_answers(
+    sl: &Sl,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> reqwest::Result<reqwest::Response> {
+    sl.sim
+        .set_faults(Faults {
+            lost_response_rate: 1.0,
+            ..Default::default()
+        })
+        .unwrap();
+    let request = sl
+        .http
+        .post(format!("{}/{path}", sl.sim.base_url()))
+        .header("Cookie", &sl.cookie);
+    match body {
+        Some(body) => request.json(body),
+        None => request,
+    }
+    .send()
+    .await
 }
 
 /// The statuses of `n` writes and reads against a fresh simulator with these faults.
