@@ -196,6 +196,10 @@ pub struct RefundSettings {
     /// How often a refund waiting for its order's A/R invoice is checked again.
     #[schema(minimum = 1, maximum = 86400)]
     pub recheck_interval_secs: u64,
+    /// Reconciliation: a Magento credit memo with no SAP A/R credit memo this many days
+    /// after it was made is `refund_unmatched` (docs/reconciliation.md).
+    #[schema(minimum = 1, maximum = 366)]
+    pub reconcile_after_days: u32,
 }
 
 impl Default for RefundSettings {
@@ -207,6 +211,7 @@ impl Default for RefundSettings {
             adjustment_item_code: None,
             close_uninvoiced_order: false,
             recheck_interval_secs: 900,
+            reconcile_after_days: 3,
         }
     }
 }
@@ -296,6 +301,12 @@ impl Settings {
             errors.push(FieldError::new(
                 "refunds.recheck_interval_secs",
                 "must be between 1 and 86400 seconds",
+            ));
+        }
+        if !(1..=366).contains(&self.refunds.reconcile_after_days) {
+            errors.push(FieldError::new(
+                "refunds.reconcile_after_days",
+                "must be between 1 and 366 days",
             ));
         }
         if self

@@ -1,5 +1,7 @@
 //! Sales Orders (`/Orders`, reference §3): create, read, find by Magento increment id,
 //! cancel and close.
+use rust_decimal::Decimal;
+
 use super::client::SapClient;
 use super::error::SapError;
 use super::odata::{collection_url, Filter, Query};
@@ -160,6 +162,26 @@ impl SapClient {
     /// a partial delivery.
     pub async fn close_order(&self, doc_entry: DocEntry) -> Result<(), SapError> {
         self.post_action(self.url(&format!("Orders({doc_entry})/Close")))
+            .await
+    }
+
+    /// Sets the quantity of open Sales Order lines (`PATCH /Orders(n)` with `DocumentLines`
+    /// `[{LineNum, Quantity}]`); with `remove_others`, `B1S-ReplaceCollectionsOnPatch: true`
+    /// makes the lines left out disappear (docs/refunds.md). Setting a quantity is
+    /// idempotent, so a retry after a lost answer does no harm.
+    pub async fn set_order_line_quantities(
+        &self,
+        doc_entry: DocEntry,
+        lines: &[(i64, Decimal)],
+        remove_others: bool,
+    ) -> Result<(), SapError> {
+        let body = serde_json::json!({
+            "DocumentLines": lines
+                .iter()
+                .map(|(line, quantity)| serde_json::json!({"LineNum": line, "Quantity": quantity}))
+                .collect::<Vec<_>>()
+        });
+        self.patch_json(self.url(&format!("Orders({doc_entry})")), &body, remove_others)
             .await
     }
 }

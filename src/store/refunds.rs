@@ -242,6 +242,30 @@ fn document(entry: Option<i32>, num: Option<i32>) -> Option<SapDocument> {
     }
 }
 
+/// The refunds of the order that reduced its un-invoiced Sales Order, other than `except`.
+pub async fn reduced_before(
+    pool: &PgPool,
+    order_increment_id: &str,
+    except: i64,
+) -> Result<Vec<Refund>, StoreError> {
+    let rows: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT canonical FROM refunds
+          WHERE order_increment_id = $1 AND status = 'order_reduced'
+            AND magento_entity_id <> $2
+          ORDER BY magento_entity_id",
+    )
+    .bind(order_increment_id)
+    .bind(except)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|v| {
+            serde_json::from_value(v)
+                .map_err(|e| StoreError::Corrupt(format!("refund canonical: {e}")))
+        })
+        .collect()
+}
+
 /// The credit note exists in SAP.
 pub async fn record_posted(
     conn: &mut PgConnection,

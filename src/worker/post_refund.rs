@@ -31,11 +31,11 @@ use crate::domain::credit_note::{
 use crate::domain::exception::{Category, NewException};
 use crate::domain::ids::TaxCode;
 use crate::domain::posting::SapDocument;
-use crate::domain::refund::{refunds_every_line, Refund};
+use crate::domain::refund::{reduce_order, OrderReduction, Refund, SapOrderLine};
 use crate::domain::retry::{FailureKind, ParkReason};
 use crate::domain::settings::Settings;
 use crate::sap::types::{
-    Document, NewAdditionalExpense, NewCreditNote, NewCreditNoteLine, OBJECT_TYPE_DELIVERY,
+    DocEntry, Document, DocumentStatus, NewAdditionalExpense, NewCreditNote, NewCreditNoteLine, OBJECT_TYPE_DELIVERY,
     OBJECT_TYPE_INVOICE, OBJECT_TYPE_ORDER,
 };
 use crate::sap::SapClient;
@@ -193,20 +193,20 @@ impl PostRefund {
         .map_err(|e| failure("GET Invoices/DeliveryNotes by NumAtCard", &e))?;
         let (lines, freight, card_code) = invoice_lines(&plan, &invoices, &deliveries);
         let Some(card_code) = card_code else {
-            if plan.settings.refunds.close_uninvoiced_order
-                && deliveries.is_empty()
-                && refunds_every_line(&plan.refund, &plan.order.order)
-            {
-                return self.close_order(&plan).await;
-            }
-            let missing = format!(
+            let mut missing = vec![format!(
                 "SAP B1 has no A/R invoice for order {}",
                 plan.order.increment_id
-            );
+            )];
+            if plan.settings.refunds.close_uninvoiced_order && deliveries.is_empty() {
+                match self.reduce_order(pool, &plan).await? {
+                    Ok(done) => return Ok(done),
+                    Err(why) => missing.push(format!("its Sales Order cannot be reduced: {why}")),
+                }
+            }
             return Ok(waiting(
                 job,
                 &plan,
-                unmatched(&plan.refund, &plan.order.increment_id, &[missing]),
+                unmatched(&plan.refund, &plan.order.increment_id, &missing),
             ));
         };
         let company = self
@@ -258,52 +258,97 @@ impl PostRefund {
 }
 
 impl PostRefund {
-    /// The whole order was refunded before SAP delivered or invoiced any of it: its Sales
-    /// Order is closed (a documented action; an order already closed counts as done).
-    async fn close_order(&self, plan: &Plan) -> Result<Box<dyn Completion>, JobFailure> {
-        let entry = crate::sap::types::DocEntry(plan.sap_order);
-        let open = self
+    /// The order was refunded before SAP delivered or invoiced any of it: its Sales Order is
+    /// reduced by what this refund and the earlier reducing ones took back, or closed when
+    /// nothing is left (docs/refunds.md). `Ok(Err(why))`: it cannot be reduced (the refund
+    /// then waits for an invoice).
+    async fn reduce_order(
+        &self,
+        pool: &PgPool,
+        plan: &Plan,
+    ) -> Result<Result<Box<dyn Completion>, String>, JobFailure> {
+        let entry = DocEntry(plan.sap_order);
+        let Some(order) = self
             .sap
             .get_order(entry)
             .await
             .map_err(|e| failure("GET Orders", &e))?
-            .is_some_and(|o| o.document_status == crate::sap::types::DocumentStatus::Open);
-        if open {
-            self.sap
-                .close_order(entry)
-                .await
-                .map_err(|e| failure("POST Orders/Close", &e))?;
-        }
-        tracing::info!(
-            doc_entry = plan.sap_order,
-            "whole un-invoiced order refunded: its Sales Order is closed"
-        );
-        Ok(Box::new(OrderClosed {
+        else {
+            return Ok(Err(format!("Sales Order {} is not in SAP B1", plan.sap_order)));
+        };
+        let earlier = refunds::reduced_before(pool, &plan.order.increment_id, plan.id)
+            .await
+            .map_err(store_failure)?;
+        let mut all: Vec<&Refund> = earlier.iter().collect();
+        all.push(&plan.refund);
+        let lines: Vec<SapOrderLine> = order
+            .lines
+            .iter()
+            .map(|l| SapOrderLine {
+                line_num: l.line_num,
+                quantity: l.quantity,
+                open_quantity: l.remaining_open_quantity.unwrap_or(l.quantity),
+                open: l.line_status.as_ref().is_none_or(|s| *s == DocumentStatus::Open),
+            })
+            .collect();
+        let open = order.document_status == DocumentStatus::Open && !order.cancelled;
+        let status = match reduce_order(&plan.order.order, &all, &lines) {
+            Err(why) => return Ok(Err(why)),
+            Ok(OrderReduction::Close) => {
+                // An order already closed counts as done (a retry after a lost answer).
+                if open {
+                    self.sap
+                        .close_order(entry)
+                        .await
+                        .map_err(|e| failure("POST Orders/Close", &e))?;
+                }
+                tracing::info!(doc_entry = plan.sap_order, "un-invoiced order refunded in full: Sales Order closed");
+                "order_closed"
+            }
+            Ok(OrderReduction::Reduce {
+                lines,
+                remove_others,
+            }) => {
+                if !lines.is_empty() || remove_others {
+                    if !open {
+                        return Ok(Err(format!(
+                            "Sales Order {} is closed or cancelled",
+                            order.doc_num
+                        )));
+                    }
+                    self.sap
+                        .set_order_line_quantities(entry, &lines, remove_others)
+                        .await
+                        .map_err(|e| failure("PATCH Orders (line quantities)", &e))?;
+                }
+                tracing::info!(doc_entry = plan.sap_order, "un-invoiced order refunded in part: Sales Order reduced");
+                "order_reduced"
+            }
+        };
+        Ok(Ok(Box::new(OrderSettled {
             id: plan.id,
             order_increment_id: plan.order.increment_id.clone(),
-        }))
+            status,
+        })))
     }
 }
 
-/// The refund closed its un-invoiced Sales Order instead of making a credit memo.
-struct OrderClosed {
+/// The refund closed or reduced its un-invoiced Sales Order instead of making a credit memo.
+struct OrderSettled {
     id: i64,
     order_increment_id: String,
+    /// `order_closed` or `order_reduced`.
+    status: &'static str,
 }
 
-impl Completion for OrderClosed {
+impl Completion for OrderSettled {
     fn record<'c>(
         self: Box<Self>,
         conn: &'c mut PgConnection,
     ) -> BoxFuture<'c, Result<(), StoreError>> {
         Box::pin(async move {
-            refunds::set_status(
-                conn,
-                self.id,
-                "order_closed",
-                Some(&self.order_increment_id),
-            )
-            .await?;
+            refunds::set_status(conn, self.id, self.status, Some(&self.order_increment_id))
+                .await?;
             refunds::resolve_exceptions(conn, self.id).await?;
             Ok(())
         })

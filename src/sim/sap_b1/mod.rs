@@ -28,6 +28,7 @@ mod json_input;
 mod login;
 mod operator_mappings;
 mod order_actions;
+mod order_lines;
 mod orders;
 mod paged_results;
 mod paging;
@@ -46,6 +47,7 @@ mod stats;
 mod targets;
 mod tls;
 mod totals;
+mod vendor_payments;
 
 pub use approvals::{ApprovalProcedure, Decision};
 pub use documents::{Document, DocumentExpense, DocumentLine};
