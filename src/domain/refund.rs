@@ -33,6 +33,10 @@ pub struct Refund {
     pub adjustment_fee: Decimal,
     pub tax_amount: Decimal,
     pub grand_total: Decimal,
+    /// Refunded through the payment gateway (Magento sets the credit memo's
+    /// `transaction_id` to the gateway's refund transaction); offline refunds have none.
+    #[serde(default)]
+    pub online: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -228,6 +232,7 @@ mod tests {
             adjustment_fee: dec!(0),
             tax_amount: dec!(0),
             grand_total: dec!(0),
+            online: false,
         }
     }
 
@@ -320,6 +325,7 @@ mod tests {
             adjustment_fee: dec!(4),
             tax_amount: dec!(3),
             grand_total: dec!(17),
+            online: false,
         };
         assert_eq!(r.parts_total(), dec!(17));
     }

@@ -200,6 +200,10 @@ pub struct RefundSettings {
     /// after it was made is `refund_unmatched` (docs/reconciliation.md).
     #[schema(minimum = 1, maximum = 366)]
     pub reconcile_after_days: u32,
+    /// Money out: an online refund's credit memo is paid back by an outgoing payment
+    /// (`VendorPayments`, `rCustomer`) from the G/L account mapped for the order's payment
+    /// method (`refund_account`). Off by default.
+    pub outgoing_payment: bool,
 }
 
 impl Default for RefundSettings {
@@ -212,6 +216,7 @@ impl Default for RefundSettings {
             close_uninvoiced_order: false,
             recheck_interval_secs: 900,
             reconcile_after_days: 3,
+            outgoing_payment: false,
         }
     }
 }

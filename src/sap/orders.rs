@@ -6,7 +6,8 @@ use super::client::SapClient;
 use super::error::SapError;
 use super::odata::{collection_url, Filter, Query};
 use super::types::{
-    DocEntry, Document, NewSalesOrder, PreviewDocument, SalesOrder, DOCUMENT_FIELDS,
+    DocEntry, Document, NewSalesOrder, OrderLineQuantity, OrderLinesPatch, PreviewDocument,
+    SalesOrder, DOCUMENT_FIELDS,
 };
 
 /// Where a customer-reference look-up searches: added Sales Orders, or the drafts an approval
@@ -175,13 +176,20 @@ impl SapClient {
         lines: &[(i64, Decimal)],
         remove_others: bool,
     ) -> Result<(), SapError> {
-        let body = serde_json::json!({
-            "DocumentLines": lines
+        let body = OrderLinesPatch {
+            document_lines: lines
                 .iter()
-                .map(|(line, quantity)| serde_json::json!({"LineNum": line, "Quantity": quantity}))
-                .collect::<Vec<_>>()
-        });
-        self.patch_json(self.url(&format!("Orders({doc_entry})")), &body, remove_others)
-            .await
+                .map(|(line_num, quantity)| OrderLineQuantity {
+                    line_num: *line_num,
+                    quantity: *quantity,
+                })
+                .collect(),
+        };
+        self.patch_json(
+            self.url(&format!("Orders({doc_entry})")),
+            &body,
+            remove_others,
+        )
+        .await
     }
 }

@@ -8,6 +8,12 @@
 //! directly or through a delivery) → **build** the credit memo and check its totals before
 //! anything is created → **create** it.
 //!
+//! Money out (`refunds.outgoing_payment`, off by default): once an online refund's credit
+//! memo is recorded, a second run of the job **pays** it back — an outgoing payment
+//! (`VendorPayments`, `rCustomer`) applied to the credit memo from the G/L account mapped for
+//! the order's payment method, looked up first (the customer's payments applied to that
+//! credit memo) so it is made once.
+//!
 //! Without an invoice the refund **waits**: `refund_unmatched` is filed for finance and the
 //! job queues its own re-check (`refunds.recheck_interval_secs`); once the invoice is in SAP
 //! the re-check posts the credit memo and resolves the exception.
@@ -25,8 +31,8 @@ use super::order_lookup::OrderLookup;
 use super::sap_failure::failure;
 use crate::domain::company::{CompanyFacts, TaxLocalization};
 use crate::domain::credit_note::{
-    build_credit_note, refund_context, unmatched, CreditLine, CreditNoteDraft, Facts,
-    InvoiceFreight, InvoiceLine,
+    build_credit_note, payment_account, refund_context, unmatched, CreditLine, CreditNoteDraft,
+    Facts, InvoiceFreight, InvoiceLine,
 };
 use crate::domain::exception::{Category, NewException};
 use crate::domain::ids::TaxCode;
@@ -35,8 +41,9 @@ use crate::domain::refund::{reduce_order, OrderReduction, Refund, SapOrderLine};
 use crate::domain::retry::{FailureKind, ParkReason};
 use crate::domain::settings::Settings;
 use crate::sap::types::{
-    DocEntry, Document, DocumentStatus, NewAdditionalExpense, NewCreditNote, NewCreditNoteLine, OBJECT_TYPE_DELIVERY,
-    OBJECT_TYPE_INVOICE, OBJECT_TYPE_ORDER,
+    DocEntry, Document, DocumentStatus, NewAdditionalExpense, NewCreditNote, NewCreditNoteLine,
+    NewOutgoingPayment, NewPaymentInvoice, APPLIED_TO_CREDIT_NOTE, OBJECT_TYPE_DELIVERY,
+    OBJECT_TYPE_INVOICE, OBJECT_TYPE_ORDER, PAYMENT_TO_CUSTOMER,
 };
 use crate::sap::SapClient;
 use crate::store::outbox::ClaimedJob;
@@ -82,7 +89,7 @@ impl JobHandler for PostRefund {
             let Some(id) = refunds::entity_id_of(&job.subject) else {
                 return Ok(());
             };
-            refunds::set_status(conn, id, "parked", None).await?;
+            refunds::park(conn, id).await?;
             let filed = if reason == ParkReason::Rejected && !failure.exceptions.is_empty() {
                 failure.exceptions.clone()
             } else {
@@ -155,6 +162,8 @@ struct Plan {
     reference: String,
     /// The order's reference, which its invoices carry.
     order_reference: String,
+    /// The credit memo, once recorded: what is left is its outgoing payment.
+    credit_note: Option<SapDocument>,
 }
 
 enum Prepared {
@@ -172,6 +181,9 @@ impl PostRefund {
             Prepared::Finished(c) => return Ok(c),
             Prepared::Post(plan) => plan,
         };
+        if plan.credit_note.is_some() {
+            return self.pay(pool, job, &plan).await;
+        }
         let existing = self
             .lookup
             .credit_notes(&plan.reference)
@@ -274,7 +286,10 @@ impl PostRefund {
             .await
             .map_err(|e| failure("GET Orders", &e))?
         else {
-            return Ok(Err(format!("Sales Order {} is not in SAP B1", plan.sap_order)));
+            return Ok(Err(format!(
+                "Sales Order {} is not in SAP B1",
+                plan.sap_order
+            )));
         };
         let earlier = refunds::reduced_before(pool, &plan.order.increment_id, plan.id)
             .await
@@ -288,7 +303,10 @@ impl PostRefund {
                 line_num: l.line_num,
                 quantity: l.quantity,
                 open_quantity: l.remaining_open_quantity.unwrap_or(l.quantity),
-                open: l.line_status.as_ref().is_none_or(|s| *s == DocumentStatus::Open),
+                open: l
+                    .line_status
+                    .as_ref()
+                    .is_none_or(|s| *s == DocumentStatus::Open),
             })
             .collect();
         let open = order.document_status == DocumentStatus::Open && !order.cancelled;
@@ -302,7 +320,10 @@ impl PostRefund {
                         .await
                         .map_err(|e| failure("POST Orders/Close", &e))?;
                 }
-                tracing::info!(doc_entry = plan.sap_order, "un-invoiced order refunded in full: Sales Order closed");
+                tracing::info!(
+                    doc_entry = plan.sap_order,
+                    "un-invoiced order refunded in full: Sales Order closed"
+                );
                 "order_closed"
             }
             Ok(OrderReduction::Reduce {
@@ -321,7 +342,10 @@ impl PostRefund {
                         .await
                         .map_err(|e| failure("PATCH Orders (line quantities)", &e))?;
                 }
-                tracing::info!(doc_entry = plan.sap_order, "un-invoiced order refunded in part: Sales Order reduced");
+                tracing::info!(
+                    doc_entry = plan.sap_order,
+                    "un-invoiced order refunded in part: Sales Order reduced"
+                );
                 "order_reduced"
             }
         };
@@ -330,6 +354,134 @@ impl PostRefund {
             order_increment_id: plan.order.increment_id.clone(),
             status,
         })))
+    }
+}
+
+impl PostRefund {
+    /// The credit memo is recorded and an outgoing payment is due: it is looked up among the
+    /// customer's payments applied to that credit memo, and made only when none is found.
+    async fn pay(
+        &self,
+        pool: &PgPool,
+        job: &ClaimedJob,
+        plan: &Plan,
+    ) -> Result<Box<dyn Completion>, JobFailure> {
+        let mappings = crate::store::mappings::snapshot(pool)
+            .await
+            .map_err(store_failure)?;
+        let company = self
+            .company
+            .facts(
+                &self.sap,
+                plan.settings.tax_localization,
+                Duration::from_secs(plan.settings.item_cache_ttl_secs),
+                job.attempt > 1,
+            )
+            .await
+            .map_err(|e| failure("GET company facts", &e))?;
+        let foreign = plan
+            .refund
+            .currency
+            .as_ref()
+            .is_some_and(|c| company.is_foreign(c));
+        let account = match payment_account(
+            &plan.refund,
+            &plan.order.order,
+            &plan.order.increment_id,
+            &plan.settings,
+            &mappings,
+            foreign,
+        ) {
+            None => return Ok(Box::new(super::NothingToRecord)),
+            Some(Ok(account)) => account,
+            Some(Err(e)) => {
+                let mut w = Waiting::new(
+                    job,
+                    plan.id,
+                    Some(plan.order.increment_id.clone()),
+                    e,
+                    &plan.settings,
+                );
+                w.status = "posted";
+                return Ok(Box::new(w));
+            }
+        };
+        let notes = self
+            .lookup
+            .credit_notes(&plan.reference)
+            .await
+            .map_err(|e| failure("GET CreditNotes by NumAtCard", &e))?;
+        let Some(note) = notes.first() else {
+            return Err(permanent(json!({
+                "problem": "the recorded A/R credit memo is no longer in SAP B1 (cancelled?)",
+                "credit_memo": plan.refund.credit_memo_id,
+            })));
+        };
+        let card_code = note.card_code.clone().unwrap_or_default();
+        let found = self
+            .sap
+            .payments_of_credit_note(&card_code, note.doc_entry.0)
+            .await
+            .map_err(|e| failure("GET VendorPayments of the customer", &e))?;
+        let payment = match found.into_iter().next() {
+            Some(p) => {
+                tracing::warn!(
+                    doc_entry = p.doc_entry.0,
+                    "outgoing payment already in SAP B1 (an earlier attempt or a person made it); recording it"
+                );
+                p
+            }
+            None => self
+                .sap
+                .create_outgoing_payment(&NewOutgoingPayment {
+                    doc_type: PAYMENT_TO_CUSTOMER,
+                    card_code,
+                    doc_currency: None,
+                    transfer_account: account,
+                    transfer_sum: note.doc_total,
+                    remarks: format!(
+                        "Refund of Magento credit memo #{} · order #{}",
+                        plan.refund.credit_memo_id, plan.order.increment_id
+                    ),
+                    payment_invoices: vec![NewPaymentInvoice {
+                        doc_entry: note.doc_entry.0,
+                        invoice_type: APPLIED_TO_CREDIT_NOTE,
+                        sum_applied: note.doc_total,
+                    }],
+                })
+                .await
+                .map_err(|e| failure("POST VendorPayments", &e))?,
+        };
+        tracing::info!(
+            doc_entry = payment.doc_entry.0,
+            "online refund paid back by an outgoing payment in SAP B1"
+        );
+        Ok(Box::new(Paid {
+            id: plan.id,
+            payment: SapDocument {
+                doc_entry: payment.doc_entry.0,
+                doc_num: payment.doc_num,
+            },
+        }))
+    }
+}
+
+/// The outgoing payment exists: recorded, the refund's exceptions resolved.
+struct Paid {
+    id: i64,
+    payment: SapDocument,
+}
+
+impl Completion for Paid {
+    fn record<'c>(
+        self: Box<Self>,
+        conn: &'c mut PgConnection,
+    ) -> BoxFuture<'c, Result<(), StoreError>> {
+        Box::pin(async move {
+            refunds::record_paid(conn, self.id, self.payment).await?;
+            refunds::resolve_exceptions(conn, self.id).await?;
+            Ok(())
+        })
     }
 }
 
@@ -347,8 +499,7 @@ impl Completion for OrderSettled {
         conn: &'c mut PgConnection,
     ) -> BoxFuture<'c, Result<(), StoreError>> {
         Box::pin(async move {
-            refunds::set_status(conn, self.id, self.status, Some(&self.order_increment_id))
-                .await?;
+            refunds::set_status(conn, self.id, self.status, Some(&self.order_increment_id)).await?;
             refunds::resolve_exceptions(conn, self.id).await?;
             Ok(())
         })
@@ -366,6 +517,7 @@ async fn prepare(pool: &PgPool, job: &ClaimedJob) -> Result<Prepared, JobFailure
     let Some(RefundForSap {
         refund,
         sap_document,
+        payment,
         order,
     }) = row
     else {
@@ -374,10 +526,10 @@ async fn prepare(pool: &PgPool, job: &ClaimedJob) -> Result<Prepared, JobFailure
             json!({ "refund": id, "problem": "no stored refund" }),
         ));
     };
-    if sap_document.is_some() {
+    let settings = store_settings(pool).await?;
+    if sap_document.is_some() && (payment.is_some() || !payment_wanted(&refund, &settings)) {
         return Ok(Prepared::Finished(Box::new(super::NothingToRecord)));
     }
-    let settings = store_settings(pool).await?;
     let order_label = refund
         .order_increment_id
         .clone()
@@ -418,7 +570,13 @@ async fn prepare(pool: &PgPool, job: &ClaimedJob) -> Result<Prepared, JobFailure
         settings,
         reference,
         order_reference,
+        credit_note: sap_document,
     })))
+}
+
+/// Whether the refund's credit memo is to be paid back by an outgoing payment.
+fn payment_wanted(refund: &Refund, settings: &Settings) -> bool {
+    settings.refunds.outgoing_payment && refund.online
 }
 
 async fn store_settings(pool: &PgPool) -> Result<Settings, JobFailure> {
@@ -624,6 +782,7 @@ fn posted(job: &ClaimedJob, plan: &Plan, doc: &Document) -> Box<dyn Completion> 
         },
         mismatch,
         event_id: job.event_id,
+        pay_next: payment_wanted(r, &plan.settings),
     })
 }
 
@@ -643,6 +802,9 @@ struct Posted {
     document: SapDocument,
     mismatch: Option<NewException>,
     event_id: Option<Uuid>,
+    /// An outgoing payment is due: the job runs again at once to make it (the current job
+    /// is done when this runs, so the new one is the refund's only open job).
+    pay_next: bool,
 }
 
 impl Completion for Posted {
@@ -655,6 +817,9 @@ impl Completion for Posted {
             refunds::resolve_exceptions(conn, self.id).await?;
             if let Some(m) = &self.mismatch {
                 exceptions::record(conn, m, self.event_id).await?;
+            }
+            if self.pay_next {
+                refunds::enqueue(conn, self.id, self.event_id, Duration::ZERO).await?;
             }
             Ok(())
         })
@@ -670,6 +835,8 @@ struct Waiting {
     exception: NewException,
     check_in: Duration,
     event_id: Option<Uuid>,
+    /// The refund's status meanwhile: `waiting`, or `posted` while only its payment waits.
+    status: &'static str,
 }
 
 impl Waiting {
@@ -680,16 +847,14 @@ impl Waiting {
         exception: NewException,
         settings: &Settings,
     ) -> Self {
-        tracing::info!(
-            "refund waits for its A/R invoice in SAP B1: {}",
-            exception.detail
-        );
+        tracing::info!("refund waits: {}", exception.detail);
         Self {
             id,
             order_increment_id,
             exception,
             check_in: Duration::from_secs(settings.refunds.recheck_interval_secs),
             event_id: job.event_id,
+            status: "waiting",
         }
     }
 }
@@ -700,8 +865,13 @@ impl Completion for Waiting {
         conn: &'c mut PgConnection,
     ) -> BoxFuture<'c, Result<(), StoreError>> {
         Box::pin(async move {
-            refunds::set_status(conn, self.id, "waiting", self.order_increment_id.as_deref())
-                .await?;
+            refunds::set_status(
+                conn,
+                self.id,
+                self.status,
+                self.order_increment_id.as_deref(),
+            )
+            .await?;
             exceptions::record(conn, &self.exception, self.event_id).await?;
             refunds::enqueue(conn, self.id, self.event_id, self.check_in).await?;
             Ok(())

@@ -126,7 +126,9 @@ mod tests {
         assert!(f.skus.is_empty());
         assert_eq!(f.context["magento_value"]["grand_total"], json!(36.3));
         // Not yet due: made 5 days ago, 6 allowed.
-        assert!(check(std::slice::from_ref(&r), now(), 6).findings.is_empty());
+        assert!(check(std::slice::from_ref(&r), now(), 6)
+            .findings
+            .is_empty());
     }
 
     #[test]

@@ -55,7 +55,10 @@ pub use entities::{
     AdditionalExpense, BpAddress, BusinessPartner, Item, ItemPrice, ItemWarehouseInfo, PriceList,
     SalesTaxCode, SpecialPrice, SpecialPriceDataArea, VatGroup, VatGroupLine, Warehouse,
 };
-pub use enums::{AddressType, CancelStatus, CardType, DocObject, DocStatus, DocType, YesNo};
+pub use enums::{
+    AddressType, CancelStatus, CardType, DocObject, DocStatus, DocType, RcptInvType, RcptType,
+    YesNo,
+};
 pub use errors::ServiceLayerError;
 pub use faults::{Faults, InvalidFaults};
 pub use operator_mappings::{default_seed_mapping_rows, default_seed_mappings};
@@ -67,3 +70,4 @@ pub use state::{SapSimConfig, SapSimState};
 pub use stats::{InjectedFaults, SapSimStats};
 pub use targets::{DeliveryLineRequest, DeliveryRequest, InvoiceBase};
 pub use tls::{InvalidTlsIdentity, TlsIdentity};
+pub use vendor_payments::{Payment, PaymentInvoice};

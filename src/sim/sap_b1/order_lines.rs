@@ -115,7 +115,10 @@ pub fn patch_lines(
 }
 
 /// A line that may not change: closed, or (partly) copied to a delivery or invoice.
-fn unchangeable(doc_num: i64, line: &super::documents::DocumentLine) -> Result<(), ServiceLayerError> {
+fn unchangeable(
+    doc_num: i64,
+    line: &super::documents::DocumentLine,
+) -> Result<(), ServiceLayerError> {
     if line.line_status == DocStatus::Close {
         return Err(ServiceLayerError::business(format!(
             "Row {} of sales order {doc_num} is closed and cannot be changed",
@@ -178,10 +181,18 @@ fn retotal(order: &mut Document, before: &[super::documents::DocumentLine], loca
     let to_local = |fc: Decimal| if foreign { round_cents(fc * rate) } else { fc };
     for (line, lt) in order.document_lines.iter_mut().zip(&t.lines) {
         line.line_total = to_local(lt.line_total);
-        line.row_total_fc = if foreign { lt.line_total } else { Decimal::ZERO };
+        line.row_total_fc = if foreign {
+            lt.line_total
+        } else {
+            Decimal::ZERO
+        };
         line.tax_total = to_local(lt.tax_total);
     }
-    let vat_sum: Decimal = order.document_lines.iter().map(|l| l.tax_total).sum::<Decimal>()
+    let vat_sum: Decimal = order
+        .document_lines
+        .iter()
+        .map(|l| l.tax_total)
+        .sum::<Decimal>()
         + order
             .document_additional_expenses
             .iter()
@@ -189,7 +200,11 @@ fn retotal(order: &mut Document, before: &[super::documents::DocumentLine], loca
             .sum::<Decimal>();
     order.total_discount = to_local(t.total_discount);
     order.vat_sum = vat_sum;
-    order.doc_total = order.document_lines.iter().map(|l| l.line_total).sum::<Decimal>()
+    order.doc_total = order
+        .document_lines
+        .iter()
+        .map(|l| l.line_total)
+        .sum::<Decimal>()
         - order.total_discount
         + order
             .document_additional_expenses
@@ -210,4 +225,98 @@ pub fn replaces_collections(headers: &axum::http::HeaderMap) -> bool {
         .get("B1S-ReplaceCollectionsOnPatch")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::sap_b1::company::Stamp;
+    use crate::sim::sap_b1::orders::{create_order, Added};
+    use crate::sim::sap_b1::seed::Seed;
+    use crate::sim::sap_b1::targets::{create_invoice, InvoiceBase};
+    use rust_decimal_macros::dec;
+    use serde_json::json;
+
+    /// An order of 3 × RACER and 2 × RACER (224.00, 8.25 %).
+    fn ordered() -> (Company, Document) {
+        let now = Stamp::now();
+        let mut c = Company::from_seed(Seed::default_seed(), &now);
+        let body = json!({"CardCode": "C20000", "DocumentLines": [
+            {"ItemCode": "RACER", "Quantity": 3, "UnitPrice": 224, "TaxCode": "US-MI"},
+            {"ItemCode": "RACER", "Quantity": 2, "UnitPrice": 224, "TaxCode": "US-MI"}]});
+        let Added::Order(order) = create_order(&mut c, body.as_object().unwrap(), &now).unwrap()
+        else {
+            panic!("no approval procedure in the seed")
+        };
+        (c, *order)
+    }
+
+    #[test]
+    fn a_quantity_goes_down_with_the_totals_and_a_replaced_collection_drops_a_line() {
+        let (mut c, mut order) = ordered();
+        patch_lines(
+            &mut c,
+            &mut order,
+            &[json!({"LineNum": 0, "Quantity": 1})],
+            false,
+        )
+        .unwrap();
+        assert_eq!(order.document_lines[0].quantity, dec!(1));
+        assert_eq!(order.document_lines[0].remaining_open_quantity, dec!(1));
+        // 3 × 224 = 672 taxed at 8.25 %: 727.44; 1 × 224 + 2 × 224 = 672 as well.
+        assert_eq!(order.document_lines[0].line_total, dec!(224));
+        assert_eq!(order.doc_total, dec!(727.44));
+        patch_lines(
+            &mut c,
+            &mut order,
+            &[json!({"LineNum": 0, "Quantity": 1})],
+            true,
+        )
+        .unwrap();
+        assert_eq!(order.document_lines.len(), 1);
+        assert_eq!(order.doc_total, dec!(242.48));
+    }
+
+    #[test]
+    fn sap_refuses_zero_unknown_rows_other_fields_and_copied_lines() {
+        let (mut c, mut order) = ordered();
+        let refused = |c: &mut Company, order: &mut Document, member: Value, replace: bool| {
+            patch_lines(c, order, &[member], replace)
+                .unwrap_err()
+                .message
+        };
+        assert!(refused(
+            &mut c,
+            &mut order,
+            json!({"LineNum": 0, "Quantity": 0}),
+            false
+        )
+        .contains("greater than zero"));
+        assert!(refused(
+            &mut c,
+            &mut order,
+            json!({"LineNum": 7, "Quantity": 1}),
+            false
+        )
+        .contains("does not exist"));
+        assert!(refused(
+            &mut c,
+            &mut order,
+            json!({"LineNum": 0, "UnitPrice": 1}),
+            false
+        )
+        .contains("does not implement"));
+        let now = Stamp::now();
+        c.put_order(order.clone());
+        create_invoice(&mut c, InvoiceBase::Order(order.doc_entry), &now).unwrap();
+        let mut invoiced = c.orders[&order.doc_entry].clone();
+        // Fully invoiced: the order is closed, its lines too.
+        let e = refused(
+            &mut c,
+            &mut invoiced,
+            json!({"LineNum": 0, "Quantity": 1}),
+            false,
+        );
+        assert!(e.contains("closed"), "{e}");
+    }
 }

@@ -98,7 +98,9 @@ pub fn create_vendor_payment(
         .unwrap_or_else(|| company.local_currency.clone());
     let doc_date = f.date("DocDate")?.unwrap_or(now.date);
     company.check_posting_dates(&[doc_date])?;
-    let account = f.string("TransferAccount")?.filter(|a| !a.trim().is_empty());
+    let account = f
+        .string("TransferAccount")?
+        .filter(|a| !a.trim().is_empty());
     let Some(account) = account else {
         return Err(ServiceLayerError::business(
             "Specify the G/L account of the bank transfer [OVPM.TrsfrAcct]",
@@ -167,7 +169,13 @@ pub fn create_vendor_payment(
             "The transfer amount {transfer_sum} differs from the amount applied {total} [OVPM.TrsfrSum]"
         )));
     }
-    let entry = company.vendor_payments.keys().next_back().copied().unwrap_or(0) + 1;
+    let entry = company
+        .vendor_payments
+        .keys()
+        .next_back()
+        .copied()
+        .unwrap_or(0)
+        + 1;
     let payment = Payment {
         doc_entry: entry,
         doc_num: entry,
@@ -215,4 +223,101 @@ fn in_this(applied: &[PaymentInvoice], credit_note: i64) -> Decimal {
         .filter(|a| a.doc_entry == credit_note)
         .map(|a| a.sum_applied)
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::sap_b1::credit_notes::create_credit_note;
+    use crate::sim::sap_b1::orders::{create_order, Added};
+    use crate::sim::sap_b1::seed::Seed;
+    use crate::sim::sap_b1::targets::{create_invoice, InvoiceBase};
+    use rust_decimal_macros::dec;
+    use serde_json::json;
+
+    fn object(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    /// A credit memo of 1 × RACER (242.48 with tax) of customer C20000.
+    fn credited() -> (Company, Stamp, i64) {
+        let now = Stamp::now();
+        let mut c = Company::from_seed(Seed::default_seed(), &now);
+        let body = object(json!({"CardCode": "C20000", "DocumentLines": [
+            {"ItemCode": "RACER", "Quantity": 1, "UnitPrice": 224, "TaxCode": "US-MI"}]}));
+        let Added::Order(order) = create_order(&mut c, &body, &now).unwrap() else {
+            panic!("no approval procedure in the seed")
+        };
+        let invoice = create_invoice(&mut c, InvoiceBase::Order(order.doc_entry), &now).unwrap();
+        let note = create_credit_note(
+            &mut c,
+            &object(json!({"CardCode": "C20000", "DocumentLines": [
+                {"BaseType": 13, "BaseEntry": invoice.doc_entry, "BaseLine": 0, "Quantity": 1}]})),
+            &now,
+        )
+        .unwrap();
+        (c, now, note.doc_entry)
+    }
+
+    fn payment(card: &str, note: i64, sum: Decimal, transfer: Decimal) -> Map<String, Value> {
+        object(
+            json!({"DocType": "rCustomer", "CardCode": card, "TransferAccount": "_SYS00000000010",
+            "TransferSum": transfer, "PaymentInvoices": [
+                {"DocEntry": note, "InvoiceType": "it_CredItnote", "SumApplied": sum}]}),
+        )
+    }
+
+    #[test]
+    fn a_payment_applied_to_a_credit_memo_pays_it_and_closes_it_when_paid_in_full() {
+        let (mut c, now, note) = credited();
+        assert_eq!(c.credit_notes[&note].doc_total, dec!(242.48));
+        let first = create_vendor_payment(
+            &mut c,
+            &payment("C20000", note, dec!(42.48), dec!(42.48)),
+            &now,
+        )
+        .unwrap();
+        assert_eq!(first.doc_type, RcptType::Customer);
+        assert_eq!(c.credit_notes[&note].document_status, DocStatus::Open);
+        create_vendor_payment(&mut c, &payment("C20000", note, dec!(200), dec!(200)), &now)
+            .unwrap();
+        assert_eq!(c.credit_notes[&note].document_status, DocStatus::Close);
+        assert_eq!(c.vendor_payments.len(), 2);
+    }
+
+    #[test]
+    fn sap_refuses_a_payment_over_the_open_amount_for_another_partner_or_a_missing_memo() {
+        let (mut c, now, note) = credited();
+        let e = create_vendor_payment(
+            &mut c,
+            &payment("C20000", note, dec!(242.49), dec!(242.49)),
+            &now,
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains("exceeds the open amount"),
+            "{}",
+            e.message
+        );
+        let e = create_vendor_payment(&mut c, &payment("C20001", note, dec!(1), dec!(1)), &now)
+            .unwrap_err();
+        assert!(e.message.contains("belongs to C20000"), "{}", e.message);
+        let e = create_vendor_payment(&mut c, &payment("C20000", note + 9, dec!(1), dec!(1)), &now)
+            .unwrap_err();
+        assert!(e.message.contains("does not exist"), "{}", e.message);
+        let e = create_vendor_payment(&mut c, &payment("C20000", note, dec!(10), dec!(11)), &now)
+            .unwrap_err();
+        assert!(
+            e.message.contains("differs from the amount applied"),
+            "{}",
+            e.message
+        );
+        let mut no_account = payment("C20000", note, dec!(1), dec!(1));
+        no_account.remove("TransferAccount");
+        assert!(create_vendor_payment(&mut c, &no_account, &now).is_err());
+        let mut supplier = payment("C20000", note, dec!(1), dec!(1));
+        supplier.insert("DocType".into(), json!("rSupplier"));
+        assert!(create_vendor_payment(&mut c, &supplier, &now).is_err());
+        assert!(c.vendor_payments.is_empty());
+    }
 }
