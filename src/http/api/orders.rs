@@ -623,4 +623,51 @@ mod tests {
         assert_eq!(t[2].summary, "retry by anna: mapped");
         assert_eq!(t[3].summary, "post_order job finished after 2 attempt(s)");
     }
+
+    #[test]
+    fn a_refund_shows_its_credit_memo_its_payment_or_the_order_it_reduced() {
+        let at = |s: i64| Utc.timestamp_opt(1_800_000_000 + s, 0).unwrap();
+        let refund = |id: &str, status: &str| Refund {
+            credit_memo_id: id.into(),
+            status: status.into(),
+            grand_total: Decimal::from(5),
+            currency: Some("USD".into()),
+            sap_doc_entry: None,
+            sap_doc_num: None,
+            received_at: at(0),
+            posted_at: None,
+            updated_at: at(3),
+            payment_doc_num: None,
+            paid_at: None,
+        };
+        let paid = Refund {
+            sap_doc_entry: Some(4),
+            sap_doc_num: Some(104),
+            posted_at: Some(at(1)),
+            payment_doc_num: Some(7),
+            paid_at: Some(at(2)),
+            ..refund("CM1", "posted")
+        };
+        let t = refund_entries(&[paid, refund("CM2", "order_reduced")]);
+        let kinds: Vec<TimelineKind> = t.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                TimelineKind::RefundReceived,
+                TimelineKind::RefundPosted,
+                TimelineKind::RefundPaid,
+                TimelineKind::RefundReceived,
+                TimelineKind::RefundPosted
+            ]
+        );
+        assert_eq!(
+            t[2].summary,
+            "credit memo CM1 paid back by SAP outgoing payment 7"
+        );
+        assert!(
+            t[4].summary.contains("Sales Order was reduced"),
+            "{}",
+            t[4].summary
+        );
+    }
 }
