@@ -65,7 +65,8 @@ impl SapClient {
 
     /// The outgoing payments (not cancelled) applied to A/R credit memo `credit_note` of
     /// customer `card_code`: the look-up before a payment is made. Lambda filters on a
-    /// collection such as `PaymentInvoices` are refused (docs/sap-exactly-once.md), so the customer's payments are read and their lines matched here.
+    /// collection such as `PaymentInvoices` are refused (docs/sap-exactly-once.md), so the
+    /// customer's payments are read and their lines matched here.
     pub async fn payments_of_credit_note(
         &self,
         card_code: &str,

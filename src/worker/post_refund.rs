@@ -111,13 +111,14 @@ async fn parked_exception(
     reason: ParkReason,
     failure: &JobFailure,
 ) -> Result<NewException, StoreError> {
-    let (memo, order): (Option<String>, Option<String>) = sqlx::query_as(
-        "SELECT credit_memo_id, order_increment_id FROM refunds WHERE magento_entity_id = $1",
+    let (memo, order, credited): (Option<String>, Option<String>, bool) = sqlx::query_as(
+        "SELECT credit_memo_id, order_increment_id, sap_doc_entry IS NOT NULL
+           FROM refunds WHERE magento_entity_id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?
-    .unwrap_or((None, None));
+    .unwrap_or((None, None, false));
     let memo = memo.unwrap_or_else(|| id.to_string());
     let category = if reason == ParkReason::Rejected {
         Category::SapRejected
@@ -129,13 +130,29 @@ async fn parked_exception(
         .as_ref()
         .map(|e| format!("SAP B1 answered {}: {}", e.code, e.message))
         .unwrap_or_else(|| format!("the last error was {}", failure.error));
+    // With the credit memo recorded, only its outgoing payment can have failed.
+    let (title, detail) = if credited {
+        (
+            format!("The outgoing payment for credit memo {memo} could not be made in SAP B1"),
+            format!(
+                "The A/R credit memo for Magento credit memo {memo} is in SAP B1, but paying \
+                 it back failed; {said}. Fix the cause, then retry the refund (b1bridge looks \
+                 for a payment applied to the credit memo first)."
+            ),
+        )
+    } else {
+        (
+            format!("Credit memo {memo} could not be posted to SAP B1"),
+            format!(
+                "The A/R credit memo for Magento credit memo {memo} was not created; {said}. \
+                 Fix the cause, then retry the refund (b1bridge looks it up by NumAtCard first)."
+            ),
+        )
+    };
     Ok(NewException {
         category,
-        title: format!("Credit memo {memo} could not be posted to SAP B1"),
-        detail: format!(
-            "The A/R credit memo for Magento credit memo {memo} was not created; {said}. Fix \
-             the cause, then retry the refund (b1bridge looks it up by NumAtCard first)."
-        ),
+        title,
+        detail,
         order_increment_id: order,
         skus: Vec::new(),
         sap_error: failure.sap_error.clone(),
