@@ -103,17 +103,19 @@ pub enum OrderReduction {
     },
 }
 
-/// The Sales Order after `refunds` (this one and those that reduced the order before it).
-/// Quantities are absolute — each line's ordered quantity less everything refunded from it
-/// — so sending them again after a lost answer changes nothing. `Err` names why the order
-/// cannot be reduced (the refund then waits for an invoice to credit).
+/// The Sales Order after refund `this` and the `earlier` ones that reduced it. Quantities
+/// are absolute — each line's ordered quantity less everything refunded from it — so sending
+/// them again after a lost answer changes nothing. `Err` names why the order cannot be
+/// reduced (the refund then waits for an invoice to credit): besides SAP's refusals, a
+/// partial refund of shipping or an adjustment, which no order line can take back.
 pub fn reduce_order(
     order: &Order,
-    refunds: &[&Refund],
+    earlier: &[&Refund],
+    this: &Refund,
     sap_lines: &[SapOrderLine],
 ) -> Result<OrderReduction, String> {
     let mut target: Vec<Decimal> = order.lines.iter().map(|l| l.qty).collect();
-    for refund in refunds {
+    for refund in earlier.iter().copied().chain(std::iter::once(this)) {
         for line in &refund.lines {
             match order_line_index(order, line.order_item_id) {
                 Some(index) => target[index] -= line.qty,
@@ -136,6 +138,18 @@ pub fn reduce_order(
     }
     if target.iter().all(|t| t.is_zero()) {
         return Ok(OrderReduction::Close);
+    }
+    if !(this.shipping.is_zero()
+        && this.adjustment_refund.is_zero()
+        && this.adjustment_fee.is_zero())
+    {
+        return Err(
+            "it refunds shipping or an adjustment, which reducing order lines cannot take back"
+                .into(),
+        );
+    }
+    if this.lines.iter().all(|l| l.qty.is_zero()) {
+        return Err("it takes back no item".into());
     }
     let wanted = |line_num: i64| {
         usize::try_from(line_num)
@@ -253,7 +267,7 @@ mod tests {
         let order = order_of(&[3, 2]);
         let one = refund_of(&[(10, 1)]);
         assert_eq!(
-            reduce_order(&order, &[&one], &sap(&[(0, 3), (1, 2)])),
+            reduce_order(&order, &[], &one, &sap(&[(0, 3), (1, 2)])),
             Ok(OrderReduction::Reduce {
                 lines: vec![(0, dec!(2))],
                 remove_others: false
@@ -263,7 +277,7 @@ mod tests {
         // every line that stays, at its absolute quantity.
         let two = refund_of(&[(11, 2)]);
         assert_eq!(
-            reduce_order(&order, &[&one, &two], &sap(&[(0, 2), (1, 2)])),
+            reduce_order(&order, &[&one], &two, &sap(&[(0, 2), (1, 2)])),
             Ok(OrderReduction::Reduce {
                 lines: vec![(0, dec!(2))],
                 remove_others: true
@@ -271,7 +285,7 @@ mod tests {
         );
         // A retry after the answer was lost: SAP already shows it, nothing to send.
         assert_eq!(
-            reduce_order(&order, &[&one], &sap(&[(0, 2), (1, 2)])),
+            reduce_order(&order, &[], &one, &sap(&[(0, 2), (1, 2)])),
             Ok(OrderReduction::Reduce {
                 lines: vec![],
                 remove_others: false
@@ -280,9 +294,17 @@ mod tests {
         // The rest refunded later: the order is closed.
         let rest = refund_of(&[(10, 2)]);
         assert_eq!(
-            reduce_order(&order, &[&one, &two, &rest], &sap(&[(0, 2)])),
+            reduce_order(&order, &[&one, &two], &rest, &sap(&[(0, 2)])),
             Ok(OrderReduction::Close)
         );
+        // Shipping refunded on its own, or with items short of the whole order, cannot be
+        // taken off a line.
+        let mut with_shipping = refund_of(&[(10, 1)]);
+        with_shipping.shipping = dec!(5);
+        let e = reduce_order(&order, &[], &with_shipping, &sap(&[(0, 3), (1, 2)])).unwrap_err();
+        assert!(e.contains("shipping"), "{e}");
+        let e = reduce_order(&order, &[], &refund_of(&[]), &sap(&[(0, 3), (1, 2)])).unwrap_err();
+        assert!(e.contains("no item"), "{e}");
     }
 
     #[test]
@@ -291,26 +313,19 @@ mod tests {
         let one = refund_of(&[(10, 1)]);
         let mut lines = sap(&[(0, 3)]);
         lines[0].open_quantity = dec!(1);
-        let e = reduce_order(&order, &[&one], &lines).unwrap_err();
+        let e = reduce_order(&order, &[], &one, &lines).unwrap_err();
         assert!(e.contains("copied to a delivery or invoice"), "{e}");
         lines[0].open_quantity = dec!(3);
         lines[0].open = false;
-        assert!(reduce_order(&order, &[&one], &lines).is_err());
+        assert!(reduce_order(&order, &[], &one, &lines).is_err());
         let four = refund_of(&[(10, 4)]);
-        let e = reduce_order(&order, &[&four], &sap(&[(0, 3)])).unwrap_err();
+        let e = reduce_order(&order, &[], &four, &sap(&[(0, 3)])).unwrap_err();
         assert!(e.contains("more of"), "{e}");
     }
 
     #[test]
     fn the_parts_of_a_credit_memo_make_its_grand_total() {
         let r = Refund {
-            credit_memo_id: "1".into(),
-            magento_entity_id: 1,
-            magento_order_id: 1,
-            order_increment_id: None,
-            store_id: None,
-            currency: None,
-            created_at: None,
             lines: vec![RefundLine {
                 order_item_id: 5,
                 sku: None,
@@ -325,7 +340,7 @@ mod tests {
             adjustment_fee: dec!(4),
             tax_amount: dec!(3),
             grand_total: dec!(17),
-            online: false,
+            ..refund_of(&[])
         };
         assert_eq!(r.parts_total(), dec!(17));
     }

@@ -238,16 +238,7 @@ impl PostRefund {
                 unmatched(&plan.refund, &plan.order.increment_id, &missing),
             ));
         };
-        let company = self
-            .company
-            .facts(
-                &self.sap,
-                plan.settings.tax_localization,
-                Duration::from_secs(plan.settings.item_cache_ttl_secs),
-                job.attempt > 1,
-            )
-            .await
-            .map_err(|e| failure("GET company facts", &e))?;
+        let company = self.company_facts(job, &plan).await?;
         let facts = Facts {
             order: &plan.order.order,
             order_increment_id: &plan.order.increment_id,
@@ -311,8 +302,7 @@ impl PostRefund {
         let earlier = refunds::reduced_before(pool, &plan.order.increment_id, plan.id)
             .await
             .map_err(store_failure)?;
-        let mut all: Vec<&Refund> = earlier.iter().collect();
-        all.push(&plan.refund);
+        let earlier: Vec<&Refund> = earlier.iter().collect();
         let lines: Vec<SapOrderLine> = order
             .lines
             .iter()
@@ -327,7 +317,7 @@ impl PostRefund {
             })
             .collect();
         let open = order.document_status == DocumentStatus::Open && !order.cancelled;
-        let status = match reduce_order(&plan.order.order, &all, &lines) {
+        let status = match reduce_order(&plan.order.order, &earlier, &plan.refund, &lines) {
             Err(why) => return Ok(Err(why)),
             Ok(OrderReduction::Close) => {
                 // An order already closed counts as done (a retry after a lost answer).
@@ -375,6 +365,23 @@ impl PostRefund {
 }
 
 impl PostRefund {
+    /// The company's tax and currency facts (cached; re-read on a retry).
+    async fn company_facts(
+        &self,
+        job: &ClaimedJob,
+        plan: &Plan,
+    ) -> Result<CompanyFacts, JobFailure> {
+        self.company
+            .facts(
+                &self.sap,
+                plan.settings.tax_localization,
+                Duration::from_secs(plan.settings.item_cache_ttl_secs),
+                job.attempt > 1,
+            )
+            .await
+            .map_err(|e| failure("GET company facts", &e))
+    }
+
     /// The credit memo is recorded and an outgoing payment is due: it is looked up among the
     /// customer's payments applied to that credit memo, and made only when none is found.
     async fn pay(
@@ -386,16 +393,7 @@ impl PostRefund {
         let mappings = crate::store::mappings::snapshot(pool)
             .await
             .map_err(store_failure)?;
-        let company = self
-            .company
-            .facts(
-                &self.sap,
-                plan.settings.tax_localization,
-                Duration::from_secs(plan.settings.item_cache_ttl_secs),
-                job.attempt > 1,
-            )
-            .await
-            .map_err(|e| failure("GET company facts", &e))?;
+        let company = self.company_facts(job, plan).await?;
         let foreign = plan
             .refund
             .currency
