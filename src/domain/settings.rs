@@ -189,9 +189,10 @@ pub struct RefundSettings {
     /// (when no expense code is set), an Adjustment Fee as a line of quantity −1.
     #[schema(value_type = Option<String>, example = "ADJUST")]
     pub adjustment_item_code: Option<ItemCode>,
-    /// A refund of every open quantity of an order that SAP has neither delivered nor
-    /// invoiced closes the Sales Order (`POST /Orders(n)/Close`) instead of waiting for an
-    /// invoice to credit. Off by default: see the README's trade-off.
+    /// A refund of an order that SAP has neither delivered nor invoiced reduces its Sales
+    /// Order by the refunded quantities (`PATCH /Orders(n)`), and closes it once nothing is left
+    /// (`POST /Orders(n)/Close`), instead of waiting for an invoice to credit. Off by default:
+    /// see the README's trade-off.
     pub close_uninvoiced_order: bool,
     /// How often a refund waiting for its order's A/R invoice is checked again.
     #[schema(minimum = 1, maximum = 86400)]
