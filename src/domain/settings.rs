@@ -168,6 +168,13 @@ pub struct Settings {
     /// are not synced (reported as a warning by every price run).
     #[schema(nullable, example = "*1")]
     pub special_prices_card_code: Option<String>,
+    /// Sellability: the price sync disables the Magento product of an SAP item that is not
+    /// valid, is frozen or is not a sales item (dates included), and enables it again when
+    /// it becomes sellable. Off by default.
+    pub price_sellability: bool,
+    /// A price list whose `IsGrossPrice` disagrees with `catalog_prices_include_tax` is
+    /// converted by each item's sales VAT group rate instead of refused. Off by default.
+    pub price_tax_conversion: bool,
 }
 
 /// How refunds post (docs/refunds.md). Nothing is seeded: an adjustment with no account
@@ -247,6 +254,8 @@ impl Default for Settings {
             price_sap_page_size: 500,
             price_max_change_percent: Decimal::from(50),
             special_prices_card_code: None,
+            price_sellability: false,
+            price_tax_conversion: false,
         }
     }
 }

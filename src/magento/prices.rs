@@ -59,6 +59,44 @@ impl MagentoClient {
         decode(EP, &body)
     }
 
+    /// `POST /V1/products/special-price-delete`: removes these special prices (each named by
+    /// SKU, store, price and window, as saved).
+    pub async fn delete_special_prices(
+        &self,
+        prices: &[SpecialPrice],
+    ) -> Result<Vec<PriceRowError>, MagentoError> {
+        const EP: &str = "POST V1/products/special-price-delete";
+        let body = self
+            .write(
+                Method::POST,
+                EP,
+                "V1/products/special-price-delete".into(),
+                &serde_json::json!({ "prices": prices }),
+                Replay::Safe,
+            )
+            .await?;
+        decode(EP, &body)
+    }
+
+    /// `POST /V1/products/tier-prices-delete`: removes these tier prices (each named by SKU,
+    /// website, customer group and quantity, with its price and type).
+    pub async fn delete_tier_prices(
+        &self,
+        prices: &[TierPrice],
+    ) -> Result<Vec<PriceRowError>, MagentoError> {
+        const EP: &str = "POST V1/products/tier-prices-delete";
+        let body = self
+            .write(
+                Method::POST,
+                EP,
+                "V1/products/tier-prices-delete".into(),
+                &serde_json::json!({ "prices": prices }),
+                Replay::Safe,
+            )
+            .await?;
+        decode(EP, &body)
+    }
+
     /// `POST /V1/products/tier-prices`: adds or updates these tier prices (others stay).
     pub async fn update_tier_prices(
         &self,

@@ -9,11 +9,14 @@ use uuid::Uuid;
 use super::StoreError;
 use crate::domain::prices::{LastPrice, Outcome};
 
-/// Base price or special price.
+/// What is offered: a base price, a special price, the removal of a special price, or a
+/// product's status (sellability: 1 enabled, 2 disabled, kept as the "price").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PriceKind {
     Base,
     Special,
+    SpecialDelete,
+    Status,
 }
 
 impl PriceKind {
@@ -21,6 +24,17 @@ impl PriceKind {
         match self {
             PriceKind::Base => "base",
             PriceKind::Special => "special",
+            PriceKind::SpecialDelete => "special_delete",
+            PriceKind::Status => "status",
+        }
+    }
+
+    /// The memory a row of this kind lives in: a removal is remembered with the special
+    /// price it removes.
+    fn stored(self) -> &'static str {
+        match self {
+            PriceKind::SpecialDelete => PriceKind::Special.as_str(),
+            other => other.as_str(),
         }
     }
 }
@@ -28,11 +42,13 @@ impl PriceKind {
 /// A special price's window, `Y-m-d H:i:s` both ends.
 pub type Window = (String, String);
 
-/// Everything remembered, keyed by (SKU, store).
+/// Everything remembered, keyed by (SKU, store); product status by SKU (store 0, the
+/// admin scope).
 #[derive(Debug, Default)]
 pub struct PriceMemory {
     pub base: HashMap<(String, i64), LastPrice>,
     pub special: HashMap<(String, i64), (LastPrice, Option<Window>)>,
+    pub status: HashMap<String, LastPrice>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -64,12 +80,17 @@ pub async fn load(pool: &PgPool) -> Result<PriceMemory, StoreError> {
             outcome,
             published: r.published,
         };
-        let key = (r.sku, r.store_id);
-        if r.kind == "special" {
-            let window = r.price_from.zip(r.price_to);
-            memory.special.insert(key, (last, window));
-        } else {
-            memory.base.insert(key, last);
+        match r.kind.as_str() {
+            "special" => {
+                let window = r.price_from.zip(r.price_to);
+                memory.special.insert((r.sku, r.store_id), (last, window));
+            }
+            "status" => {
+                memory.status.insert(r.sku, last);
+            }
+            _ => {
+                memory.base.insert((r.sku, r.store_id), last);
+            }
         }
     }
     Ok(memory)
@@ -98,7 +119,7 @@ pub async fn record(
     }
     let skus: Vec<&str> = rows.iter().map(|r| r.sku).collect();
     let stores: Vec<i64> = rows.iter().map(|r| r.store_id).collect();
-    let kinds: Vec<&str> = rows.iter().map(|r| r.kind.as_str()).collect();
+    let kinds: Vec<&str> = rows.iter().map(|r| r.kind.stored()).collect();
     let offered: Vec<Decimal> = rows.iter().map(|r| r.offered).collect();
     let froms: Vec<Option<&str>> = rows
         .iter()
@@ -130,6 +151,37 @@ pub async fn record(
     .bind(&tos)
     .bind(&outcomes)
     .bind(run)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Forgets special prices Magento has deleted: the row of that SKU, store and window only,
+/// so a newer window offered in the meantime stays remembered.
+pub async fn forget_special(
+    conn: &mut PgConnection,
+    rows: &[Remembered<'_>],
+) -> Result<(), StoreError> {
+    let skus: Vec<&str> = rows.iter().map(|r| r.sku).collect();
+    let stores: Vec<i64> = rows.iter().map(|r| r.store_id).collect();
+    let froms: Vec<Option<&str>> = rows
+        .iter()
+        .map(|r| r.window.map(|w| w.0.as_str()))
+        .collect();
+    let tos: Vec<Option<&str>> = rows
+        .iter()
+        .map(|r| r.window.map(|w| w.1.as_str()))
+        .collect();
+    sqlx::query(
+        "DELETE FROM price_pushed p
+          USING unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS u(s, st, f, t)
+          WHERE p.kind = 'special' AND p.sku = u.s AND p.store_id = u.st
+            AND p.price_from = u.f AND p.price_to = u.t",
+    )
+    .bind(&skus)
+    .bind(&stores)
+    .bind(&froms)
+    .bind(&tos)
     .execute(&mut *conn)
     .await?;
     Ok(())

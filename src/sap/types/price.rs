@@ -50,15 +50,54 @@ pub struct PricedItem {
     pub frozen: bool,
     #[serde(default = "yes", deserialize_with = "lenient::yes_no")]
     pub sales_item: bool,
+    #[serde(default, deserialize_with = "lenient::opt_date")]
+    pub valid_from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "lenient::opt_date")]
+    pub valid_to: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "lenient::opt_date")]
+    pub frozen_from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "lenient::opt_date")]
+    pub frozen_to: Option<NaiveDate>,
+    /// The item's output VAT group (VAT localizations): its rate converts a price between
+    /// gross and net when the settings allow it.
+    #[serde(
+        rename = "SalesVATGroup",
+        default,
+        deserialize_with = "lenient::opt_string"
+    )]
+    pub sales_vat_group: Option<String>,
     #[serde(default, deserialize_with = "lenient::vec_or_null")]
     pub item_prices: Vec<ItemPrice>,
 }
 
 /// The fields the price sync reads of an item.
-pub(crate) const PRICED_ITEM_FIELDS: &[&str] =
-    &["ItemCode", "Valid", "Frozen", "SalesItem", "ItemPrices"];
+pub(crate) const PRICED_ITEM_FIELDS: &[&str] = &[
+    "ItemCode",
+    "Valid",
+    "ValidFrom",
+    "ValidTo",
+    "Frozen",
+    "FrozenFrom",
+    "FrozenTo",
+    "SalesItem",
+    "SalesVATGroup",
+    "ItemPrices",
+];
 
 impl PricedItem {
+    /// What makes the item sellable, for the sellability rule.
+    pub fn status(&self) -> crate::domain::prices::ItemStatus {
+        crate::domain::prices::ItemStatus {
+            valid: self.valid,
+            valid_from: self.valid_from,
+            valid_to: self.valid_to,
+            frozen: self.frozen,
+            frozen_from: self.frozen_from,
+            frozen_to: self.frozen_to,
+            sales_item: self.sales_item,
+        }
+    }
+
     /// The item's price on `list` in `currency`: the primary price when its currency is
     /// that one, else the additional price in that currency. `None`: the list has no price
     /// in that currency for this item.

@@ -16,6 +16,16 @@ fn rows(body: &Value) -> Result<&Vec<Value>, MagentoSimError> {
         .ok_or_else(|| MagentoSimError::required("prices"))
 }
 
+/// A special price is one per SKU, store and window.
+fn special_key(r: &Value) -> (String, Option<i64>, Value, Value) {
+    (
+        r["sku"].as_str().unwrap_or("").to_lowercase(),
+        int(r.get("store_id")),
+        r["price_from"].clone(),
+        r["price_to"].clone(),
+    )
+}
+
 fn is_magento_datetime(s: &str) -> bool {
     chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").is_ok() && s.len() == 19
 }
@@ -111,9 +121,13 @@ impl Store {
         Ok(Value::Array(out))
     }
 
-    /// `POST /V1/products/special-price`: dates must be exactly `Y-m-d H:i:s`, `price_from`
-    /// before `price_to`; with a global price scope only store 0 is accepted.
-    pub fn save_special_prices(&mut self, body: &Value) -> Result<Value, MagentoSimError> {
+    /// The rows of a special-price request that Magento accepts, and the refusals of the
+    /// others: dates must be exactly `Y-m-d H:i:s`, `price_from` before `price_to`; with a
+    /// global price scope only store 0 is accepted. Saving and deleting validate alike.
+    fn checked_special_prices(
+        &self,
+        body: &Value,
+    ) -> Result<(Vec<Value>, Vec<Value>), MagentoSimError> {
         let mut errors = Vec::new();
         let mut valid = Vec::new();
         for row in rows(body)? {
@@ -151,21 +165,45 @@ impl Store {
                 valid.push(row.clone());
             }
         }
+        Ok((valid, errors))
+    }
+
+    /// `POST /V1/products/special-price`.
+    pub fn save_special_prices(&mut self, body: &Value) -> Result<Value, MagentoSimError> {
+        let (valid, errors) = self.checked_special_prices(body)?;
         for row in valid {
-            let key = |r: &Value| {
-                (
-                    r["sku"].as_str().unwrap_or("").to_lowercase(),
-                    int(r.get("store_id")),
-                    r["price_from"].clone(),
-                    r["price_to"].clone(),
-                )
-            };
-            let k = key(&row);
-            self.special_prices.retain(|r| key(r) != k);
+            let k = special_key(&row);
+            self.special_prices.retain(|r| special_key(r) != k);
             self.special_prices.push(row);
         }
         Ok(Value::Array(errors))
     }
+
+    /// `POST /V1/products/special-price-delete`: the rows are validated as for saving; a
+    /// valid row removes the special price of its SKU, store and window (one that is not
+    /// there is nothing to remove, not an error).
+    pub fn delete_special_prices(&mut self, body: &Value) -> Result<Value, MagentoSimError> {
+        let (valid, errors) = self.checked_special_prices(body)?;
+        for row in valid {
+            let k = special_key(&row);
+            self.special_prices.retain(|r| special_key(r) != k);
+        }
+        Ok(Value::Array(errors))
+    }
+
+    /// The special prices stored for `sku` (any case).
+    pub fn special_prices_of(&self, sku: &str) -> Vec<Value> {
+        self.special_prices
+            .iter()
+            .filter(|r| {
+                r["sku"]
+                    .as_str()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(sku))
+            })
+            .cloned()
+            .collect()
+    }
+
     /// `POST /V1/products/tier-prices`: adds or updates rows keyed by (SKU, website, group,
     /// quantity). `price` ≥ 0, and ≤ 100 for `discount`; `quantity` > 0; `website_id` must
     /// exist and be 0 unless the price scope is website; the group is `ALL GROUPS` (any case)
