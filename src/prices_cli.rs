@@ -91,7 +91,8 @@ async fn run_here(pool: &sqlx::PgPool, task: WithOptions) -> anyhow::Result<()> 
 fn print_figures(f: &PriceFigures) {
     println!(
         "{} pass: {} items read, {} prices, {} special prices, {} without a price, {} changed \
-         ({} special prices to remove, {} product statuses)",
+         ({} special prices to remove, {} tier prices, {} tier prices to remove, {} product \
+         statuses)",
         if f.full { "full" } else { "delta" },
         f.items_read,
         f.prices,
@@ -99,6 +100,8 @@ fn print_figures(f: &PriceFigures) {
         f.unpriced,
         f.changed,
         f.special_deleted,
+        f.tier_prices,
+        f.tiers_deleted,
         f.status_changes
     );
     for w in &f.warnings {
@@ -117,8 +120,12 @@ fn print_figures(f: &PriceFigures) {
                 .as_ref()
                 .map(|h| format!("  HELD: {h}"))
                 .unwrap_or_default();
+            let quantity = c
+                .quantity
+                .map(|q| format!(" from quantity {q}"))
+                .unwrap_or_default();
             println!(
-                "  {}  store {} {}: {from} → {}{window}{held}",
+                "  {}  store {} {}{quantity}: {from} → {}{window}{held}",
                 c.sku, c.store_id, c.kind, c.to
             );
         }
@@ -132,12 +139,15 @@ fn print_figures(f: &PriceFigures) {
         );
     } else {
         println!(
-            "published {}, refused by Magento {}, held {}, special prices removed {}, product \
-             statuses set {}; {} SAP requests, {} Magento requests, {} ms",
+            "published {}, refused by Magento {}, held {}, special prices removed {}, tier \
+             prices published {} and removed {}, product statuses set {}; {} SAP requests, {} \
+             Magento requests, {} ms",
             f.pushed,
             f.rejected,
             f.held,
             f.special_deleted,
+            f.tiers,
+            f.tiers_deleted,
             f.statuses,
             f.sap_requests,
             f.magento_requests,

@@ -175,6 +175,10 @@ pub struct Settings {
     /// A price list whose `IsGrossPrice` disagrees with `catalog_prices_include_tax` is
     /// converted by each item's sales VAT group rate instead of refused. Off by default.
     pub price_tax_conversion: bool,
+    /// Volume discounts of the special prices for all Business Partners become Magento tier
+    /// prices for `ALL GROUPS` (fixed prices, while their period runs). Needs
+    /// `special_prices_card_code` and a global price scope (website 0). Off by default.
+    pub price_tier_prices: bool,
 }
 
 /// How refunds post (docs/refunds.md). Nothing is seeded: an adjustment with no account
@@ -256,6 +260,7 @@ impl Default for Settings {
             special_prices_card_code: None,
             price_sellability: false,
             price_tax_conversion: false,
+            price_tier_prices: false,
         }
     }
 }

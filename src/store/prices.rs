@@ -9,13 +9,16 @@ use uuid::Uuid;
 use super::StoreError;
 use crate::domain::prices::{LastPrice, Outcome};
 
-/// What is offered: a base price, a special price, the removal of a special price, or a
-/// product's status (sellability: 1 enabled, 2 disabled, kept as the "price").
+/// What is offered: a base price, a special price, a tier price (for `ALL GROUPS` from a
+/// quantity on), the removal of a special or tier price, or a product's status
+/// (sellability: 1 enabled, 2 disabled, kept as the "price").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PriceKind {
     Base,
     Special,
     SpecialDelete,
+    Tier,
+    TierDelete,
     Status,
 }
 
@@ -25,6 +28,8 @@ impl PriceKind {
             PriceKind::Base => "base",
             PriceKind::Special => "special",
             PriceKind::SpecialDelete => "special_delete",
+            PriceKind::Tier => "tier",
+            PriceKind::TierDelete => "tier_delete",
             PriceKind::Status => "status",
         }
     }
@@ -34,6 +39,7 @@ impl PriceKind {
     fn stored(self) -> &'static str {
         match self {
             PriceKind::SpecialDelete => PriceKind::Special.as_str(),
+            PriceKind::TierDelete => PriceKind::Tier.as_str(),
             other => other.as_str(),
         }
     }
@@ -49,6 +55,8 @@ pub struct PriceMemory {
     pub base: HashMap<(String, i64), LastPrice>,
     pub special: HashMap<(String, i64), (LastPrice, Option<Window>)>,
     pub status: HashMap<String, LastPrice>,
+    /// Tier prices by (SKU, website, quantity).
+    pub tier: HashMap<(String, i64, Decimal), LastPrice>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -61,6 +69,7 @@ struct Row {
     price_to: Option<String>,
     outcome: String,
     published: Option<Decimal>,
+    quantity: Decimal,
 }
 
 /// Loads the memory, streamed so the rows are never all in memory twice.
@@ -68,7 +77,8 @@ pub async fn load(pool: &PgPool) -> Result<PriceMemory, StoreError> {
     use futures::TryStreamExt;
     let mut memory = PriceMemory::default();
     let mut rows = sqlx::query_as::<_, Row>(
-        "SELECT sku, store_id, kind, offered, price_from, price_to, outcome, published
+        "SELECT sku, store_id, kind, offered, price_from, price_to, outcome, published,
+                quantity
            FROM price_pushed",
     )
     .fetch(pool);
@@ -88,6 +98,11 @@ pub async fn load(pool: &PgPool) -> Result<PriceMemory, StoreError> {
             "status" => {
                 memory.status.insert(r.sku, last);
             }
+            "tier" => {
+                memory
+                    .tier
+                    .insert((r.sku, r.store_id, r.quantity.normalize()), last);
+            }
             _ => {
                 memory.base.insert((r.sku, r.store_id), last);
             }
@@ -104,6 +119,8 @@ pub struct Remembered<'a> {
     pub kind: PriceKind,
     pub offered: Decimal,
     pub window: Option<&'a Window>,
+    /// Tier prices: from this quantity on; 0 for the other kinds.
+    pub quantity: Decimal,
     pub outcome: Outcome,
 }
 
@@ -130,13 +147,14 @@ pub async fn record(
         .map(|r| r.window.map(|w| w.1.as_str()))
         .collect();
     let outcomes: Vec<&str> = rows.iter().map(|r| r.outcome.as_str()).collect();
+    let quantities: Vec<Decimal> = rows.iter().map(|r| r.quantity).collect();
     sqlx::query(
         "INSERT INTO price_pushed (sku, store_id, kind, offered, price_from, price_to, outcome,
-                                   published, run_id)
-         SELECT s, st, k, o, f, t, oc, CASE WHEN oc = 'pushed' THEN o END, $8::uuid
+                                   published, run_id, quantity)
+         SELECT s, st, k, o, f, t, oc, CASE WHEN oc = 'pushed' THEN o END, $8::uuid, q
            FROM unnest($1::text[], $2::bigint[], $3::text[], $4::numeric[], $5::text[],
-                       $6::text[], $7::text[]) AS u(s, st, k, o, f, t, oc)
-         ON CONFLICT (sku, store_id, kind) DO UPDATE
+                       $6::text[], $7::text[], $9::numeric[]) AS u(s, st, k, o, f, t, oc, q)
+         ON CONFLICT (sku, store_id, kind, quantity) DO UPDATE
             SET offered = excluded.offered, price_from = excluded.price_from,
                 price_to = excluded.price_to, outcome = excluded.outcome,
                 published = CASE WHEN excluded.outcome = 'pushed' THEN excluded.offered
@@ -151,6 +169,7 @@ pub async fn record(
     .bind(&tos)
     .bind(&outcomes)
     .bind(run)
+    .bind(&quantities)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -182,6 +201,27 @@ pub async fn forget_special(
     .bind(&stores)
     .bind(&froms)
     .bind(&tos)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Forgets tier prices Magento has deleted.
+pub async fn forget_tiers(
+    conn: &mut PgConnection,
+    rows: &[Remembered<'_>],
+) -> Result<(), StoreError> {
+    let skus: Vec<&str> = rows.iter().map(|r| r.sku).collect();
+    let websites: Vec<i64> = rows.iter().map(|r| r.store_id).collect();
+    let quantities: Vec<Decimal> = rows.iter().map(|r| r.quantity).collect();
+    sqlx::query(
+        "DELETE FROM price_pushed p
+          USING unnest($1::text[], $2::bigint[], $3::numeric[]) AS u(s, w, q)
+          WHERE p.kind = 'tier' AND p.sku = u.s AND p.store_id = u.w AND p.quantity = u.q",
+    )
+    .bind(&skus)
+    .bind(&websites)
+    .bind(&quantities)
     .execute(&mut *conn)
     .await?;
     Ok(())

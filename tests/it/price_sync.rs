@@ -112,7 +112,10 @@ fn sap_seed() -> serde_json::Value {
         {"ItemCode": "P-B", "CardCode": "*1", "PriceListNum": 1,
          "SpecialPriceDataAreas": [
             {"PriceListNo": 1, "DateFrom": from.to_string(), "Dateto": to.to_string(),
-             "Discount": 20, "SpecialPrice": 40, "PriceCurrency": "USD"}]},
+             "Discount": 20, "SpecialPrice": 40, "PriceCurrency": "USD",
+             "SpecialPriceQuantityAreas": [
+                {"Quantity": 10, "SpecialPrice": 36, "Discountin": 28, "PriceCurrency": "USD"},
+                {"Quantity": 50, "SpecialPrice": 32, "Discountin": 36, "PriceCurrency": "USD"}]}]},
         // A special price for one customer: not the shop's.
         {"ItemCode": "P-C", "CardCode": "C20000", "PriceListNum": 1,
          "SpecialPriceDataAreas": [
@@ -248,6 +251,10 @@ impl World {
             .await
             .unwrap();
         assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    }
+
+    fn inner_calls(&self) -> Vec<(&'static str, serde_json::Value)> {
+        self.calls_since(0)
     }
 
     fn calls_since(&self, n: usize) -> Vec<(&'static str, serde_json::Value)> {
@@ -705,4 +712,70 @@ async fn special_prices_that_end_or_are_removed_in_sap_are_deleted_in_magento() 
     let run = w.run().await;
     assert_eq!(figures(&run)["special_deleted"], json!(1));
     assert!(specials().is_empty());
+}
+
+#[tokio::test]
+async fn volume_discounts_become_tier_prices_for_all_groups_as_deltas() {
+    let w = World::new(1).await;
+    w.configure(|s| {
+        s.special_prices_card_code = Some("*1".into());
+        s.price_tier_prices = true;
+    })
+    .await;
+    let run = w.run().await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+    let tier = |qty: i64, price: i64| {
+        json!({"sku": "P-B", "price": price, "price_type": "fixed", "website_id": 0,
+               "customer_group": "ALL GROUPS", "quantity": qty})
+    };
+    let calls = w.inner_calls();
+    let tiers: Vec<_> = calls.iter().filter(|c| c.0 == "tier").collect();
+    assert_eq!(tiers.len(), 1, "{calls:?}");
+    assert_eq!(tiers[0].1, json!([tier(10, 36), tier(50, 32)]));
+    assert_eq!(figures(&run)["tiers"], json!(2));
+    let shop = || w.magento_sim.state().tier_prices("P-B");
+    assert_eq!(shop().len(), 2);
+
+    let n = w.calls.count();
+    w.run().await;
+    assert_eq!(w.calls.count(), n, "no change: no call");
+
+    // The 10-piece price changes and the 50-piece row is removed in SAP.
+    let from = today() - chrono::Duration::days(1);
+    let to = today() + chrono::Duration::days(10);
+    w.sap_control(
+        "special-prices",
+        json!({"card_code": "*1", "item_code": "P-B", "special_price": {
+            "ItemCode": "P-B", "CardCode": "*1", "PriceListNum": 1,
+            "SpecialPriceDataAreas": [
+               {"PriceListNo": 1, "DateFrom": from.to_string(), "Dateto": to.to_string(),
+                "Discount": 20, "SpecialPrice": 40, "PriceCurrency": "USD",
+                "SpecialPriceQuantityAreas": [
+                   {"Quantity": 10, "SpecialPrice": 35, "PriceCurrency": "USD"}]}]}}),
+    )
+    .await;
+    let n = w.calls.count();
+    let run = w.run().await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+    assert_eq!(
+        w.calls_since(n),
+        vec![
+            ("tier", json!([tier(10, 35)])),
+            ("tier_delete", json!([tier(50, 32)])),
+        ]
+    );
+    let now = shop();
+    assert_eq!(now.len(), 1, "{now:?}");
+    assert_eq!(now[0]["price"], json!(35));
+
+    // The special price is removed in SAP: its tiers go with it.
+    w.sap_control(
+        "special-prices",
+        json!({"card_code": "*1", "item_code": "P-B", "special_price": null}),
+    )
+    .await;
+    let run = w.run().await;
+    assert_eq!(figures(&run)["tiers_deleted"], json!(1));
+    assert!(shop().is_empty());
+    assert!(w.magento_sim.state().special_prices("P-B").is_empty());
 }

@@ -20,5 +20,7 @@ pub(crate) use item::ITEM_FIELDS;
 pub use item::{AdditionalExpense, Item, ItemWarehouseInfo, SalesTaxCode, Warehouse};
 pub(crate) use partner::BUSINESS_PARTNER_FIELDS;
 pub use partner::{AddressType, BusinessPartner, CardType, NewBpAddress, NewBusinessPartner};
-pub use price::{ItemPrice, PriceList, PricedItem, SpecialPrice, SpecialPricePeriod};
+pub use price::{
+    ItemPrice, PriceList, PricedItem, SpecialPrice, SpecialPricePeriod, SpecialPriceVolume,
+};
 pub(crate) use price::{PRICED_ITEM_FIELDS, PRICE_LIST_FIELDS, SPECIAL_PRICE_FIELDS};

@@ -179,6 +179,36 @@ pub struct SpecialPricePeriod {
         deserialize_with = "lenient::opt_string"
     )]
     pub price_currency: Option<String>,
+    /// Volume discounts of the period (SPP2): from `Quantity` on, `SpecialPrice`.
+    #[serde(
+        rename = "SpecialPriceQuantityAreas",
+        default,
+        deserialize_with = "lenient::vec_or_null"
+    )]
+    pub special_price_quantity_areas: Vec<SpecialPriceVolume>,
+}
+
+/// One volume row of a special price period (SPP2).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SpecialPriceVolume {
+    #[serde(
+        rename = "Quantity",
+        default,
+        deserialize_with = "lenient::opt_decimal"
+    )]
+    pub quantity: Option<Decimal>,
+    #[serde(
+        rename = "SpecialPrice",
+        default,
+        deserialize_with = "lenient::opt_decimal"
+    )]
+    pub special_price: Option<Decimal>,
+    #[serde(
+        rename = "PriceCurrency",
+        default,
+        deserialize_with = "lenient::opt_string"
+    )]
+    pub price_currency: Option<String>,
 }
 
 pub(crate) const SPECIAL_PRICE_FIELDS: &[&str] = &[

@@ -16,6 +16,16 @@ fn rows(body: &Value) -> Result<&Vec<Value>, MagentoSimError> {
         .ok_or_else(|| MagentoSimError::required("prices"))
 }
 
+/// A tier price is one per SKU, website, customer group and quantity.
+fn tier_key(r: &Value) -> (String, Option<i64>, String, String) {
+    (
+        r["sku"].as_str().unwrap_or("").to_lowercase(),
+        int(r.get("website_id")),
+        r["customer_group"].as_str().unwrap_or("").to_lowercase(),
+        num(dec(r.get("quantity"))).to_string(),
+    )
+}
+
 /// A special price is one per SKU, store and window.
 fn special_key(r: &Value) -> (String, Option<i64>, Value, Value) {
     (
@@ -210,6 +220,45 @@ impl Store {
     /// or one of Magento's default groups; the same key twice in one request is refused;
     /// only simple, virtual and downloadable products take fixed prices, bundles discounts.
     pub fn save_tier_prices(&mut self, body: &Value) -> Result<Value, MagentoSimError> {
+        let (valid, errors) = self.checked_tier_prices(body)?;
+        for row in valid {
+            let k = tier_key(&row);
+            self.tier_prices.retain(|r| tier_key(r) != k);
+            self.tier_prices.push(row);
+        }
+        Ok(Value::Array(errors))
+    }
+
+    /// `POST /V1/products/tier-prices-delete`: the rows are validated as for saving; a valid
+    /// row removes the tier price of its SKU, website, group and quantity (one that is not
+    /// there is nothing to remove, not an error).
+    pub fn delete_tier_prices(&mut self, body: &Value) -> Result<Value, MagentoSimError> {
+        let (valid, errors) = self.checked_tier_prices(body)?;
+        for row in valid {
+            let k = tier_key(&row);
+            self.tier_prices.retain(|r| tier_key(r) != k);
+        }
+        Ok(Value::Array(errors))
+    }
+
+    /// The tier prices stored for `sku` (any case).
+    pub fn tier_prices_for(&self, sku: &str) -> Vec<Value> {
+        self.tier_prices
+            .iter()
+            .filter(|r| {
+                r["sku"]
+                    .as_str()
+                    .is_some_and(|s| s.eq_ignore_ascii_case(sku))
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// The rows of a tier-price request Magento accepts, and the refusals of the others.
+    fn checked_tier_prices(
+        &self,
+        body: &Value,
+    ) -> Result<(Vec<Value>, Vec<Value>), MagentoSimError> {
         const GROUPS: [&str; 5] = [
             "all groups",
             "not logged in",
@@ -281,20 +330,7 @@ impl Store {
                 );
             }
         }
-        let key = |r: &Value| {
-            (
-                r["sku"].as_str().unwrap_or("").to_lowercase(),
-                int(r.get("website_id")),
-                r["customer_group"].as_str().unwrap_or("").to_lowercase(),
-                num(dec(r.get("quantity"))).to_string(),
-            )
-        };
-        for row in valid {
-            let k = key(&row);
-            self.tier_prices.retain(|r| key(r) != k);
-            self.tier_prices.push(row);
-        }
-        Ok(Value::Array(errors))
+        Ok((valid, errors))
     }
 
     /// `POST /V1/products/tier-prices-information`.

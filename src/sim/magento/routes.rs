@@ -53,6 +53,10 @@ pub fn router(state: MagentoSimState) -> Router<MagentoSimState> {
         .route("/rest/{store}/V1/products/{sku}", put(save_product))
         .route("/rest/{store}/V1/products/tier-prices", post(tier_prices))
         .route(
+            "/rest/{store}/V1/products/tier-prices-delete",
+            post(delete_tier_prices),
+        )
+        .route(
             "/rest/{store}/V1/products/tier-prices-information",
             post(tier_prices_information),
         )
@@ -229,6 +233,11 @@ async fn save_product(
 ) -> Answer {
     let body = json_body(&body)?;
     ok(s.store().save_product(&store, &sku, &body)?)
+}
+
+async fn delete_tier_prices(State(s): State<MagentoSimState>, body: Bytes) -> Answer {
+    let body = json_body(&body)?;
+    ok(s.store().delete_tier_prices(&body)?)
 }
 
 async fn tier_prices(State(s): State<MagentoSimState>, body: Bytes) -> Answer {

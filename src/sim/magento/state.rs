@@ -128,6 +128,11 @@ impl MagentoSimState {
         self.store().special_prices_of(sku)
     }
 
+    /// The tier prices stored for `sku`, as saved.
+    pub fn tier_prices(&self, sku: &str) -> Vec<serde_json::Value> {
+        self.store().tier_prices_for(sku)
+    }
+
     /// An order as `GET /V1/orders/{id}` would return it.
     pub fn order_json(&self, entity_id: i64) -> Option<serde_json::Value> {
         self.store().orders.get(&entity_id).map(|o| o.json.clone())

@@ -157,6 +157,30 @@ pub struct SpecialPriceDataArea {
     pub special_price: Decimal,
     #[serde(rename = "PriceCurrency", default)]
     pub price_currency: Option<String>,
+    /// Volume discounts within the period (SPP2).
+    #[serde(rename = "SpecialPriceQuantityAreas", default)]
+    pub special_price_quantity_areas: Vec<SpecialPriceQuantityArea>,
+}
+
+/// One volume row of a period (SPP2): from `Quantity` on, `SpecialPrice` (`Discountin` is
+/// B1's spelling of the discount percentage).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpecialPriceQuantityArea {
+    #[serde(rename = "Quantity", with = "rust_decimal::serde::arbitrary_precision")]
+    pub quantity: Decimal,
+    #[serde(
+        rename = "SpecialPrice",
+        with = "rust_decimal::serde::arbitrary_precision"
+    )]
+    pub special_price: Decimal,
+    #[serde(
+        rename = "Discountin",
+        default,
+        with = "rust_decimal::serde::arbitrary_precision"
+    )]
+    pub discountin: Decimal,
+    #[serde(rename = "PriceCurrency", default)]
+    pub price_currency: Option<String>,
 }
 
 /// One row of `ItemWarehouseInfoCollection` (OITW).

@@ -36,11 +36,11 @@ use super::run_job::{RunResult, RunTask};
 use super::stock_sync::{SkuIndex, SyncProgress};
 use crate::domain::prices::{
     guard, needs_push, product_status, round_price, special_price_window, tax_basis_mismatch, Hold,
-    Outcome, PriceRoute, TaxConversion,
+    Outcome, PriceRoute, PriceScope, TaxConversion,
 };
 use crate::domain::run::RunKind;
 use crate::domain::settings::Settings;
-use crate::sap::types::{PricedItem, SpecialPrice as SapSpecialPrice};
+use crate::sap::types::{PricedItem, SpecialPrice as SapSpecialPrice, SpecialPricePeriod};
 use crate::sap::SapError;
 use crate::store::prices::{self as price_store, PriceKind, PriceMemory, Remembered, Window};
 use crate::store::runs::{self, Run};
@@ -83,6 +83,11 @@ pub struct PriceFigures {
     /// Special prices removed from Magento (ended or removed in SAP, or replaced by a new
     /// period).
     pub special_deleted: u64,
+    /// Tier prices computed (volume discounts of running periods), accepted by Magento,
+    /// and removed from it.
+    pub tier_prices: u64,
+    pub tiers: u64,
+    pub tiers_deleted: u64,
     /// Products to disable or enable (sellability).
     pub status_changes: u64,
     /// Product statuses Magento accepted.
@@ -104,8 +109,12 @@ pub struct PriceFigures {
 pub struct PlannedPrice {
     pub sku: String,
     pub store_id: i64,
-    /// `base`, `special`, `special_delete` or `status` (1 enabled, 2 disabled).
+    /// `base`, `special`, `special_delete`, `tier`, `tier_delete` or `status` (1 enabled,
+    /// 2 disabled).
     pub kind: String,
+    /// Tier prices: from this quantity on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<Decimal>,
     pub from: Option<Decimal>,
     pub to: Decimal,
     /// Special prices: the window.
@@ -259,6 +268,8 @@ impl PriceSync {
         if !options.dry_run {
             figures.special_deleted = pushed.deleted;
             figures.statuses = pushed.statuses;
+            figures.tiers = pushed.tiers;
+            figures.tiers_deleted = pushed.tiers_deleted;
         }
         if no_rate > 0 {
             figures.warnings.push(format!(
@@ -431,6 +442,7 @@ impl PriceSync {
             kind: PriceKind::Status,
             price: desired,
             window: None,
+            quantity: Decimal::ZERO,
             previous: last.and_then(|l| l.published),
         };
         self.offer(offer, None, state).await
@@ -479,6 +491,7 @@ impl PriceSync {
             kind: PriceKind::Base,
             price,
             window: None,
+            quantity: Decimal::ZERO,
             previous: published,
         };
         let hold = guard(published, price, state.limit).filter(|_| !state.options.release_held);
@@ -503,6 +516,7 @@ impl PriceSync {
                     kind: offer.kind.as_str().into(),
                     from: offer.previous,
                     to: offer.price,
+                    quantity: (!offer.quantity.is_zero()).then_some(offer.quantity),
                     window: offer.window,
                     held: why,
                 });
@@ -538,6 +552,7 @@ impl PriceSync {
             .special_prices(card_code, settings.price_sap_page_size)
             .await?;
         let today = state.today;
+        let tiers_website = tiers_website(settings, state.figures);
         let mut open_ended = 0u64;
         for row in rows.iter().filter(|r| r.valid) {
             for r in routes {
@@ -545,20 +560,16 @@ impl PriceSync {
                 if row.price_list_num.is_some_and(|l| l != route.price_list) {
                     continue;
                 }
+                if let Some(website) = tiers_website {
+                    self.tier_prices(row, r, website, settings, state).await?;
+                }
                 let Some((price, from, to)) =
                     period_for(row, &route.currency, today, &mut open_ended)
                 else {
                     continue;
                 };
-                let price = match r.convert {
-                    None => price,
-                    Some(c) => match state.item_rates.get(&row.item_code) {
-                        Some(rate) => c.apply(price, *rate),
-                        None => {
-                            state.figures.no_tax_rate += 1;
-                            continue;
-                        }
-                    },
+                let Some(price) = converted(r, &row.item_code, price, state) else {
+                    continue;
                 };
                 state.figures.special_prices += 1;
                 let price = round_price(price, settings.price_decimals);
@@ -585,13 +596,10 @@ impl PriceSync {
                     kind: PriceKind::Special,
                     price,
                     window: Some(window),
+                    quantity: Decimal::ZERO,
                     previous: last.and_then(|(l, _)| l.published),
                 };
-                // A special price is a discount by design: only a price of 0 is held.
-                let hold = price
-                    .is_zero()
-                    .then_some(Hold::ToZero)
-                    .filter(|_| !state.options.release_held);
+                let hold = discount_hold(price, state);
                 self.offer(offer, hold, state).await?;
             }
         }
@@ -613,6 +621,97 @@ impl PriceSync {
             if let Some(window) = window {
                 self.remove_special(&key, &last, window, state).await?;
             }
+        }
+        if let Some(website) = tiers_website {
+            self.remove_ended_tiers(website, state).await?;
+        }
+        Ok(())
+    }
+
+    /// The volume discounts of the period running today → tier prices for `ALL GROUPS` on
+    /// `website` (fixed prices, from a quantity on), as deltas.
+    async fn tier_prices(
+        &self,
+        row: &SapSpecialPrice,
+        r: &Route,
+        website: i64,
+        settings: &Settings,
+        state: &mut RunState<'_, '_>,
+    ) -> Result<(), PriceSyncError> {
+        let currency = &r.route.currency;
+        let Some(period) = running_period(row, currency, state.today) else {
+            return Ok(());
+        };
+        for volume in &period.special_price_quantity_areas {
+            if !same_currency(volume.price_currency.as_deref(), currency) {
+                continue;
+            }
+            let (Some(quantity), Some(price)) = (volume.quantity, volume.special_price) else {
+                continue;
+            };
+            if quantity <= Decimal::ZERO {
+                continue;
+            }
+            let Some(price) = converted(r, &row.item_code, price, state) else {
+                continue;
+            };
+            let price = round_price(price, settings.price_decimals);
+            let quantity = quantity.normalize();
+            state.figures.tier_prices += 1;
+            let key = (row.item_code.clone(), website, quantity);
+            let last = state.memory.tier.remove(&key);
+            if !needs_push(last.as_ref(), price, state.figures.full) {
+                continue;
+            }
+            state.figures.changed += 1;
+            let offer = Offer {
+                sku: key.0,
+                store_id: website,
+                kind: PriceKind::Tier,
+                price,
+                window: None,
+                quantity,
+                previous: last.and_then(|l| l.published),
+            };
+            let hold = discount_hold(price, state);
+            self.offer(offer, hold, state).await?;
+        }
+        Ok(())
+    }
+
+    /// Tier prices published before whose volume row is gone from SAP, or whose period
+    /// ended: removed from Magento.
+    async fn remove_ended_tiers(
+        &self,
+        website: i64,
+        state: &mut RunState<'_, '_>,
+    ) -> Result<(), PriceSyncError> {
+        let full = state.figures.full;
+        let mut gone: Vec<_> = std::mem::take(&mut state.memory.tier)
+            .into_iter()
+            .filter(|((_, w, _), l)| {
+                *w == website && l.published.is_some() && (l.outcome == Outcome::Pushed || full)
+            })
+            .collect();
+        gone.sort_by(|a, b| a.0.cmp(&b.0));
+        for ((sku, website, quantity), last) in gone {
+            let Some(published) = last.published else {
+                continue;
+            };
+            state.figures.changed += 1;
+            if state.options.dry_run {
+                state.figures.tiers_deleted += 1;
+            }
+            let offer = Offer {
+                sku,
+                store_id: website,
+                kind: PriceKind::TierDelete,
+                price: published,
+                window: None,
+                quantity,
+                previous: Some(published),
+            };
+            self.offer(offer, None, state).await?;
         }
         Ok(())
     }
@@ -642,10 +741,74 @@ impl PriceSync {
             kind: PriceKind::SpecialDelete,
             price: published,
             window: Some(window),
+            quantity: Decimal::ZERO,
             previous: Some(published),
         };
         self.offer(offer, None, state).await
     }
+}
+
+/// Where tier prices go: website 0 under a global price scope. Magento refuses another
+/// website then, and under a website scope b1bridge does not know the websites of the
+/// routed stores, so tier prices are not synced there (said in the run's warnings).
+fn tiers_website(settings: &Settings, figures: &mut PriceFigures) -> Option<i64> {
+    if !settings.price_tier_prices {
+        return None;
+    }
+    if settings.magento_price_scope == PriceScope::Global {
+        return Some(0);
+    }
+    figures.warnings.push(
+        "tier prices are not synced: under a website price scope a tier price names a \
+         website, and b1bridge maps SAP price lists to store views only"
+            .into(),
+    );
+    None
+}
+
+/// A price on the route's tax basis: converted by the item's sales VAT rate when the route
+/// converts (`None`, counted, when the item has no rate).
+fn converted(
+    r: &Route,
+    item_code: &str,
+    price: Decimal,
+    state: &mut RunState<'_, '_>,
+) -> Option<Decimal> {
+    let Some(c) = r.convert else {
+        return Some(price);
+    };
+    match state.item_rates.get(item_code) {
+        Some(rate) => Some(c.apply(price, *rate)),
+        None => {
+            state.figures.no_tax_rate += 1;
+            None
+        }
+    }
+}
+
+/// Special and tier prices are discounts by design: only a price of 0 is held.
+fn discount_hold(price: Decimal, state: &RunState<'_, '_>) -> Option<Hold> {
+    price
+        .is_zero()
+        .then_some(Hold::ToZero)
+        .filter(|_| !state.options.release_held)
+}
+
+fn same_currency(given: Option<&str>, currency: &str) -> bool {
+    given.is_none_or(|c| c.eq_ignore_ascii_case(currency))
+}
+
+/// The period of `row` running on `today` (an open end runs on), in `currency`.
+fn running_period<'r>(
+    row: &'r SapSpecialPrice,
+    currency: &str,
+    today: NaiveDate,
+) -> Option<&'r SpecialPricePeriod> {
+    row.special_price_data_areas.iter().find(|p| {
+        same_currency(p.price_currency.as_deref(), currency)
+            && p.date_from.is_some_and(|f| f <= today)
+            && p.date_to.is_none_or(|t| today <= t)
+    })
 }
 
 /// The period of `row` that runs on `today`, else the next one to start, in `currency`.
@@ -657,10 +820,7 @@ fn period_for(
 ) -> Option<(Decimal, NaiveDate, NaiveDate)> {
     let mut best: Option<(Decimal, NaiveDate, NaiveDate)> = None;
     for p in &row.special_price_data_areas {
-        if p.price_currency
-            .as_deref()
-            .is_some_and(|c| !c.eq_ignore_ascii_case(currency))
-        {
+        if !same_currency(p.price_currency.as_deref(), currency) {
             continue;
         }
         let (Some(from), Some(price)) = (p.date_from, p.special_price) else {
@@ -688,14 +848,7 @@ async fn hold(pool: &PgPool, run: Uuid, held: &[(Offer, String)]) -> Result<(), 
     let mut tx = pool.begin().await?;
     let rows: Vec<Remembered<'_>> = held
         .iter()
-        .map(|(o, _)| Remembered {
-            sku: &o.sku,
-            store_id: o.store_id,
-            kind: o.kind,
-            offered: o.price,
-            window: o.window.as_ref(),
-            outcome: Outcome::Held,
-        })
+        .map(|(o, _)| o.remembered(Outcome::Held))
         .collect();
     price_store::record(&mut tx, run, &rows).await?;
     for (offer, why) in held {

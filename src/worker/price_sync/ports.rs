@@ -3,7 +3,7 @@
 //! feeds 100,000 items in-process, so seeding a simulator does not dominate its figures).
 use futures::future::BoxFuture;
 
-use crate::magento::types::{BasePrice, PriceRowError, SpecialPrice};
+use crate::magento::types::{BasePrice, PriceRowError, SpecialPrice, TierPrice};
 use crate::magento::{MagentoClient, MagentoError};
 use crate::sap::odata::NextPage;
 use crate::sap::types::{PriceList, PricedItem, SpecialPrice as SapSpecialPrice, VatGroup};
@@ -86,6 +86,10 @@ pub enum PriceCall<'a> {
     Special(&'a [SpecialPrice]),
     /// `POST /V1/products/special-price-delete`.
     DeleteSpecial(&'a [SpecialPrice]),
+    /// `POST /V1/products/tier-prices`.
+    Tier(&'a [TierPrice]),
+    /// `POST /V1/products/tier-prices-delete`.
+    DeleteTier(&'a [TierPrice]),
     /// `PUT /rest/all/V1/products/{sku}`: 1 enabled, 2 disabled.
     Status { sku: &'a str, status: i64 },
 }
@@ -97,6 +101,8 @@ impl PriceCall<'_> {
             PriceCall::Base(_) => "base",
             PriceCall::Special(_) => "special",
             PriceCall::DeleteSpecial(_) => "special_delete",
+            PriceCall::Tier(_) => "tier",
+            PriceCall::DeleteTier(_) => "tier_delete",
             PriceCall::Status { .. } => "status",
         }
     }
@@ -106,6 +112,7 @@ impl PriceCall<'_> {
         match self {
             PriceCall::Base(rows) => serde_json::json!(rows),
             PriceCall::Special(rows) | PriceCall::DeleteSpecial(rows) => serde_json::json!(rows),
+            PriceCall::Tier(rows) | PriceCall::DeleteTier(rows) => serde_json::json!(rows),
             PriceCall::Status { sku, status } => {
                 serde_json::json!([{"sku": sku, "status": status}])
             }
@@ -146,6 +153,8 @@ impl PricePublisher for MagentoPrices {
                 PriceCall::Base(rows) => m.update_base_prices(rows).await,
                 PriceCall::Special(rows) => m.update_special_prices(rows).await,
                 PriceCall::DeleteSpecial(rows) => m.delete_special_prices(rows).await,
+                PriceCall::Tier(rows) => m.update_tier_prices(rows).await,
+                PriceCall::DeleteTier(rows) => m.delete_tier_prices(rows).await,
                 PriceCall::Status { sku, status } => {
                     m.set_product_status(sku, status).await.map(|()| Vec::new())
                 }

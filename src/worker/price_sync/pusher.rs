@@ -14,8 +14,12 @@ use uuid::Uuid;
 use super::ports::{PriceCall, PricePublisher, PushError};
 use crate::domain::exception::{Category, NewException};
 use crate::domain::prices::Outcome;
-use crate::magento::types::{BasePrice, PriceRowError, SpecialPrice};
-use crate::store::prices::{forget_special, record, PriceKind, Remembered, Window};
+use crate::magento::types::{BasePrice, PriceRowError, SpecialPrice, TierPrice, TierPriceType};
+use crate::store::prices::{forget_special, forget_tiers, record, PriceKind, Remembered, Window};
+
+/// The customer group tier prices are published for: every customer, as SAP's volume
+/// discounts for all Business Partners are.
+pub const ALL_GROUPS: &str = "ALL GROUPS";
 use crate::store::{exceptions, StoreError};
 
 /// Why a run stopped pushing.
@@ -36,8 +40,25 @@ pub struct Offer {
     pub price: Decimal,
     /// Special prices: `price_from`, `price_to`.
     pub window: Option<Window>,
+    /// Tier prices: from this quantity on (`store_id` is then the website); 0 otherwise.
+    pub quantity: Decimal,
     /// What the shop sold at before (for the exception's text).
     pub previous: Option<Decimal>,
+}
+
+impl Offer {
+    /// The offer as the memory keeps it, with what became of it.
+    pub fn remembered(&self, outcome: Outcome) -> Remembered<'_> {
+        Remembered {
+            sku: &self.sku,
+            store_id: self.store_id,
+            kind: self.kind,
+            offered: self.price,
+            window: self.window.as_ref(),
+            quantity: self.quantity,
+            outcome,
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -48,15 +69,20 @@ pub struct PushFigures {
     pub rejected: u64,
     /// Special prices removed from Magento.
     pub deleted: u64,
+    /// Tier prices Magento accepted, and tier prices removed.
+    pub tiers: u64,
+    pub tiers_deleted: u64,
     /// Product statuses set (sellability).
     pub statuses: u64,
 }
 
 /// The order queues are flushed in: a special price removed after the ones offered.
-const KINDS: [PriceKind; 4] = [
+const KINDS: [PriceKind; 6] = [
     PriceKind::Base,
     PriceKind::Special,
     PriceKind::SpecialDelete,
+    PriceKind::Tier,
+    PriceKind::TierDelete,
     PriceKind::Status,
 ];
 
@@ -66,7 +92,7 @@ pub struct Pusher<'a> {
     pub run: Uuid,
     pub batch_size: usize,
     /// One queue per kind, in the order of [`KINDS`].
-    pub queues: [Vec<Offer>; 4],
+    pub queues: [Vec<Offer>; 6],
     pub figures: PushFigures,
 }
 
@@ -154,6 +180,25 @@ impl Pusher<'_> {
                 self.publisher.publish(PriceCall::Base(&rows)).await
             }
             PriceKind::Special => self.publisher.publish(PriceCall::Special(&special())).await,
+            PriceKind::Tier | PriceKind::TierDelete => {
+                let rows: Vec<TierPrice> = part
+                    .iter()
+                    .map(|o| TierPrice {
+                        sku: o.sku.clone(),
+                        price: o.price,
+                        price_type: TierPriceType::Fixed,
+                        website_id: o.store_id,
+                        customer_group: ALL_GROUPS.into(),
+                        quantity: o.quantity,
+                    })
+                    .collect();
+                let call = if kind == PriceKind::Tier {
+                    PriceCall::Tier(&rows)
+                } else {
+                    PriceCall::DeleteTier(&rows)
+                };
+                self.publisher.publish(call).await
+            }
             PriceKind::SpecialDelete => {
                 self.publisher
                     .publish(PriceCall::DeleteSpecial(&special()))
@@ -219,28 +264,24 @@ impl Pusher<'_> {
         if rows.is_empty() {
             return Ok(());
         }
-        let entries: Vec<Remembered<'_>> = rows
-            .iter()
-            .map(|o| Remembered {
-                sku: &o.sku,
-                store_id: o.store_id,
-                kind: o.kind,
-                offered: o.price,
-                window: o.window.as_ref(),
-                outcome,
-            })
-            .collect();
+        let entries: Vec<Remembered<'_>> = rows.iter().map(|o| o.remembered(outcome)).collect();
         let mut conn = self.pool.acquire().await?;
-        let removed = rows[0].kind == PriceKind::SpecialDelete;
-        if removed && outcome == Outcome::Pushed {
-            forget_special(&mut conn, &entries).await?;
-        } else {
-            record(&mut conn, self.run, &entries).await?;
+        let kind = rows[0].kind;
+        match kind {
+            PriceKind::SpecialDelete if outcome == Outcome::Pushed => {
+                forget_special(&mut conn, &entries).await?
+            }
+            PriceKind::TierDelete if outcome == Outcome::Pushed => {
+                forget_tiers(&mut conn, &entries).await?
+            }
+            _ => record(&mut conn, self.run, &entries).await?,
         }
         if outcome == Outcome::Pushed {
             let n = rows.len() as u64;
-            match rows[0].kind {
+            match kind {
                 PriceKind::SpecialDelete => self.figures.deleted += n,
+                PriceKind::Tier => self.figures.tiers += n,
+                PriceKind::TierDelete => self.figures.tiers_deleted += n,
                 PriceKind::Status => self.figures.statuses += n,
                 PriceKind::Base | PriceKind::Special => self.figures.pushed += n,
             }
@@ -260,14 +301,7 @@ impl Pusher<'_> {
         let mut tx = self.pool.begin().await?;
         let entries: Vec<Remembered<'_>> = rows
             .iter()
-            .map(|o| Remembered {
-                sku: &o.sku,
-                store_id: o.store_id,
-                kind: o.kind,
-                offered: o.price,
-                window: o.window.as_ref(),
-                outcome: Outcome::Rejected,
-            })
+            .map(|o| o.remembered(Outcome::Rejected))
             .collect();
         record(&mut tx, self.run, &entries).await?;
         for offer in rows {
@@ -323,6 +357,8 @@ fn kind_label(kind: PriceKind) -> &'static str {
         PriceKind::Base => "price",
         PriceKind::Special => "special price",
         PriceKind::SpecialDelete => "removal of the special price",
+        PriceKind::Tier => "tier price",
+        PriceKind::TierDelete => "removal of the tier price",
         PriceKind::Status => "status (1 enabled, 2 disabled)",
     }
 }
