@@ -124,6 +124,39 @@ pub struct Remembered<'a> {
     pub outcome: Outcome,
 }
 
+/// Rows as the column arrays a statement unnests.
+struct Columns<'a> {
+    skus: Vec<&'a str>,
+    stores: Vec<i64>,
+    kinds: Vec<&'static str>,
+    offered: Vec<Decimal>,
+    froms: Vec<Option<&'a str>>,
+    tos: Vec<Option<&'a str>>,
+    outcomes: Vec<&'static str>,
+    quantities: Vec<Decimal>,
+}
+
+impl<'a> Columns<'a> {
+    fn of(rows: &[Remembered<'a>]) -> Self {
+        Self {
+            skus: rows.iter().map(|r| r.sku).collect(),
+            stores: rows.iter().map(|r| r.store_id).collect(),
+            kinds: rows.iter().map(|r| r.kind.stored()).collect(),
+            offered: rows.iter().map(|r| r.offered).collect(),
+            froms: rows
+                .iter()
+                .map(|r| r.window.map(|w| w.0.as_str()))
+                .collect(),
+            tos: rows
+                .iter()
+                .map(|r| r.window.map(|w| w.1.as_str()))
+                .collect(),
+            outcomes: rows.iter().map(|r| r.outcome.as_str()).collect(),
+            quantities: rows.iter().map(|r| r.quantity).collect(),
+        }
+    }
+}
+
 /// Remembers a batch in one statement. A pushed row becomes the published price; a refused
 /// or held one keeps the published price it had.
 pub async fn record(
@@ -134,20 +167,7 @@ pub async fn record(
     if rows.is_empty() {
         return Ok(());
     }
-    let skus: Vec<&str> = rows.iter().map(|r| r.sku).collect();
-    let stores: Vec<i64> = rows.iter().map(|r| r.store_id).collect();
-    let kinds: Vec<&str> = rows.iter().map(|r| r.kind.stored()).collect();
-    let offered: Vec<Decimal> = rows.iter().map(|r| r.offered).collect();
-    let froms: Vec<Option<&str>> = rows
-        .iter()
-        .map(|r| r.window.map(|w| w.0.as_str()))
-        .collect();
-    let tos: Vec<Option<&str>> = rows
-        .iter()
-        .map(|r| r.window.map(|w| w.1.as_str()))
-        .collect();
-    let outcomes: Vec<&str> = rows.iter().map(|r| r.outcome.as_str()).collect();
-    let quantities: Vec<Decimal> = rows.iter().map(|r| r.quantity).collect();
+    let c = Columns::of(rows);
     sqlx::query(
         "INSERT INTO price_pushed (sku, store_id, kind, offered, price_from, price_to, outcome,
                                    published, run_id, quantity)
@@ -161,67 +181,38 @@ pub async fn record(
                                  ELSE price_pushed.published END,
                 run_id = excluded.run_id, updated_at = now()",
     )
-    .bind(&skus)
-    .bind(&stores)
-    .bind(&kinds)
-    .bind(&offered)
-    .bind(&froms)
-    .bind(&tos)
-    .bind(&outcomes)
+    .bind(&c.skus)
+    .bind(&c.stores)
+    .bind(&c.kinds)
+    .bind(&c.offered)
+    .bind(&c.froms)
+    .bind(&c.tos)
+    .bind(&c.outcomes)
     .bind(run)
-    .bind(&quantities)
+    .bind(&c.quantities)
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-/// Forgets special prices Magento has deleted: the row of that SKU, store and window only,
-/// so a newer window offered in the meantime stays remembered.
-pub async fn forget_special(
-    conn: &mut PgConnection,
-    rows: &[Remembered<'_>],
-) -> Result<(), StoreError> {
-    let skus: Vec<&str> = rows.iter().map(|r| r.sku).collect();
-    let stores: Vec<i64> = rows.iter().map(|r| r.store_id).collect();
-    let froms: Vec<Option<&str>> = rows
-        .iter()
-        .map(|r| r.window.map(|w| w.0.as_str()))
-        .collect();
-    let tos: Vec<Option<&str>> = rows
-        .iter()
-        .map(|r| r.window.map(|w| w.1.as_str()))
-        .collect();
+/// Forgets prices Magento has deleted: the remembered row of the same SKU, store (website
+/// for tier prices), kind, quantity and window only, so a newer window of a special price
+/// offered in the meantime stays remembered.
+pub async fn forget(conn: &mut PgConnection, rows: &[Remembered<'_>]) -> Result<(), StoreError> {
+    let c = Columns::of(rows);
     sqlx::query(
         "DELETE FROM price_pushed p
-          USING unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS u(s, st, f, t)
-          WHERE p.kind = 'special' AND p.sku = u.s AND p.store_id = u.st
-            AND p.price_from = u.f AND p.price_to = u.t",
+          USING unnest($1::text[], $2::bigint[], $3::text[], $4::numeric[], $5::text[],
+                       $6::text[]) AS u(s, st, k, q, f, t)
+          WHERE p.sku = u.s AND p.store_id = u.st AND p.kind = u.k AND p.quantity = u.q
+            AND p.price_from IS NOT DISTINCT FROM u.f AND p.price_to IS NOT DISTINCT FROM u.t",
     )
-    .bind(&skus)
-    .bind(&stores)
-    .bind(&froms)
-    .bind(&tos)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// Forgets tier prices Magento has deleted.
-pub async fn forget_tiers(
-    conn: &mut PgConnection,
-    rows: &[Remembered<'_>],
-) -> Result<(), StoreError> {
-    let skus: Vec<&str> = rows.iter().map(|r| r.sku).collect();
-    let websites: Vec<i64> = rows.iter().map(|r| r.store_id).collect();
-    let quantities: Vec<Decimal> = rows.iter().map(|r| r.quantity).collect();
-    sqlx::query(
-        "DELETE FROM price_pushed p
-          USING unnest($1::text[], $2::bigint[], $3::numeric[]) AS u(s, w, q)
-          WHERE p.kind = 'tier' AND p.sku = u.s AND p.store_id = u.w AND p.quantity = u.q",
-    )
-    .bind(&skus)
-    .bind(&websites)
-    .bind(&quantities)
+    .bind(&c.skus)
+    .bind(&c.stores)
+    .bind(&c.kinds)
+    .bind(&c.quantities)
+    .bind(&c.froms)
+    .bind(&c.tos)
     .execute(&mut *conn)
     .await?;
     Ok(())

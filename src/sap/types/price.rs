@@ -162,52 +162,31 @@ pub struct SpecialPrice {
 
 /// One period of a special price (SPP1): `SpecialPrice` from `DateFrom` to `Dateto`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct SpecialPricePeriod {
-    #[serde(rename = "DateFrom", default, deserialize_with = "lenient::opt_date")]
+    #[serde(default, deserialize_with = "lenient::opt_date")]
     pub date_from: Option<NaiveDate>,
+    /// `Dateto` is B1's spelling.
     #[serde(rename = "Dateto", default, deserialize_with = "lenient::opt_date")]
     pub date_to: Option<NaiveDate>,
-    #[serde(
-        rename = "SpecialPrice",
-        default,
-        deserialize_with = "lenient::opt_decimal"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub special_price: Option<Decimal>,
-    #[serde(
-        rename = "PriceCurrency",
-        default,
-        deserialize_with = "lenient::opt_string"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub price_currency: Option<String>,
     /// Volume discounts of the period (SPP2): from `Quantity` on, `SpecialPrice`.
-    #[serde(
-        rename = "SpecialPriceQuantityAreas",
-        default,
-        deserialize_with = "lenient::vec_or_null"
-    )]
+    #[serde(default, deserialize_with = "lenient::vec_or_null")]
     pub special_price_quantity_areas: Vec<SpecialPriceVolume>,
 }
 
 /// One volume row of a special price period (SPP2).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct SpecialPriceVolume {
-    #[serde(
-        rename = "Quantity",
-        default,
-        deserialize_with = "lenient::opt_decimal"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub quantity: Option<Decimal>,
-    #[serde(
-        rename = "SpecialPrice",
-        default,
-        deserialize_with = "lenient::opt_decimal"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub special_price: Option<Decimal>,
-    #[serde(
-        rename = "PriceCurrency",
-        default,
-        deserialize_with = "lenient::opt_string"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub price_currency: Option<String>,
 }
 

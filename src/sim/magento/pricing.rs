@@ -16,6 +16,36 @@ fn rows(body: &Value) -> Result<&Vec<Value>, MagentoSimError> {
         .ok_or_else(|| MagentoSimError::required("prices"))
 }
 
+/// Saves the valid rows of a request over the stored ones of the same key, or (`save`
+/// false) removes the stored rows of their keys.
+fn apply_rows<K: PartialEq>(
+    stored: &mut Vec<Value>,
+    rows: Vec<Value>,
+    key: fn(&Value) -> K,
+    save: bool,
+) {
+    for row in rows {
+        let k = key(&row);
+        stored.retain(|r| key(r) != k);
+        if save {
+            stored.push(row);
+        }
+    }
+}
+
+/// The stored rows of `sku` (Magento compares SKUs case-insensitively).
+fn rows_of_sku(stored: &[Value], sku: &str) -> Vec<Value> {
+    stored
+        .iter()
+        .filter(|r| {
+            r["sku"]
+                .as_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case(sku))
+        })
+        .cloned()
+        .collect()
+}
+
 /// A tier price is one per SKU, website, customer group and quantity.
 fn tier_key(r: &Value) -> (String, Option<i64>, String, String) {
     (
@@ -181,11 +211,7 @@ impl Store {
     /// `POST /V1/products/special-price`.
     pub fn save_special_prices(&mut self, body: &Value) -> Result<Value, MagentoSimError> {
         let (valid, errors) = self.checked_special_prices(body)?;
-        for row in valid {
-            let k = special_key(&row);
-            self.special_prices.retain(|r| special_key(r) != k);
-            self.special_prices.push(row);
-        }
+        apply_rows(&mut self.special_prices, valid, special_key, true);
         Ok(Value::Array(errors))
     }
 
@@ -194,24 +220,13 @@ impl Store {
     /// there is nothing to remove, not an error).
     pub fn delete_special_prices(&mut self, body: &Value) -> Result<Value, MagentoSimError> {
         let (valid, errors) = self.checked_special_prices(body)?;
-        for row in valid {
-            let k = special_key(&row);
-            self.special_prices.retain(|r| special_key(r) != k);
-        }
+        apply_rows(&mut self.special_prices, valid, special_key, false);
         Ok(Value::Array(errors))
     }
 
     /// The special prices stored for `sku` (any case).
     pub fn special_prices_of(&self, sku: &str) -> Vec<Value> {
-        self.special_prices
-            .iter()
-            .filter(|r| {
-                r["sku"]
-                    .as_str()
-                    .is_some_and(|s| s.eq_ignore_ascii_case(sku))
-            })
-            .cloned()
-            .collect()
+        rows_of_sku(&self.special_prices, sku)
     }
 
     /// `POST /V1/products/tier-prices`: adds or updates rows keyed by (SKU, website, group,
@@ -221,11 +236,7 @@ impl Store {
     /// only simple, virtual and downloadable products take fixed prices, bundles discounts.
     pub fn save_tier_prices(&mut self, body: &Value) -> Result<Value, MagentoSimError> {
         let (valid, errors) = self.checked_tier_prices(body)?;
-        for row in valid {
-            let k = tier_key(&row);
-            self.tier_prices.retain(|r| tier_key(r) != k);
-            self.tier_prices.push(row);
-        }
+        apply_rows(&mut self.tier_prices, valid, tier_key, true);
         Ok(Value::Array(errors))
     }
 
@@ -234,24 +245,13 @@ impl Store {
     /// there is nothing to remove, not an error).
     pub fn delete_tier_prices(&mut self, body: &Value) -> Result<Value, MagentoSimError> {
         let (valid, errors) = self.checked_tier_prices(body)?;
-        for row in valid {
-            let k = tier_key(&row);
-            self.tier_prices.retain(|r| tier_key(r) != k);
-        }
+        apply_rows(&mut self.tier_prices, valid, tier_key, false);
         Ok(Value::Array(errors))
     }
 
     /// The tier prices stored for `sku` (any case).
     pub fn tier_prices_for(&self, sku: &str) -> Vec<Value> {
-        self.tier_prices
-            .iter()
-            .filter(|r| {
-                r["sku"]
-                    .as_str()
-                    .is_some_and(|s| s.eq_ignore_ascii_case(sku))
-            })
-            .cloned()
-            .collect()
+        rows_of_sku(&self.tier_prices, sku)
     }
 
     /// The rows of a tier-price request Magento accepts, and the refusals of the others.

@@ -15,7 +15,7 @@ use super::ports::{PriceCall, PricePublisher, PushError};
 use crate::domain::exception::{Category, NewException};
 use crate::domain::prices::Outcome;
 use crate::magento::types::{BasePrice, PriceRowError, SpecialPrice, TierPrice, TierPriceType};
-use crate::store::prices::{forget_special, forget_tiers, record, PriceKind, Remembered, Window};
+use crate::store::prices::{forget, record, PriceKind, Remembered, Window};
 
 /// The customer group tier prices are published for: every customer, as SAP's volume
 /// discounts for all Business Partners are.
@@ -267,14 +267,11 @@ impl Pusher<'_> {
         let entries: Vec<Remembered<'_>> = rows.iter().map(|o| o.remembered(outcome)).collect();
         let mut conn = self.pool.acquire().await?;
         let kind = rows[0].kind;
-        match kind {
-            PriceKind::SpecialDelete if outcome == Outcome::Pushed => {
-                forget_special(&mut conn, &entries).await?
-            }
-            PriceKind::TierDelete if outcome == Outcome::Pushed => {
-                forget_tiers(&mut conn, &entries).await?
-            }
-            _ => record(&mut conn, self.run, &entries).await?,
+        let removal = matches!(kind, PriceKind::SpecialDelete | PriceKind::TierDelete);
+        if removal && outcome == Outcome::Pushed {
+            forget(&mut conn, &entries).await?;
+        } else {
+            record(&mut conn, self.run, &entries).await?;
         }
         if outcome == Outcome::Pushed {
             let n = rows.len() as u64;
