@@ -415,9 +415,12 @@ impl PriceSync {
         let sellable = item.status().sellable_on(state.today);
         let desired = product_status(sellable);
         let last = state.memory.status.remove(sku);
+        // A full pass repeats a disable, never an enable: a product enabled again once is
+        // the merchant's to disable by hand.
+        let full = state.figures.full && !sellable;
         match &last {
             None if sellable => return Ok(()),
-            Some(l) if !needs_push(Some(l), desired, state.figures.full) => return Ok(()),
+            Some(l) if !needs_push(Some(l), desired, full) => return Ok(()),
             _ => {}
         }
         // A status update of an unknown SKU would create a product: only SKUs Magento has
