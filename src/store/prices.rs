@@ -69,7 +69,8 @@ struct Row {
     price_to: Option<String>,
     outcome: String,
     published: Option<Decimal>,
-    quantity: Decimal,
+    /// Tier prices only: NULL for the other kinds saves decoding 0 on every row.
+    quantity: Option<Decimal>,
 }
 
 /// Loads the memory, streamed so the rows are never all in memory twice.
@@ -78,7 +79,7 @@ pub async fn load(pool: &PgPool) -> Result<PriceMemory, StoreError> {
     let mut memory = PriceMemory::default();
     let mut rows = sqlx::query_as::<_, Row>(
         "SELECT sku, store_id, kind, offered, price_from, price_to, outcome, published,
-                quantity
+                CASE WHEN kind = 'tier' THEN quantity END AS quantity
            FROM price_pushed",
     )
     .fetch(pool);
@@ -99,9 +100,8 @@ pub async fn load(pool: &PgPool) -> Result<PriceMemory, StoreError> {
                 memory.status.insert(r.sku, last);
             }
             "tier" => {
-                memory
-                    .tier
-                    .insert((r.sku, r.store_id, r.quantity.normalize()), last);
+                let quantity = r.quantity.unwrap_or_default().normalize();
+                memory.tier.insert((r.sku, r.store_id, quantity), last);
             }
             _ => {
                 memory.base.insert((r.sku, r.store_id), last);
