@@ -28,6 +28,7 @@ mod json_input;
 mod login;
 mod operator_mappings;
 mod order_actions;
+mod order_lines;
 mod orders;
 mod paged_results;
 mod paging;
@@ -46,6 +47,7 @@ mod stats;
 mod targets;
 mod tls;
 mod totals;
+mod vendor_payments;
 
 pub use approvals::{ApprovalProcedure, Decision};
 pub use documents::{Document, DocumentExpense, DocumentLine};
@@ -54,7 +56,10 @@ pub use entities::{
     SalesTaxCode, SpecialPrice, SpecialPriceDataArea, SpecialPriceQuantityArea, VatGroup,
     VatGroupLine, Warehouse,
 };
-pub use enums::{AddressType, CancelStatus, CardType, DocObject, DocStatus, DocType, YesNo};
+pub use enums::{
+    AddressType, CancelStatus, CardType, DocObject, DocStatus, DocType, RcptInvType, RcptType,
+    YesNo,
+};
 pub use errors::ServiceLayerError;
 pub use faults::{Faults, InvalidFaults};
 pub use operator_mappings::{default_seed_mapping_rows, default_seed_mappings};
@@ -66,3 +71,4 @@ pub use state::{SapSimConfig, SapSimState};
 pub use stats::{InjectedFaults, SapSimStats};
 pub use targets::{DeliveryLineRequest, DeliveryRequest, InvoiceBase};
 pub use tls::{InvalidTlsIdentity, TlsIdentity};
+pub use vendor_payments::{Payment, PaymentInvoice};
