@@ -12,11 +12,11 @@
 //! `./scripts/bench-prices.sh [--skus N] [--batch B] [--page P]` (release build; needs Postgres).
 #[path = "support/usage.rs"]
 mod usage;
-use b1bridge::magento::types::{BasePrice, PriceRowError, SpecialPrice};
-use b1bridge::sap::types::{PriceList, PricedItem, SpecialPrice as SapSpecialPrice};
+use b1bridge::magento::types::PriceRowError;
+use b1bridge::sap::types::{PriceList, PricedItem, SpecialPrice as SapSpecialPrice, VatGroup};
 use b1bridge::sap::SapError;
 use b1bridge::worker::price_sync::ports::{
-    PriceCursor, PricePage, PricePublisher, PriceSource, PushError,
+    PriceCall, PriceCursor, PricePage, PricePublisher, PriceSource, PushError,
 };
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
@@ -201,6 +201,10 @@ impl PriceSource for Source {
     ) -> BoxFuture<'a, Result<Vec<SapSpecialPrice>, SapError>> {
         Box::pin(async { Ok(vec![]) })
     }
+
+    fn vat_groups(&self) -> BoxFuture<'_, Result<Vec<VatGroup>, SapError>> {
+        Box::pin(async { Ok(vec![]) })
+    }
 }
 
 /// Magento, in-process: serialises each body and saves every row.
@@ -210,25 +214,14 @@ struct Shop {
 }
 
 impl PricePublisher for Shop {
-    fn base_prices<'a>(
+    fn publish<'a>(
         &'a self,
-        rows: &'a [BasePrice],
+        call: PriceCall<'a>,
     ) -> BoxFuture<'a, Result<Vec<PriceRowError>, PushError>> {
         Box::pin(async move {
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let body = serde_json::to_vec(&json!({ "prices": rows })).expect("serialisable");
+            let body = serde_json::to_vec(&json!({ "prices": call.rows() })).expect("serialisable");
             std::hint::black_box(body);
-            Ok(vec![])
-        })
-    }
-
-    fn special_prices<'a>(
-        &'a self,
-        rows: &'a [SpecialPrice],
-    ) -> BoxFuture<'a, Result<Vec<PriceRowError>, PushError>> {
-        Box::pin(async move {
-            self.requests.fetch_add(1, Ordering::Relaxed);
-            std::hint::black_box(serde_json::to_vec(&json!({ "prices": rows })).expect("ok"));
             Ok(vec![])
         })
     }

@@ -10,10 +10,10 @@ use uuid::Uuid;
 use crate::cli::PriceSyncArgs;
 use crate::config::DatabaseSettings;
 use crate::domain::run::{RunKind, RunStatus, RunTrigger};
-use crate::magento::types::{BasePrice, PriceRowError, SpecialPrice};
+use crate::magento::types::PriceRowError;
 use crate::sap::SapClient;
 use crate::store::runs::StartError;
-use crate::worker::price_sync::ports::{PricePublisher, PushError};
+use crate::worker::price_sync::ports::{PriceCall, PricePublisher, PushError};
 use crate::worker::price_sync::{PriceFigures, PriceSync, PriceSyncOptions};
 use crate::worker::run_job::{self, RunHereError};
 
@@ -90,13 +90,19 @@ async fn run_here(pool: &sqlx::PgPool, task: WithOptions) -> anyhow::Result<()> 
 
 fn print_figures(f: &PriceFigures) {
     println!(
-        "{} pass: {} items read, {} prices, {} special prices, {} without a price, {} changed",
+        "{} pass: {} items read, {} prices, {} special prices, {} without a price, {} changed \
+         ({} special prices to remove, {} tier prices, {} tier prices to remove, {} product \
+         statuses)",
         if f.full { "full" } else { "delta" },
         f.items_read,
         f.prices,
         f.special_prices,
         f.unpriced,
-        f.changed
+        f.changed,
+        f.special_deleted,
+        f.tier_prices,
+        f.tiers_deleted,
+        f.status_changes
     );
     for w in &f.warnings {
         println!("warning: {w}");
@@ -114,8 +120,12 @@ fn print_figures(f: &PriceFigures) {
                 .as_ref()
                 .map(|h| format!("  HELD: {h}"))
                 .unwrap_or_default();
+            let quantity = c
+                .quantity
+                .map(|q| format!(" from quantity {q}"))
+                .unwrap_or_default();
             println!(
-                "  {}  store {} {}: {from} → {}{window}{held}",
+                "  {}  store {} {}{quantity}: {from} → {}{window}{held}",
                 c.sku, c.store_id, c.kind, c.to
             );
         }
@@ -129,8 +139,19 @@ fn print_figures(f: &PriceFigures) {
         );
     } else {
         println!(
-            "published {}, refused by Magento {}, held {}; {} SAP requests, {} Magento requests, {} ms",
-            f.pushed, f.rejected, f.held, f.sap_requests, f.magento_requests, f.duration_ms
+            "published {}, refused by Magento {}, held {}, special prices removed {}, tier \
+             prices published {} and removed {}, product statuses set {}; {} SAP requests, {} \
+             Magento requests, {} ms",
+            f.pushed,
+            f.rejected,
+            f.held,
+            f.special_deleted,
+            f.tiers,
+            f.tiers_deleted,
+            f.statuses,
+            f.sap_requests,
+            f.magento_requests,
+            f.duration_ms
         );
     }
 }
@@ -139,16 +160,9 @@ fn print_figures(f: &PriceFigures) {
 struct NothingPushed;
 
 impl PricePublisher for NothingPushed {
-    fn base_prices<'a>(
+    fn publish<'a>(
         &'a self,
-        _: &'a [BasePrice],
-    ) -> futures::future::BoxFuture<'a, Result<Vec<PriceRowError>, PushError>> {
-        Box::pin(async { Err(PushError::Unavailable("a dry run pushes nothing".into())) })
-    }
-
-    fn special_prices<'a>(
-        &'a self,
-        _: &'a [SpecialPrice],
+        _: PriceCall<'a>,
     ) -> futures::future::BoxFuture<'a, Result<Vec<PriceRowError>, PushError>> {
         Box::pin(async { Err(PushError::Unavailable("a dry run pushes nothing".into())) })
     }

@@ -85,8 +85,9 @@ pub fn tax_basis_mismatch(
     Some(format!(
         "SAP price list {price_list} is {list} but the store's catalogue prices {store} \
          (setting catalog_prices_include_tax): every price would be off by the tax rate. \
-         Publish a list of the other kind, or correct the setting to match Magento's \
-         'Catalog Prices' tax configuration."
+         Publish a list of the other kind, correct the setting to match Magento's \
+         'Catalog Prices' tax configuration, or convert by each item's sales VAT group \
+         (setting price_tax_conversion)."
     ))
 }
 
@@ -183,6 +184,75 @@ pub fn special_price_window(from: chrono::NaiveDate, to: chrono::NaiveDate) -> (
     )
 }
 
+/// What SAP says about whether an item may be sold (Items: `Valid`/`ValidFrom`/`ValidTo`,
+/// `Frozen`/`FrozenFrom`/`FrozenTo`, `SalesItem`; docs/price-sync.md, "Sellability").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ItemStatus {
+    pub valid: bool,
+    pub valid_from: Option<chrono::NaiveDate>,
+    pub valid_to: Option<chrono::NaiveDate>,
+    pub frozen: bool,
+    pub frozen_from: Option<chrono::NaiveDate>,
+    pub frozen_to: Option<chrono::NaiveDate>,
+    pub sales_item: bool,
+}
+
+fn within(
+    day: chrono::NaiveDate,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> bool {
+    from.is_none_or(|f| f <= day) && to.is_none_or(|t| day <= t)
+}
+
+impl ItemStatus {
+    /// Whether SAP would put the item on a sales document on `day`: a sales item, valid
+    /// (within its valid-for dates, when it has them) and not frozen (within its frozen-for
+    /// dates, or at all when it has none). The dates are whole days, both ends included.
+    pub fn sellable_on(&self, day: chrono::NaiveDate) -> bool {
+        self.sales_item
+            && self.valid
+            && within(day, self.valid_from, self.valid_to)
+            && !(self.frozen && within(day, self.frozen_from, self.frozen_to))
+    }
+}
+
+/// Magento's product status (`Magento\Catalog\Model\Product\Attribute\Source\Status`):
+/// 1 enabled, 2 disabled.
+pub fn product_status(sellable: bool) -> Decimal {
+    Decimal::from(if sellable { 1 } else { 2 })
+}
+
+/// Which way a price list's prices are converted to the store's tax basis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaxConversion {
+    /// A gross list (tax included) for a store whose catalogue prices exclude tax.
+    GrossToNet,
+    /// A net list for a store whose catalogue prices include tax.
+    NetToGross,
+}
+
+impl TaxConversion {
+    /// The conversion a route needs, `None` when the list's basis is the store's.
+    pub fn between(list_is_gross: bool, catalogue_includes_tax: bool) -> Option<Self> {
+        match (list_is_gross, catalogue_includes_tax) {
+            (true, false) => Some(Self::GrossToNet),
+            (false, true) => Some(Self::NetToGross),
+            _ => None,
+        }
+    }
+
+    /// `price` on the store's basis, by the item's tax rate in percent (unrounded: the
+    /// caller rounds to the shop's decimals once, after the conversion).
+    pub fn apply(self, price: Decimal, rate_percent: Decimal) -> Decimal {
+        let factor = Decimal::ONE + rate_percent / Decimal::from(100);
+        match self {
+            Self::GrossToNet => price / factor,
+            Self::NetToGross => price * factor,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,5 +324,56 @@ mod tests {
             special_price_window(d("2026-12-01"), d("2026-12-24")),
             ("2026-12-01 00:00:00".into(), "2026-12-24 23:59:59".into())
         );
+    }
+
+    #[test]
+    fn an_item_is_sellable_only_as_a_valid_unfrozen_sales_item_within_its_dates() {
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let ok = ItemStatus {
+            valid: true,
+            sales_item: true,
+            ..Default::default()
+        };
+        let day = d("2026-12-03");
+        assert!(ok.sellable_on(day));
+        assert!(!ItemStatus { valid: false, ..ok }.sellable_on(day));
+        assert!(!ItemStatus {
+            sales_item: false,
+            ..ok
+        }
+        .sellable_on(day));
+        assert!(!ItemStatus { frozen: true, ..ok }.sellable_on(day));
+        let frozen_later = ItemStatus {
+            frozen: true,
+            frozen_from: Some(d("2026-12-10")),
+            frozen_to: Some(d("2026-12-20")),
+            ..ok
+        };
+        assert!(frozen_later.sellable_on(day));
+        assert!(!frozen_later.sellable_on(d("2026-12-10")));
+        assert!(frozen_later.sellable_on(d("2026-12-21")));
+        let valid_until = ItemStatus {
+            valid_to: Some(d("2026-12-02")),
+            ..ok
+        };
+        assert!(!valid_until.sellable_on(day));
+        assert!(valid_until.sellable_on(d("2026-12-02")));
+    }
+
+    #[test]
+    fn tax_conversion_uses_the_rate_both_ways() {
+        assert_eq!(TaxConversion::between(true, true), None);
+        let to_net = TaxConversion::between(true, false).unwrap();
+        assert_eq!(round_price(to_net.apply(dec!(119), dec!(19)), 2), dec!(100));
+        assert_eq!(
+            round_price(to_net.apply(dec!(9.99), dec!(20)), 2),
+            dec!(8.33)
+        );
+        let to_gross = TaxConversion::between(false, true).unwrap();
+        assert_eq!(
+            round_price(to_gross.apply(dec!(8.33), dec!(20)), 2),
+            dec!(10)
+        );
+        assert_eq!(to_gross.apply(dec!(10), dec!(0)), dec!(10));
     }
 }

@@ -168,6 +168,17 @@ pub struct Settings {
     /// are not synced (reported as a warning by every price run).
     #[schema(nullable, example = "*1")]
     pub special_prices_card_code: Option<String>,
+    /// Sellability: the price sync disables the Magento product of an SAP item that is not
+    /// valid, is frozen or is not a sales item (dates included), and enables it again when
+    /// it becomes sellable. Off by default.
+    pub price_sellability: bool,
+    /// A price list whose `IsGrossPrice` disagrees with `catalog_prices_include_tax` is
+    /// converted by each item's sales VAT group rate instead of refused. Off by default.
+    pub price_tax_conversion: bool,
+    /// Volume discounts of the special prices for all Business Partners become Magento tier
+    /// prices for `ALL GROUPS` (fixed prices, while their period runs). Needs
+    /// `special_prices_card_code` and a global price scope (website 0). Off by default.
+    pub price_tier_prices: bool,
 }
 
 /// How refunds post (docs/refunds.md). Nothing is seeded: an adjustment with no account
@@ -258,6 +269,9 @@ impl Default for Settings {
             price_sap_page_size: 500,
             price_max_change_percent: Decimal::from(50),
             special_prices_card_code: None,
+            price_sellability: false,
+            price_tax_conversion: false,
+            price_tier_prices: false,
         }
     }
 }

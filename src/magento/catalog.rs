@@ -1,4 +1,4 @@
-//! Catalogue and tax endpoints the go-live audit reads.
+//! Catalogue and tax endpoints the go-live audit reads, and the product status the price sync sets.
 use super::client::MagentoClient;
 use super::error::MagentoError;
 use super::search::{SearchCriteria, SearchResult};
@@ -33,5 +33,23 @@ impl MagentoClient {
             100,
         )
         .await
+    }
+
+    /// `PUT /rest/all/V1/products/{sku}` with only `sku` and `status` (1 enabled, 2 disabled):
+    /// the product's own status, in the admin scope (`all`) so that no store view keeps a
+    /// value of its own. The store code of `MAGENTO_URL` is replaced by `all`
+    /// (docs/magento-rest.md, "Product status"). Magento would create a product for an
+    /// unknown SKU, so callers only send SKUs Magento is known to have.
+    pub async fn set_product_status(&self, sku: &str, status: i64) -> Result<(), MagentoError> {
+        const EP: &str = "PUT V1/products/{sku}";
+        self.write(
+            reqwest::Method::PUT,
+            EP,
+            format!("../all/V1/products/{}", super::client::segment(sku)),
+            &serde_json::json!({ "product": { "sku": sku, "status": status } }),
+            super::transport::Replay::Safe,
+        )
+        .await?;
+        Ok(())
     }
 }

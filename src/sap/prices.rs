@@ -25,8 +25,8 @@ impl SapClient {
         self.collect_pages(first).await
     }
 
-    /// The first page of items with their prices and sellability flags
-    /// (`$select=ItemCode,Valid,Frozen,SalesItem,ItemPrices`), ordered by code so `$skip`
+    /// The first page of items with their prices, sellability flags and sales VAT group
+    /// ([`PRICED_ITEM_FIELDS`]), ordered by code so `$skip`
     /// paging is stable; follow with [`SapClient::next_page`].
     pub async fn prices_first_page(&self, page_size: u32) -> Result<Page<PricedItem>, SapError> {
         let url = collection_url(

@@ -6,12 +6,12 @@ use b1bridge::config::{MagentoSettings, SapSettings};
 use b1bridge::domain::prices::PriceRoute;
 use b1bridge::domain::run::{RunKind, RunStatus, RunTrigger};
 use b1bridge::domain::settings::Settings;
-use b1bridge::magento::types::{BasePrice, PriceRowError, SpecialPrice};
+use b1bridge::magento::types::PriceRowError;
 use b1bridge::magento::MagentoClient;
 use b1bridge::sap::SapClient;
 use b1bridge::sim::{magento, sap_b1};
 use b1bridge::store::runs::Run;
-use b1bridge::worker::price_sync::ports::{PricePublisher, PushError};
+use b1bridge::worker::price_sync::ports::{PriceCall, PricePublisher, PushError};
 use b1bridge::worker::price_sync::{PriceSync, PriceSyncOptions};
 use b1bridge::worker::run_job::run_here;
 use futures::future::BoxFuture;
@@ -38,28 +38,16 @@ struct Recording {
 }
 
 impl PricePublisher for Recording {
-    fn base_prices<'a>(
+    fn publish<'a>(
         &'a self,
-        rows: &'a [BasePrice],
+        call: PriceCall<'a>,
     ) -> BoxFuture<'a, Result<Vec<PriceRowError>, PushError>> {
         self.calls
             .inner
             .lock()
             .unwrap()
-            .push(("base", serde_json::to_value(rows).unwrap()));
-        self.magento.base_prices(rows)
-    }
-
-    fn special_prices<'a>(
-        &'a self,
-        rows: &'a [SpecialPrice],
-    ) -> BoxFuture<'a, Result<Vec<PriceRowError>, PushError>> {
-        self.calls
-            .inner
-            .lock()
-            .unwrap()
-            .push(("special", serde_json::to_value(rows).unwrap()));
-        self.magento.special_prices(rows)
+            .push((call.name(), call.rows()));
+        self.magento.publish(call)
     }
 }
 
@@ -80,26 +68,35 @@ struct World {
     calls: Recorder,
     sync: PriceSync,
     magento_url: String,
-    _magento_sim: magento::MagentoSimHandle,
+    magento_sim: magento::MagentoSimHandle,
 }
 
 fn today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
-fn sap_seed() -> sap_b1::Seed {
+fn sap_seed() -> serde_json::Value {
     let mut seed: serde_json::Value =
         serde_json::from_str(include_str!("../../src/sim/sap_b1/default_seed.json")).unwrap();
-    let item = |code: &str, price: f64| {
-        json!({"ItemCode": code, "ItemName": code,
+    let item = |code: &str, price: f64, vat: Option<&str>| {
+        json!({"ItemCode": code, "ItemName": code, "SalesVATGroup": vat,
                "ItemPrices": [{"PriceList": 1, "Price": price, "Currency": "USD"},
                               {"PriceList": 3, "Price": price * 1.2, "Currency": "USD"}]})
     };
     seed["items"] = json!([
-        item("P-A", 100.0),
-        item("P-B", 50.0),
-        item("P-C", 19.99),
-        item("P-NOPE", 30.0)
+        item("P-A", 100.0, Some("O1")),
+        // No sales VAT group: its gross price cannot be converted.
+        item("P-B", 50.0, None),
+        item("P-C", 19.99, Some("O1")),
+        item("P-NOPE", 30.0, Some("O2"))
+    ]);
+    seed["vat_groups"] = json!([
+        {"Code": "O1", "Name": "Output standard rate", "Category": "bovcOutputTax",
+         "VatGroups_Lines": [{"Effectivefrom": "2011-01-04", "Rate": 20}]},
+        {"Code": "O2", "Name": "Output reduced rate", "Category": "bovcOutputTax",
+         "VatGroups_Lines": [{"Effectivefrom": "2011-01-04", "Rate": 5}]},
+        {"Code": "I1", "Name": "Input standard rate", "Category": "bovcInputTax",
+         "VatGroups_Lines": [{"Effectivefrom": "2011-01-04", "Rate": 20}]}
     ]);
     seed["price_lists"] = json!([
         {"PriceListNo": 1, "PriceListName": "Base", "BasePriceList": 1, "Factor": 1,
@@ -115,14 +112,17 @@ fn sap_seed() -> sap_b1::Seed {
         {"ItemCode": "P-B", "CardCode": "*1", "PriceListNum": 1,
          "SpecialPriceDataAreas": [
             {"PriceListNo": 1, "DateFrom": from.to_string(), "Dateto": to.to_string(),
-             "Discount": 20, "SpecialPrice": 40, "PriceCurrency": "USD"}]},
+             "Discount": 20, "SpecialPrice": 40, "PriceCurrency": "USD",
+             "SpecialPriceQuantityAreas": [
+                {"Quantity": 10, "SpecialPrice": 36, "Discountin": 28, "PriceCurrency": "USD"},
+                {"Quantity": 50, "SpecialPrice": 32, "Discountin": 36, "PriceCurrency": "USD"}]}]},
         // A special price for one customer: not the shop's.
         {"ItemCode": "P-C", "CardCode": "C20000", "PriceListNum": 1,
          "SpecialPriceDataAreas": [
             {"PriceListNo": 1, "DateFrom": from.to_string(), "Dateto": to.to_string(),
              "Discount": 50, "SpecialPrice": 10, "PriceCurrency": "USD"}]}
     ]);
-    serde_json::from_value(seed).unwrap()
+    seed
 }
 
 fn shop_seed() -> magento::Seed {
@@ -141,9 +141,16 @@ fn shop_seed() -> magento::Seed {
 
 impl World {
     async fn new(route_list: i64) -> Self {
+        Self::new_with(route_list, |_| {}).await
+    }
+
+    /// A world whose SAP seed is first changed by `tweak`.
+    async fn new_with(route_list: i64, tweak: impl FnOnce(&mut serde_json::Value)) -> Self {
         let db = TestDb::new().await;
+        let mut seed = sap_seed();
+        tweak(&mut seed);
         let sap_sim = sap_b1::spawn(sap_b1::SapSimConfig {
-            seed: sap_seed(),
+            seed: serde_json::from_value(seed).unwrap(),
             ..Default::default()
         })
         .await
@@ -184,7 +191,7 @@ impl World {
             calls,
             sync,
             magento_url: magento_sim.base_url(),
-            _magento_sim: magento_sim,
+            magento_sim,
         };
         w.configure(|s| {
             s.price_routes = vec![PriceRoute {
@@ -233,6 +240,25 @@ impl World {
             .await
             .unwrap();
         assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    }
+
+    /// A change made in the B1 client through the simulator's control endpoints.
+    async fn sap_control(&self, what: &str, body: serde_json::Value) {
+        let res = reqwest::Client::new()
+            .post(format!("{}/sim/control/{what}", self.sap_sim.root_url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    }
+
+    fn inner_calls(&self) -> Vec<(&'static str, serde_json::Value)> {
+        self.calls_since(0)
+    }
+
+    fn calls_since(&self, n: usize) -> Vec<(&'static str, serde_json::Value)> {
+        self.calls.inner.lock().unwrap()[n..].to_vec()
     }
 
     async fn exceptions(&self) -> Vec<(String, String, serde_json::Value)> {
@@ -473,4 +499,283 @@ async fn the_cli_dry_run_prints_old_and_new_prices_and_what_would_be_held() {
         .unwrap();
     assert_eq!(run.trigger, RunTrigger::Cli);
     assert_eq!(run.figures["held"], json!(1));
+}
+
+#[tokio::test]
+async fn an_unsellable_item_disables_its_product_once_and_a_sellable_one_enables_it_again() {
+    let w = World::new(1).await;
+    w.configure(|s| s.price_sellability = true).await;
+    let first = w.run().await;
+    assert_eq!(first.status, RunStatus::Succeeded, "{:?}", first.error);
+    assert_eq!(figures(&first)["status_changes"], json!(0), "all sellable");
+    let status = |sku: &str| w.magento_sim.state().product_status(sku);
+    assert_eq!(status("P-A"), Some(1));
+
+    // Frozen in SAP: disabled in Magento, once.
+    w.sap_control("items", json!({"ItemCode": "P-A", "Frozen": "tYES"}))
+        .await;
+    // Frozen only from next week, and a valid-for period that runs today: still sellable.
+    let day = |n: i64| (today() + chrono::Duration::days(n)).to_string();
+    w.sap_control(
+        "items",
+        json!({"ItemCode": "P-B", "Frozen": "tYES", "FrozenFrom": day(7), "FrozenTo": day(9),
+               "ValidFrom": day(-3)}),
+    )
+    .await;
+    // Not a sales item, but Magento refused its price (it has no such product): a status
+    // update would create one, so it is only reported.
+    w.sap_control("items", json!({"ItemCode": "P-NOPE", "SalesItem": "tNO"}))
+        .await;
+    let n = w.calls.count();
+    let second = w.run().await;
+    assert_eq!(second.status, RunStatus::Succeeded, "{:?}", second.error);
+    assert_eq!(
+        w.calls_since(n),
+        vec![("status", json!([{"sku": "P-A", "status": 2}]))]
+    );
+    assert_eq!(figures(&second)["statuses"], json!(1));
+    assert_eq!(status("P-A"), Some(2));
+    assert_eq!(status("P-B"), Some(1));
+    assert!(
+        second.figures["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w
+                .as_str()
+                .unwrap()
+                .contains("1 SKUs that SAP would not sell")),
+        "{}",
+        second.figures
+    );
+
+    let n = w.calls.count();
+    let third = w.run().await;
+    assert_eq!(w.calls.count(), n, "no change: no call");
+    assert_eq!(figures(&third)["status_changes"], json!(0));
+
+    // Valid-for dates that ended yesterday also make P-C unsellable; P-A is active again.
+    w.sap_control("items", json!({"ItemCode": "P-C", "ValidTo": day(-1)}))
+        .await;
+    w.sap_control("items", json!({"ItemCode": "P-A"})).await;
+    let n = w.calls.count();
+    let fourth = w.run().await;
+    assert_eq!(fourth.status, RunStatus::Succeeded, "{:?}", fourth.error);
+    let mut calls = w.calls_since(n);
+    calls.sort_by_key(|c| c.1.to_string());
+    assert_eq!(
+        calls,
+        vec![
+            ("status", json!([{"sku": "P-A", "status": 1}])),
+            ("status", json!([{"sku": "P-C", "status": 2}])),
+        ]
+    );
+    assert_eq!((status("P-A"), status("P-C")), (Some(1), Some(2)));
+}
+
+#[tokio::test]
+async fn sellability_is_off_by_default() {
+    let w = World::new(1).await;
+    w.run().await;
+    w.sap_control("items", json!({"ItemCode": "P-A", "Valid": "tNO"}))
+        .await;
+    let n = w.calls.count();
+    let run = w.run().await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+    assert_eq!(w.calls.count(), n);
+    assert_eq!(w.magento_sim.state().product_status("P-A"), Some(1));
+}
+
+#[tokio::test]
+async fn a_gross_list_is_converted_by_the_items_vat_rate_when_the_settings_allow_it() {
+    let w = World::new(3).await;
+    w.configure(|s| s.price_tax_conversion = true).await;
+    let run = w.run().await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+    // 120 and 23.988 gross at 20 % (VAT group O1) → 100 and 19.99 net.
+    assert_eq!(w.shop_price("P-A").await, dec!(100));
+    assert_eq!(w.shop_price("P-C").await, dec!(19.99));
+    // P-B has no sales VAT group: not converted, not published, reported.
+    assert_eq!(figures(&run)["no_tax_rate"], json!(1));
+    assert!(run.figures["warnings"]
+        .to_string()
+        .contains("SalesVATGroup"));
+    let (_, rows) = w.calls.last();
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["sku"] != json!("P-B")),
+        "{rows}"
+    );
+    // P-NOPE: 36 gross at 5 % (O2) → 34.2857… → 34.29.
+    assert!(rows
+        .as_array()
+        .unwrap()
+        .contains(&json!({"sku": "P-NOPE", "price": 34.29, "store_id": 0})));
+}
+
+#[tokio::test]
+async fn conversion_is_refused_in_a_company_without_vat_groups() {
+    // The same catalogue in a sales-tax company: no VAT group, so no rate per item.
+    let none = World::new_with(3, |seed| seed["vat_groups"] = json!([])).await;
+    none.configure(|s| s.price_tax_conversion = true).await;
+    let run = none.run().await;
+    assert_eq!(run.status, RunStatus::Failed);
+    assert!(run.error.unwrap().contains("sales-tax company"));
+    assert_eq!(none.calls.count(), 0);
+}
+
+#[tokio::test]
+async fn special_prices_that_end_or_are_removed_in_sap_are_deleted_in_magento() {
+    let w = World::new(1).await;
+    w.configure(|s| s.special_prices_card_code = Some("*1".into()))
+        .await;
+    let run = w.run().await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+    let specials = || w.magento_sim.state().special_prices("P-B");
+    assert_eq!(specials().len(), 1);
+    let old_to = today() + chrono::Duration::days(10);
+
+    // A new period replaces the old one: the new window is saved, the old one removed.
+    let from = today();
+    let to = today() + chrono::Duration::days(20);
+    let period = |price: i64| {
+        json!({"ItemCode": "P-B", "CardCode": "*1", "PriceListNum": 1,
+               "SpecialPriceDataAreas": [
+                  {"PriceListNo": 1, "DateFrom": from.to_string(), "Dateto": to.to_string(),
+                   "Discount": 16, "SpecialPrice": price, "PriceCurrency": "USD"}]})
+    };
+    w.sap_control(
+        "special-prices",
+        json!({"card_code": "*1", "item_code": "P-B", "special_price": period(42)}),
+    )
+    .await;
+    let n = w.calls.count();
+    let run = w.run().await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+    let calls = w.calls_since(n);
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(calls[0].0, "special");
+    assert_eq!(calls[1].0, "special_delete");
+    assert_eq!(
+        calls[1].1[0]["price_to"],
+        json!(format!("{old_to} 23:59:59"))
+    );
+    let now = specials();
+    assert_eq!(now.len(), 1, "{now:?}");
+    assert_eq!(now[0]["price_to"], json!(format!("{to} 23:59:59")));
+
+    // Removed in SAP: removed from Magento, once.
+    w.sap_control(
+        "special-prices",
+        json!({"card_code": "*1", "item_code": "P-B", "special_price": null}),
+    )
+    .await;
+    let n = w.calls.count();
+    let run = w.run().await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+    assert_eq!(figures(&run)["special_deleted"], json!(1));
+    let calls = w.calls_since(n);
+    assert_eq!(
+        calls,
+        vec![(
+            "special_delete",
+            json!([{"sku": "P-B", "price": 42, "store_id": 0,
+                    "price_from": format!("{from} 00:00:00"),
+                    "price_to": format!("{to} 23:59:59")}])
+        )]
+    );
+    assert!(specials().is_empty());
+    let n = w.calls.count();
+    w.run().await;
+    assert_eq!(w.calls.count(), n, "nothing left to remove");
+
+    // A period that has ended is removed the same way.
+    let ended = json!({"ItemCode": "P-B", "CardCode": "*1", "PriceListNum": 1,
+        "SpecialPriceDataAreas": [
+           {"PriceListNo": 1, "DateFrom": (today() - chrono::Duration::days(9)).to_string(),
+            "Dateto": (today() - chrono::Duration::days(1)).to_string(),
+            "Discount": 10, "SpecialPrice": 45, "PriceCurrency": "USD"}]});
+    w.sap_control(
+        "special-prices",
+        json!({"card_code": "*1", "item_code": "P-B", "special_price": period(41)}),
+    )
+    .await;
+    w.run().await;
+    assert_eq!(specials().len(), 1);
+    w.sap_control(
+        "special-prices",
+        json!({"card_code": "*1", "item_code": "P-B", "special_price": ended}),
+    )
+    .await;
+    let run = w.run().await;
+    assert_eq!(figures(&run)["special_deleted"], json!(1));
+    assert!(specials().is_empty());
+}
+
+#[tokio::test]
+async fn volume_discounts_become_tier_prices_for_all_groups_as_deltas() {
+    let w = World::new(1).await;
+    w.configure(|s| {
+        s.special_prices_card_code = Some("*1".into());
+        s.price_tier_prices = true;
+    })
+    .await;
+    let run = w.run().await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+    let tier = |qty: i64, price: i64| {
+        json!({"sku": "P-B", "price": price, "price_type": "fixed", "website_id": 0,
+               "customer_group": "ALL GROUPS", "quantity": qty})
+    };
+    let calls = w.inner_calls();
+    let tiers: Vec<_> = calls.iter().filter(|c| c.0 == "tier").collect();
+    assert_eq!(tiers.len(), 1, "{calls:?}");
+    assert_eq!(tiers[0].1, json!([tier(10, 36), tier(50, 32)]));
+    assert_eq!(figures(&run)["tiers"], json!(2));
+    let shop = || w.magento_sim.state().tier_prices("P-B");
+    assert_eq!(shop().len(), 2);
+
+    let n = w.calls.count();
+    w.run().await;
+    assert_eq!(w.calls.count(), n, "no change: no call");
+
+    // The 10-piece price changes and the 50-piece row is removed in SAP.
+    let from = today() - chrono::Duration::days(1);
+    let to = today() + chrono::Duration::days(10);
+    w.sap_control(
+        "special-prices",
+        json!({"card_code": "*1", "item_code": "P-B", "special_price": {
+            "ItemCode": "P-B", "CardCode": "*1", "PriceListNum": 1,
+            "SpecialPriceDataAreas": [
+               {"PriceListNo": 1, "DateFrom": from.to_string(), "Dateto": to.to_string(),
+                "Discount": 20, "SpecialPrice": 40, "PriceCurrency": "USD",
+                "SpecialPriceQuantityAreas": [
+                   {"Quantity": 10, "SpecialPrice": 35, "PriceCurrency": "USD"}]}]}}),
+    )
+    .await;
+    let n = w.calls.count();
+    let run = w.run().await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{:?}", run.error);
+    assert_eq!(
+        w.calls_since(n),
+        vec![
+            ("tier", json!([tier(10, 35)])),
+            ("tier_delete", json!([tier(50, 32)])),
+        ]
+    );
+    let now = shop();
+    assert_eq!(now.len(), 1, "{now:?}");
+    assert_eq!(now[0]["price"], json!(35));
+
+    // The special price is removed in SAP: its tiers go with it.
+    w.sap_control(
+        "special-prices",
+        json!({"card_code": "*1", "item_code": "P-B", "special_price": null}),
+    )
+    .await;
+    let run = w.run().await;
+    assert_eq!(figures(&run)["tiers_deleted"], json!(1));
+    assert!(shop().is_empty());
+    assert!(w.magento_sim.state().special_prices("P-B").is_empty());
 }

@@ -26,5 +26,7 @@ pub use payment::{
     NewOutgoingPayment, NewPaymentInvoice, OrderLineQuantity, OrderLinesPatch, OutgoingPayment,
     PaymentInvoice, APPLIED_TO_CREDIT_NOTE, PAYMENT_TO_CUSTOMER,
 };
-pub use price::{ItemPrice, PriceList, PricedItem, SpecialPrice, SpecialPricePeriod};
+pub use price::{
+    ItemPrice, PriceList, PricedItem, SpecialPrice, SpecialPricePeriod, SpecialPriceVolume,
+};
 pub(crate) use price::{PRICED_ITEM_FIELDS, PRICE_LIST_FIELDS, SPECIAL_PRICE_FIELDS};

@@ -50,15 +50,54 @@ pub struct PricedItem {
     pub frozen: bool,
     #[serde(default = "yes", deserialize_with = "lenient::yes_no")]
     pub sales_item: bool,
+    #[serde(default, deserialize_with = "lenient::opt_date")]
+    pub valid_from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "lenient::opt_date")]
+    pub valid_to: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "lenient::opt_date")]
+    pub frozen_from: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "lenient::opt_date")]
+    pub frozen_to: Option<NaiveDate>,
+    /// The item's output VAT group (VAT localizations): its rate converts a price between
+    /// gross and net when the settings allow it.
+    #[serde(
+        rename = "SalesVATGroup",
+        default,
+        deserialize_with = "lenient::opt_string"
+    )]
+    pub sales_vat_group: Option<String>,
     #[serde(default, deserialize_with = "lenient::vec_or_null")]
     pub item_prices: Vec<ItemPrice>,
 }
 
 /// The fields the price sync reads of an item.
-pub(crate) const PRICED_ITEM_FIELDS: &[&str] =
-    &["ItemCode", "Valid", "Frozen", "SalesItem", "ItemPrices"];
+pub(crate) const PRICED_ITEM_FIELDS: &[&str] = &[
+    "ItemCode",
+    "Valid",
+    "ValidFrom",
+    "ValidTo",
+    "Frozen",
+    "FrozenFrom",
+    "FrozenTo",
+    "SalesItem",
+    "SalesVATGroup",
+    "ItemPrices",
+];
 
 impl PricedItem {
+    /// What makes the item sellable, for the sellability rule.
+    pub fn status(&self) -> crate::domain::prices::ItemStatus {
+        crate::domain::prices::ItemStatus {
+            valid: self.valid,
+            valid_from: self.valid_from,
+            valid_to: self.valid_to,
+            frozen: self.frozen,
+            frozen_from: self.frozen_from,
+            frozen_to: self.frozen_to,
+            sales_item: self.sales_item,
+        }
+    }
+
     /// The item's price on `list` in `currency`: the primary price when its currency is
     /// that one, else the additional price in that currency. `None`: the list has no price
     /// in that currency for this item.
@@ -123,22 +162,31 @@ pub struct SpecialPrice {
 
 /// One period of a special price (SPP1): `SpecialPrice` from `DateFrom` to `Dateto`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
 pub struct SpecialPricePeriod {
-    #[serde(rename = "DateFrom", default, deserialize_with = "lenient::opt_date")]
+    #[serde(default, deserialize_with = "lenient::opt_date")]
     pub date_from: Option<NaiveDate>,
+    /// `Dateto` is B1's spelling.
     #[serde(rename = "Dateto", default, deserialize_with = "lenient::opt_date")]
     pub date_to: Option<NaiveDate>,
-    #[serde(
-        rename = "SpecialPrice",
-        default,
-        deserialize_with = "lenient::opt_decimal"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
     pub special_price: Option<Decimal>,
-    #[serde(
-        rename = "PriceCurrency",
-        default,
-        deserialize_with = "lenient::opt_string"
-    )]
+    #[serde(default, deserialize_with = "lenient::opt_string")]
+    pub price_currency: Option<String>,
+    /// Volume discounts of the period (SPP2): from `Quantity` on, `SpecialPrice`.
+    #[serde(default, deserialize_with = "lenient::vec_or_null")]
+    pub special_price_quantity_areas: Vec<SpecialPriceVolume>,
+}
+
+/// One volume row of a special price period (SPP2).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SpecialPriceVolume {
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
+    pub quantity: Option<Decimal>,
+    #[serde(default, deserialize_with = "lenient::opt_decimal")]
+    pub special_price: Option<Decimal>,
+    #[serde(default, deserialize_with = "lenient::opt_string")]
     pub price_currency: Option<String>,
 }
 

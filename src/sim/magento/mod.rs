@@ -4,12 +4,13 @@
 //! and reservations (salable = source quantities − reservations; shipments deduct and
 //! release, cancellations release), the legacy stock item, order search with the
 //! repeat-last-page quirk, shipments validated against what is left to ship, comments that
-//! null the status when it is omitted, base/special prices with partial success, credit
-//! memos, products and tax rates; seeded, deterministic faults (5xx, 429, timeouts, down).
+//! null the status when it is omitted, base/special/tier prices with partial success (and
+//! special-price deletion), product status by store scope, credit memos, products and tax rates; seeded, deterministic faults (5xx, 429, timeouts, down).
 //!
 //! Tests use [`spawn`]; `b1bridge sim magento` uses [`serve`]. It never uses b1bridge's own
 //! Magento client, so a client bug cannot hide behind a matching simulator bug. Where the
 //! facts are silent the simulator takes the stricter choice and says so where it does.
+mod catalog;
 mod command;
 mod control;
 mod errors;

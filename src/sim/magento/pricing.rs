@@ -16,6 +16,56 @@ fn rows(body: &Value) -> Result<&Vec<Value>, MagentoSimError> {
         .ok_or_else(|| MagentoSimError::required("prices"))
 }
 
+/// Saves the valid rows of a request over the stored ones of the same key, or (`save`
+/// false) removes the stored rows of their keys.
+fn apply_rows<K: PartialEq>(
+    stored: &mut Vec<Value>,
+    rows: Vec<Value>,
+    key: fn(&Value) -> K,
+    save: bool,
+) {
+    for row in rows {
+        let k = key(&row);
+        stored.retain(|r| key(r) != k);
+        if save {
+            stored.push(row);
+        }
+    }
+}
+
+/// The stored rows of `sku` (Magento compares SKUs case-insensitively).
+fn rows_of_sku(stored: &[Value], sku: &str) -> Vec<Value> {
+    stored
+        .iter()
+        .filter(|r| {
+            r["sku"]
+                .as_str()
+                .is_some_and(|s| s.eq_ignore_ascii_case(sku))
+        })
+        .cloned()
+        .collect()
+}
+
+/// A tier price is one per SKU, website, customer group and quantity.
+fn tier_key(r: &Value) -> (String, Option<i64>, String, String) {
+    (
+        r["sku"].as_str().unwrap_or("").to_lowercase(),
+        int(r.get("website_id")),
+        r["customer_group"].as_str().unwrap_or("").to_lowercase(),
+        num(dec(r.get("quantity"))).to_string(),
+    )
+}
+
+/// A special price is one per SKU, store and window.
+fn special_key(r: &Value) -> (String, Option<i64>, Value, Value) {
+    (
+        r["sku"].as_str().unwrap_or("").to_lowercase(),
+        int(r.get("store_id")),
+        r["price_from"].clone(),
+        r["price_to"].clone(),
+    )
+}
+
 fn is_magento_datetime(s: &str) -> bool {
     chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").is_ok() && s.len() == 19
 }
@@ -111,9 +161,13 @@ impl Store {
         Ok(Value::Array(out))
     }
 
-    /// `POST /V1/products/special-price`: dates must be exactly `Y-m-d H:i:s`, `price_from`
-    /// before `price_to`; with a global price scope only store 0 is accepted.
-    pub fn save_special_prices(&mut self, body: &Value) -> Result<Value, MagentoSimError> {
+    /// The rows of a special-price request that Magento accepts, and the refusals of the
+    /// others: dates must be exactly `Y-m-d H:i:s`, `price_from` before `price_to`; with a
+    /// global price scope only store 0 is accepted. Saving and deleting validate alike.
+    fn checked_special_prices(
+        &self,
+        body: &Value,
+    ) -> Result<(Vec<Value>, Vec<Value>), MagentoSimError> {
         let mut errors = Vec::new();
         let mut valid = Vec::new();
         for row in rows(body)? {
@@ -151,27 +205,60 @@ impl Store {
                 valid.push(row.clone());
             }
         }
-        for row in valid {
-            let key = |r: &Value| {
-                (
-                    r["sku"].as_str().unwrap_or("").to_lowercase(),
-                    int(r.get("store_id")),
-                    r["price_from"].clone(),
-                    r["price_to"].clone(),
-                )
-            };
-            let k = key(&row);
-            self.special_prices.retain(|r| key(r) != k);
-            self.special_prices.push(row);
-        }
+        Ok((valid, errors))
+    }
+
+    /// `POST /V1/products/special-price`.
+    pub fn save_special_prices(&mut self, body: &Value) -> Result<Value, MagentoSimError> {
+        let (valid, errors) = self.checked_special_prices(body)?;
+        apply_rows(&mut self.special_prices, valid, special_key, true);
         Ok(Value::Array(errors))
     }
+
+    /// `POST /V1/products/special-price-delete`: the rows are validated as for saving; a
+    /// valid row removes the special price of its SKU, store and window (one that is not
+    /// there is nothing to remove, not an error).
+    pub fn delete_special_prices(&mut self, body: &Value) -> Result<Value, MagentoSimError> {
+        let (valid, errors) = self.checked_special_prices(body)?;
+        apply_rows(&mut self.special_prices, valid, special_key, false);
+        Ok(Value::Array(errors))
+    }
+
+    /// The special prices stored for `sku` (any case).
+    pub fn special_prices_of(&self, sku: &str) -> Vec<Value> {
+        rows_of_sku(&self.special_prices, sku)
+    }
+
     /// `POST /V1/products/tier-prices`: adds or updates rows keyed by (SKU, website, group,
     /// quantity). `price` ≥ 0, and ≤ 100 for `discount`; `quantity` > 0; `website_id` must
     /// exist and be 0 unless the price scope is website; the group is `ALL GROUPS` (any case)
     /// or one of Magento's default groups; the same key twice in one request is refused;
     /// only simple, virtual and downloadable products take fixed prices, bundles discounts.
     pub fn save_tier_prices(&mut self, body: &Value) -> Result<Value, MagentoSimError> {
+        let (valid, errors) = self.checked_tier_prices(body)?;
+        apply_rows(&mut self.tier_prices, valid, tier_key, true);
+        Ok(Value::Array(errors))
+    }
+
+    /// `POST /V1/products/tier-prices-delete`: the rows are validated as for saving; a valid
+    /// row removes the tier price of its SKU, website, group and quantity (one that is not
+    /// there is nothing to remove, not an error).
+    pub fn delete_tier_prices(&mut self, body: &Value) -> Result<Value, MagentoSimError> {
+        let (valid, errors) = self.checked_tier_prices(body)?;
+        apply_rows(&mut self.tier_prices, valid, tier_key, false);
+        Ok(Value::Array(errors))
+    }
+
+    /// The tier prices stored for `sku` (any case).
+    pub fn tier_prices_for(&self, sku: &str) -> Vec<Value> {
+        rows_of_sku(&self.tier_prices, sku)
+    }
+
+    /// The rows of a tier-price request Magento accepts, and the refusals of the others.
+    fn checked_tier_prices(
+        &self,
+        body: &Value,
+    ) -> Result<(Vec<Value>, Vec<Value>), MagentoSimError> {
         const GROUPS: [&str; 5] = [
             "all groups",
             "not logged in",
@@ -243,20 +330,7 @@ impl Store {
                 );
             }
         }
-        let key = |r: &Value| {
-            (
-                r["sku"].as_str().unwrap_or("").to_lowercase(),
-                int(r.get("website_id")),
-                r["customer_group"].as_str().unwrap_or("").to_lowercase(),
-                num(dec(r.get("quantity"))).to_string(),
-            )
-        };
-        for row in valid {
-            let k = key(&row);
-            self.tier_prices.retain(|r| key(r) != k);
-            self.tier_prices.push(row);
-        }
-        Ok(Value::Array(errors))
+        Ok((valid, errors))
     }
 
     /// `POST /V1/products/tier-prices-information`.

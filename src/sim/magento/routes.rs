@@ -46,7 +46,16 @@ pub fn router(state: MagentoSimState) -> Router<MagentoSimState> {
             "/rest/{store}/V1/products/special-price",
             post(special_prices),
         )
+        .route(
+            "/rest/{store}/V1/products/special-price-delete",
+            post(delete_special_prices),
+        )
+        .route("/rest/{store}/V1/products/{sku}", put(save_product))
         .route("/rest/{store}/V1/products/tier-prices", post(tier_prices))
+        .route(
+            "/rest/{store}/V1/products/tier-prices-delete",
+            post(delete_tier_prices),
+        )
         .route(
             "/rest/{store}/V1/products/tier-prices-information",
             post(tier_prices_information),
@@ -210,6 +219,25 @@ async fn base_prices_information(State(s): State<MagentoSimState>, body: Bytes) 
 async fn special_prices(State(s): State<MagentoSimState>, body: Bytes) -> Answer {
     let body = json_body(&body)?;
     ok(s.store().save_special_prices(&body)?)
+}
+
+async fn delete_special_prices(State(s): State<MagentoSimState>, body: Bytes) -> Answer {
+    let body = json_body(&body)?;
+    ok(s.store().delete_special_prices(&body)?)
+}
+
+async fn save_product(
+    State(s): State<MagentoSimState>,
+    Path((store, sku)): Path<(String, String)>,
+    body: Bytes,
+) -> Answer {
+    let body = json_body(&body)?;
+    ok(s.store().save_product(&store, &sku, &body)?)
+}
+
+async fn delete_tier_prices(State(s): State<MagentoSimState>, body: Bytes) -> Answer {
+    let body = json_body(&body)?;
+    ok(s.store().delete_tier_prices(&body)?)
 }
 
 async fn tier_prices(State(s): State<MagentoSimState>, body: Bytes) -> Answer {

@@ -125,6 +125,24 @@ impl MagentoSimState {
             .copied()
     }
 
+    /// A product's own status (the admin scope's), `None` for an unknown SKU.
+    pub fn product_status(&self, sku: &str) -> Option<i64> {
+        self.store()
+            .products
+            .get(&sku.to_lowercase())
+            .map(|p| p.status)
+    }
+
+    /// The special prices stored for `sku`, as saved.
+    pub fn special_prices(&self, sku: &str) -> Vec<serde_json::Value> {
+        self.store().special_prices_of(sku)
+    }
+
+    /// The tier prices stored for `sku`, as saved.
+    pub fn tier_prices(&self, sku: &str) -> Vec<serde_json::Value> {
+        self.store().tier_prices_for(sku)
+    }
+
     /// An order as `GET /V1/orders/{id}` would return it.
     pub fn order_json(&self, entity_id: i64) -> Option<serde_json::Value> {
         self.store().orders.get(&entity_id).map(|o| o.json.clone())

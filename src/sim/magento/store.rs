@@ -43,6 +43,9 @@ pub struct Store {
     pub base_prices: BTreeMap<(String, i64), Decimal>,
     pub special_prices: Vec<Value>,
     pub tier_prices: Vec<Value>,
+    /// Product status set through a store view's code, by (lower-cased SKU, store id): the
+    /// store-level value that overrides the product's default there.
+    pub store_statuses: BTreeMap<(String, i64), i64>,
     pub tax_rates: Vec<Value>,
     pub price_scope: PriceScope,
     pub default_stock_id: i64,
@@ -64,6 +67,7 @@ impl Store {
             base_prices: BTreeMap::new(),
             special_prices: Vec::new(),
             tier_prices: Vec::new(),
+            store_statuses: BTreeMap::new(),
             tax_rates: seed.tax_rates,
             price_scope: seed.price_scope,
             default_stock_id: seed.default_stock_id,

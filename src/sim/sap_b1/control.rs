@@ -12,10 +12,13 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::approvals::Decision;
+use super::entities::SpecialPrice;
+use super::enums::YesNo;
 use super::errors::ServiceLayerError;
 use super::faults::Faults;
 use super::state::SapSimState;
 use super::targets::{DeliveryRequest, InvoiceBase};
+use chrono::NaiveDate;
 
 pub fn router() -> Router<SapSimState> {
     Router::new()
@@ -26,6 +29,8 @@ pub fn router() -> Router<SapSimState> {
         .route("/sim/control/invoices", post(invoices))
         .route("/sim/control/stock", post(stock))
         .route("/sim/control/prices", post(price))
+        .route("/sim/control/items", post(item_flags))
+        .route("/sim/control/special-prices", post(special_price))
         .route(
             "/sim/control/drafts/{doc_entry}/{decision}",
             post(decide_draft),
@@ -137,6 +142,82 @@ async fn price(
 ) -> Result<StatusCode, ServiceLayerError> {
     let request: PriceRequest = parse(&body)?;
     state.set_item_price(&request.item_code, request.price_list, request.price)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An item's sellability as the B1 client's item master data window sets it; what the
+/// request leaves out takes B1's default (active, not frozen, a sales item, no dates).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase")]
+struct ItemFlags {
+    item_code: String,
+    #[serde(default = "YesNo::yes")]
+    valid: YesNo,
+    #[serde(default)]
+    valid_from: Option<NaiveDate>,
+    #[serde(default)]
+    valid_to: Option<NaiveDate>,
+    #[serde(default)]
+    frozen: YesNo,
+    #[serde(default)]
+    frozen_from: Option<NaiveDate>,
+    #[serde(default)]
+    frozen_to: Option<NaiveDate>,
+    #[serde(default = "YesNo::yes")]
+    sales_item: YesNo,
+}
+
+/// `POST /sim/control/items`: an item made (in)active, frozen or (not) a sales item.
+async fn item_flags(
+    State(state): State<SapSimState>,
+    body: Bytes,
+) -> Result<StatusCode, ServiceLayerError> {
+    let f: ItemFlags = parse(&body)?;
+    state.with_company(|c| {
+        let item = c
+            .items
+            .get_mut(&f.item_code)
+            .ok_or_else(ServiceLayerError::not_found)?;
+        item.valid = f.valid;
+        item.valid_from = f.valid_from;
+        item.valid_to = f.valid_to;
+        item.frozen = f.frozen;
+        item.frozen_from = f.frozen_from;
+        item.frozen_to = f.frozen_to;
+        item.sales_item = f.sales_item;
+        Ok::<_, ServiceLayerError>(())
+    })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpecialPriceChange {
+    card_code: String,
+    item_code: String,
+    /// The new special price of this key; `null` removes it.
+    special_price: Option<SpecialPrice>,
+}
+
+/// `POST /sim/control/special-prices`: a special price entered, changed or removed in the B1
+/// client (one per `CardCode` + `ItemCode`, the entity's key).
+async fn special_price(
+    State(state): State<SapSimState>,
+    body: Bytes,
+) -> Result<StatusCode, ServiceLayerError> {
+    let change: SpecialPriceChange = parse(&body)?;
+    if let Some(row) = &change.special_price {
+        if row.card_code != change.card_code || row.item_code != change.item_code {
+            return Err(ServiceLayerError::bad_request(
+                "special_price must carry the change's CardCode and ItemCode",
+            ));
+        }
+    }
+    state.with_company(|c| {
+        c.special_prices
+            .retain(|p| !(p.card_code == change.card_code && p.item_code == change.item_code));
+        c.special_prices.extend(change.special_price);
+    });
     Ok(StatusCode::NO_CONTENT)
 }
 

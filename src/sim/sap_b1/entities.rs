@@ -31,8 +31,21 @@ pub struct Item {
     pub purchase_item: YesNo,
     #[serde(default = "yes")]
     pub valid: YesNo,
+    /// With `Valid = tYES`: the item is active from this day (none: always).
+    #[serde(default)]
+    pub valid_from: Option<NaiveDate>,
+    #[serde(default)]
+    pub valid_to: Option<NaiveDate>,
     #[serde(default)]
     pub frozen: YesNo,
+    /// With `Frozen = tYES`: the item is inactive from this day (none: always).
+    #[serde(default)]
+    pub frozen_from: Option<NaiveDate>,
+    #[serde(default)]
+    pub frozen_to: Option<NaiveDate>,
+    /// The output VAT group of the item's sales (VAT localizations).
+    #[serde(default, rename = "SalesVATGroup")]
+    pub sales_vat_group: Option<String>,
     #[serde(default)]
     pub manage_serial_numbers: YesNo,
     #[serde(default)]
@@ -144,6 +157,30 @@ pub struct SpecialPriceDataArea {
     pub special_price: Decimal,
     #[serde(rename = "PriceCurrency", default)]
     pub price_currency: Option<String>,
+    /// Volume discounts within the period (SPP2).
+    #[serde(rename = "SpecialPriceQuantityAreas", default)]
+    pub special_price_quantity_areas: Vec<SpecialPriceQuantityArea>,
+}
+
+/// One volume row of a period (SPP2): from `Quantity` on, `SpecialPrice` (`Discountin` is
+/// B1's spelling of the discount percentage).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SpecialPriceQuantityArea {
+    #[serde(rename = "Quantity", with = "rust_decimal::serde::arbitrary_precision")]
+    pub quantity: Decimal,
+    #[serde(
+        rename = "SpecialPrice",
+        with = "rust_decimal::serde::arbitrary_precision"
+    )]
+    pub special_price: Decimal,
+    #[serde(
+        rename = "Discountin",
+        default,
+        with = "rust_decimal::serde::arbitrary_precision"
+    )]
+    pub discountin: Decimal,
+    #[serde(rename = "PriceCurrency", default)]
+    pub price_currency: Option<String>,
 }
 
 /// One row of `ItemWarehouseInfoCollection` (OITW).
@@ -160,9 +197,16 @@ pub struct ItemWarehouseInfo {
 }
 
 impl Item {
-    /// Sales documents may only use an item that is valid, not frozen and a sales item.
+    /// Sales documents may only use an item that is valid, not frozen and a sales item; the
+    /// valid-for and frozen-for dates bound both (whole days, ends included).
     pub fn is_active(&self) -> bool {
-        self.valid.is_yes() && !self.frozen.is_yes()
+        let today = chrono::Utc::now().date_naive();
+        let within = |from: Option<NaiveDate>, to: Option<NaiveDate>| {
+            from.is_none_or(|f| f <= today) && to.is_none_or(|t| today <= t)
+        };
+        self.valid.is_yes()
+            && within(self.valid_from, self.valid_to)
+            && !(self.frozen.is_yes() && within(self.frozen_from, self.frozen_to))
     }
 
     /// The warehouse row, created empty if the item never had stock there (B1 keeps an OITW

@@ -53,7 +53,8 @@ pub use approvals::{ApprovalProcedure, Decision};
 pub use documents::{Document, DocumentExpense, DocumentLine};
 pub use entities::{
     AdditionalExpense, BpAddress, BusinessPartner, Item, ItemPrice, ItemWarehouseInfo, PriceList,
-    SalesTaxCode, SpecialPrice, SpecialPriceDataArea, VatGroup, VatGroupLine, Warehouse,
+    SalesTaxCode, SpecialPrice, SpecialPriceDataArea, SpecialPriceQuantityArea, VatGroup,
+    VatGroupLine, Warehouse,
 };
 pub use enums::{
     AddressType, CancelStatus, CardType, DocObject, DocStatus, DocType, RcptInvType, RcptType,

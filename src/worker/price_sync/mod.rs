@@ -3,10 +3,14 @@
 //!
 //! Stages: **prepare** (settings, the price lists; a route whose list is missing, inactive or
 //! of the wrong tax basis refuses the run with a clear message) → **read and push** (every
-//! item, page by page, with `$select=ItemCode,Valid,Frozen,SalesItem,ItemPrices`; per SKU and
+//! item, page by page, with its prices, sellability flags and sales VAT group; per SKU and
 //! route the list's price in the route's currency, rounded to the shop's decimals; only what
-//! differs from the last offer is sent, in batches) → **special prices** (when the company's
-//! "all Business Partners" key is configured).
+//! differs from the last offer is sent, in batches; with `price_sellability`, the product of
+//! an item SAP would not sell is disabled, and enabled again when it is sellable) →
+//! **special prices** (when the company's "all Business Partners" key is configured; one
+//! that ended or was removed in SAP is deleted from Magento). A list whose tax basis is not
+//! the store's is refused, or converted by each item's sales VAT group rate when
+//! `price_tax_conversion` allows it.
 //!
 //! SAP has no update stamp on prices (reference: none on PriceList, ItemPrice or
 //! SpecialPrice), so every run reads every item and the delta is taken against what was last
@@ -20,6 +24,7 @@ use futures::future::BoxFuture;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 use uuid::Uuid;
@@ -30,12 +35,12 @@ use super::handler::JobContext;
 use super::run_job::{RunResult, RunTask};
 use super::stock_sync::{SkuIndex, SyncProgress};
 use crate::domain::prices::{
-    guard, needs_push, round_price, special_price_window, tax_basis_mismatch, Hold, Outcome,
-    PriceRoute,
+    guard, needs_push, product_status, round_price, special_price_window, tax_basis_mismatch, Hold,
+    Outcome, PriceRoute, PriceScope, TaxConversion,
 };
 use crate::domain::run::RunKind;
 use crate::domain::settings::Settings;
-use crate::sap::types::{PricedItem, SpecialPrice as SapSpecialPrice};
+use crate::sap::types::{PricedItem, SpecialPrice as SapSpecialPrice, SpecialPricePeriod};
 use crate::sap::SapError;
 use crate::store::prices::{self as price_store, PriceKind, PriceMemory, Remembered, Window};
 use crate::store::runs::{self, Run};
@@ -75,6 +80,20 @@ pub struct PriceFigures {
     /// Held by the guard rail.
     pub held: u64,
     pub special_prices: u64,
+    /// Special prices removed from Magento (ended or removed in SAP, or replaced by a new
+    /// period).
+    pub special_deleted: u64,
+    /// Tier prices computed (volume discounts of running periods), accepted by Magento,
+    /// and removed from it.
+    pub tier_prices: u64,
+    pub tiers: u64,
+    pub tiers_deleted: u64,
+    /// Products to disable or enable (sellability).
+    pub status_changes: u64,
+    /// Product statuses Magento accepted.
+    pub statuses: u64,
+    /// Prices not published because the item has no sales VAT group rate to convert by.
+    pub no_tax_rate: u64,
     pub sap_requests: u64,
     pub magento_requests: u64,
     pub duration_ms: u64,
@@ -90,8 +109,12 @@ pub struct PriceFigures {
 pub struct PlannedPrice {
     pub sku: String,
     pub store_id: i64,
-    /// `base` or `special`.
+    /// `base`, `special`, `special_delete`, `tier`, `tier_delete` or `status` (1 enabled,
+    /// 2 disabled).
     pub kind: String,
+    /// Tier prices: from this quantity on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<Decimal>,
     pub from: Option<Decimal>,
     pub to: Decimal,
     /// Special prices: the window.
@@ -128,6 +151,8 @@ pub struct PriceSyncOptions {
 /// A route with what the run learnt of its price list.
 struct Route {
     route: PriceRoute,
+    /// The list's prices are on the other tax basis and converted by the item's rate.
+    convert: Option<TaxConversion>,
 }
 
 struct RunState<'a, 'p> {
@@ -137,6 +162,14 @@ struct RunState<'a, 'p> {
     limit: Decimal,
     figures: &'a mut PriceFigures,
     held: Vec<(Offer, String)>,
+    /// Today in the store's time zone (sellability dates, special-price periods).
+    today: NaiveDate,
+    /// Output VAT group → rate in force today; only when a route converts.
+    rates: Option<HashMap<String, Decimal>>,
+    /// ItemCode → its sales VAT rate, learnt while reading items, for special prices.
+    item_rates: HashMap<String, Decimal>,
+    /// Unsellable SKUs not disabled because Magento has accepted no price for them yet.
+    unknown_to_shop: u64,
 }
 
 impl PriceSync {
@@ -183,14 +216,21 @@ impl PriceSync {
         let routes = self.routes(&settings, figures).await?;
         figures.full = options.force_full || full_pass_due(pool, &settings).await?;
         let skus = SkuIndex::new(&mappings::snapshot(pool).await?);
+        let today = chrono::Utc::now()
+            .with_timezone(&settings.time_zone())
+            .date_naive();
+        let rates = if routes.iter().any(|r| r.convert.is_some()) {
+            Some(self.vat_rates(today, figures).await?)
+        } else {
+            None
+        };
         let mut state = RunState {
             pusher: Pusher {
                 publisher: self.magento.as_ref(),
                 pool,
                 run,
                 batch_size: settings.price_batch_size.max(1) as usize,
-                base: Vec::new(),
-                special: Vec::new(),
+                queues: Default::default(),
                 figures: Default::default(),
             },
             memory: price_store::load(pool).await?,
@@ -198,6 +238,10 @@ impl PriceSync {
             limit: settings.price_max_change_percent,
             figures,
             held: Vec::new(),
+            today,
+            rates,
+            item_rates: HashMap::new(),
+            unknown_to_shop: 0,
         };
         let mut result = self
             .base_prices(&settings, &routes, &skus, &mut state)
@@ -215,12 +259,59 @@ impl PriceSync {
         }
         let pushed = state.pusher.figures;
         let held = state.held.len() as u64;
+        let (no_rate, unknown) = (state.figures.no_tax_rate, state.unknown_to_shop);
         let figures = state.figures;
         figures.held += held;
         figures.magento_requests = pushed.magento_requests;
         figures.pushed = pushed.pushed;
         figures.rejected = pushed.rejected;
+        if !options.dry_run {
+            figures.special_deleted = pushed.deleted;
+            figures.statuses = pushed.statuses;
+            figures.tiers = pushed.tiers;
+            figures.tiers_deleted = pushed.tiers_deleted;
+        }
+        if no_rate > 0 {
+            figures.warnings.push(format!(
+                "{no_rate} prices were not published: converting between gross and net needs \
+                 the item's sales VAT group (SalesVATGroup) with a rate in force today"
+            ));
+        }
+        if unknown > 0 {
+            figures.warnings.push(format!(
+                "{unknown} SKUs that SAP would not sell were not disabled yet: Magento has \
+                 accepted no price for them, and a status update of an unknown SKU would \
+                 create a product"
+            ));
+        }
         result
+    }
+
+    /// Output VAT groups in use and their rate today, for converting gross and net.
+    async fn vat_rates(
+        &self,
+        today: NaiveDate,
+        figures: &mut PriceFigures,
+    ) -> Result<HashMap<String, Decimal>, PriceSyncError> {
+        figures.sap_requests += 1;
+        let rates: HashMap<String, Decimal> = self
+            .source
+            .vat_groups()
+            .await?
+            .into_iter()
+            .filter(|g| g.is_output() && !g.inactive)
+            .filter_map(|g| Some((g.code.clone(), g.rate_on(today)?)))
+            .collect();
+        if rates.is_empty() {
+            return Err(PriceSyncError::NotConfigured(
+                "price_tax_conversion needs SAP's VAT groups (an item's SalesVATGroup gives its \
+                 rate), and this company has no active output VAT group with a rate: a \
+                 sales-tax company (US/Canada) taxes by the ship-to jurisdiction, so an item \
+                 has no rate of its own. Publish a list on the store's tax basis instead."
+                    .into(),
+            ));
+        }
+        Ok(rates)
     }
 
     /// The configured routes, checked against SAP's price lists: the run refuses to publish
@@ -254,15 +345,20 @@ impl PriceSync {
                     route.price_list
                 )));
             }
+            let convert =
+                TaxConversion::between(list.is_gross_price, settings.catalog_prices_include_tax);
             if let Some(problem) = tax_basis_mismatch(
                 route.price_list,
                 list.is_gross_price,
                 settings.catalog_prices_include_tax,
-            ) {
+            )
+            .filter(|_| !settings.price_tax_conversion)
+            {
                 return Err(PriceSyncError::NotConfigured(problem));
             }
             routes.push(Route {
                 route: route.clone(),
+                convert,
             });
         }
         Ok(routes)
@@ -280,9 +376,13 @@ impl PriceSync {
         loop {
             for item in &page.items {
                 state.figures.items_read += 1;
+                let rate = self.item_rate(item, state);
                 for sku in skus.skus_of(&item.item_code) {
+                    if settings.price_sellability {
+                        self.consider_status(item, sku, routes, state).await?;
+                    }
                     for r in routes {
-                        self.consider(item, sku, &r.route, settings, state).await?;
+                        self.consider(item, sku, r, rate, settings, state).await?;
                     }
                 }
             }
@@ -294,17 +394,84 @@ impl PriceSync {
         Ok(())
     }
 
+    /// The item's sales VAT rate when a route converts (remembered for its special prices).
+    fn item_rate(&self, item: &PricedItem, state: &mut RunState<'_, '_>) -> Option<Decimal> {
+        let rates = state.rates.as_ref()?;
+        let rate = *rates.get(item.sales_vat_group.as_deref()?)?;
+        state.item_rates.insert(item.item_code.clone(), rate);
+        Some(rate)
+    }
+
+    /// Sellability: disables the product of an item SAP would not sell today, and enables
+    /// again one this sync disabled. A product the sync never disabled is left alone (the
+    /// merchant may have disabled it for reasons of their own).
+    async fn consider_status(
+        &self,
+        item: &PricedItem,
+        sku: &str,
+        routes: &[Route],
+        state: &mut RunState<'_, '_>,
+    ) -> Result<(), PriceSyncError> {
+        let sellable = item.status().sellable_on(state.today);
+        let desired = product_status(sellable);
+        let last = state.memory.status.remove(sku);
+        // A full pass repeats a disable, never an enable: a product enabled again once is
+        // the merchant's to disable by hand.
+        let full = state.figures.full && !sellable;
+        match &last {
+            None if sellable => return Ok(()),
+            Some(l) if !needs_push(Some(l), desired, full) => return Ok(()),
+            _ => {}
+        }
+        // A status update of an unknown SKU would create a product: only SKUs Magento has
+        // accepted a price for (or whose status was set before) are sent.
+        let known = last.is_some()
+            || routes.iter().any(|r| {
+                state
+                    .memory
+                    .base
+                    .get(&(sku.to_owned(), r.route.store_id))
+                    .is_some_and(|l| l.published.is_some())
+            });
+        if !known {
+            state.unknown_to_shop += 1;
+            return Ok(());
+        }
+        state.figures.status_changes += 1;
+        state.figures.changed += 1;
+        let offer = Offer {
+            sku: sku.to_owned(),
+            store_id: 0,
+            kind: PriceKind::Status,
+            price: desired,
+            window: None,
+            quantity: Decimal::ZERO,
+            previous: last.and_then(|l| l.published),
+        };
+        self.offer(offer, None, state).await
+    }
+
     async fn consider(
         &self,
         item: &PricedItem,
         sku: &str,
-        route: &PriceRoute,
+        r: &Route,
+        rate: Option<Decimal>,
         settings: &Settings,
         state: &mut RunState<'_, '_>,
     ) -> Result<(), PriceSyncError> {
+        let route = &r.route;
         let Some(price) = item.price_in(route.price_list, &route.currency) else {
             state.figures.unpriced += 1;
             return Ok(());
+        };
+        let price = match (r.convert, rate) {
+            (None, _) => price,
+            (Some(c), Some(rate)) => c.apply(price, rate),
+            (Some(_), None) => {
+                state.figures.no_tax_rate += 1;
+                return Ok(());
+            }
         };
         state.figures.prices += 1;
         let price = round_price(price, settings.price_decimals);
@@ -327,6 +494,7 @@ impl PriceSync {
             kind: PriceKind::Base,
             price,
             window: None,
+            quantity: Decimal::ZERO,
             previous: published,
         };
         let hold = guard(published, price, state.limit).filter(|_| !state.options.release_held);
@@ -351,6 +519,7 @@ impl PriceSync {
                     kind: offer.kind.as_str().into(),
                     from: offer.previous,
                     to: offer.price,
+                    quantity: (!offer.quantity.is_zero()).then_some(offer.quantity),
                     window: offer.window,
                     held: why,
                 });
@@ -385,9 +554,8 @@ impl PriceSync {
             .source
             .special_prices(card_code, settings.price_sap_page_size)
             .await?;
-        let today = chrono::Utc::now()
-            .with_timezone(&settings.time_zone())
-            .date_naive();
+        let today = state.today;
+        let tiers_website = tiers_website(settings, state.figures);
         let mut open_ended = 0u64;
         for row in rows.iter().filter(|r| r.valid) {
             for r in routes {
@@ -395,9 +563,15 @@ impl PriceSync {
                 if row.price_list_num.is_some_and(|l| l != route.price_list) {
                     continue;
                 }
+                if let Some(website) = tiers_website {
+                    self.tier_prices(row, r, website, settings, state).await?;
+                }
                 let Some((price, from, to)) =
                     period_for(row, &route.currency, today, &mut open_ended)
                 else {
+                    continue;
+                };
+                let Some(price) = converted(r, &row.item_code, price, state) else {
                     continue;
                 };
                 state.figures.special_prices += 1;
@@ -411,6 +585,13 @@ impl PriceSync {
                 if same && !state.figures.full {
                     continue;
                 }
+                // A new period does not replace the old one in Magento (Adobe Commerce keeps
+                // one update per window): the old window is removed.
+                if let Some((l, Some(old))) = &last {
+                    if *old != window {
+                        self.remove_special(&key, l, old.clone(), state).await?;
+                    }
+                }
                 state.figures.changed += 1;
                 let offer = Offer {
                     sku: row.item_code.clone(),
@@ -418,13 +599,10 @@ impl PriceSync {
                     kind: PriceKind::Special,
                     price,
                     window: Some(window),
+                    quantity: Decimal::ZERO,
                     previous: last.and_then(|(l, _)| l.published),
                 };
-                // A special price is a discount by design: only a price of 0 is held.
-                let hold = price
-                    .is_zero()
-                    .then_some(Hold::ToZero)
-                    .filter(|_| !state.options.release_held);
+                let hold = discount_hold(price, state);
                 self.offer(offer, hold, state).await?;
             }
         }
@@ -434,8 +612,206 @@ impl PriceSync {
                  price_from and price_to, so they are not published"
             ));
         }
+        // What is left was published once and has no running or coming period in SAP any
+        // more (ended, removed, made invalid): it is removed from Magento.
+        let stores: Vec<i64> = routes.iter().map(|r| r.route.store_id).collect();
+        let mut gone: Vec<_> = std::mem::take(&mut state.memory.special)
+            .into_iter()
+            .filter(|((_, store), _)| stores.contains(store))
+            .collect();
+        gone.sort_by(|a, b| a.0.cmp(&b.0));
+        for (key, (last, window)) in gone {
+            if let Some(window) = window {
+                self.remove_special(&key, &last, window, state).await?;
+            }
+        }
+        if let Some(website) = tiers_website {
+            self.remove_ended_tiers(website, state).await?;
+        }
         Ok(())
     }
+
+    /// The volume discounts of the period running today → tier prices for `ALL GROUPS` on
+    /// `website` (fixed prices, from a quantity on), as deltas.
+    async fn tier_prices(
+        &self,
+        row: &SapSpecialPrice,
+        r: &Route,
+        website: i64,
+        settings: &Settings,
+        state: &mut RunState<'_, '_>,
+    ) -> Result<(), PriceSyncError> {
+        let currency = &r.route.currency;
+        let Some(period) = running_period(row, currency, state.today) else {
+            return Ok(());
+        };
+        for volume in &period.special_price_quantity_areas {
+            if !same_currency(volume.price_currency.as_deref(), currency) {
+                continue;
+            }
+            let (Some(quantity), Some(price)) = (volume.quantity, volume.special_price) else {
+                continue;
+            };
+            if quantity <= Decimal::ZERO {
+                continue;
+            }
+            let Some(price) = converted(r, &row.item_code, price, state) else {
+                continue;
+            };
+            let price = round_price(price, settings.price_decimals);
+            let quantity = quantity.normalize();
+            state.figures.tier_prices += 1;
+            let key = (row.item_code.clone(), website, quantity);
+            let last = state.memory.tier.remove(&key);
+            if !needs_push(last.as_ref(), price, state.figures.full) {
+                continue;
+            }
+            state.figures.changed += 1;
+            let offer = Offer {
+                sku: key.0,
+                store_id: website,
+                kind: PriceKind::Tier,
+                price,
+                window: None,
+                quantity,
+                previous: last.and_then(|l| l.published),
+            };
+            let hold = discount_hold(price, state);
+            self.offer(offer, hold, state).await?;
+        }
+        Ok(())
+    }
+
+    /// Tier prices published before whose volume row is gone from SAP, or whose period
+    /// ended: removed from Magento.
+    async fn remove_ended_tiers(
+        &self,
+        website: i64,
+        state: &mut RunState<'_, '_>,
+    ) -> Result<(), PriceSyncError> {
+        let full = state.figures.full;
+        let mut gone: Vec<_> = std::mem::take(&mut state.memory.tier)
+            .into_iter()
+            .filter(|((_, w, _), l)| {
+                *w == website && l.published.is_some() && (l.outcome == Outcome::Pushed || full)
+            })
+            .collect();
+        gone.sort_by(|a, b| a.0.cmp(&b.0));
+        for ((sku, website, quantity), last) in gone {
+            let Some(published) = last.published else {
+                continue;
+            };
+            state.figures.changed += 1;
+            if state.options.dry_run {
+                state.figures.tiers_deleted += 1;
+            }
+            let offer = Offer {
+                sku,
+                store_id: website,
+                kind: PriceKind::TierDelete,
+                price: published,
+                window: None,
+                quantity,
+                previous: Some(published),
+            };
+            self.offer(offer, None, state).await?;
+        }
+        Ok(())
+    }
+
+    /// Removes a published special price from Magento. One Magento refused or never took
+    /// has nothing to remove; a refused removal is tried again on the next full pass.
+    async fn remove_special(
+        &self,
+        key: &(String, i64),
+        last: &crate::domain::prices::LastPrice,
+        window: (String, String),
+        state: &mut RunState<'_, '_>,
+    ) -> Result<(), PriceSyncError> {
+        let Some(published) = last.published else {
+            return Ok(());
+        };
+        if last.outcome != Outcome::Pushed && !state.figures.full {
+            return Ok(());
+        }
+        state.figures.changed += 1;
+        if state.options.dry_run {
+            state.figures.special_deleted += 1;
+        }
+        let offer = Offer {
+            sku: key.0.clone(),
+            store_id: key.1,
+            kind: PriceKind::SpecialDelete,
+            price: published,
+            window: Some(window),
+            quantity: Decimal::ZERO,
+            previous: Some(published),
+        };
+        self.offer(offer, None, state).await
+    }
+}
+
+/// Where tier prices go: website 0 under a global price scope. Magento refuses another
+/// website then, and under a website scope b1bridge does not know the websites of the
+/// routed stores, so tier prices are not synced there (said in the run's warnings).
+fn tiers_website(settings: &Settings, figures: &mut PriceFigures) -> Option<i64> {
+    if !settings.price_tier_prices {
+        return None;
+    }
+    if settings.magento_price_scope == PriceScope::Global {
+        return Some(0);
+    }
+    figures.warnings.push(
+        "tier prices are not synced: under a website price scope a tier price names a \
+         website, and b1bridge maps SAP price lists to store views only"
+            .into(),
+    );
+    None
+}
+
+/// A price on the route's tax basis: converted by the item's sales VAT rate when the route
+/// converts (`None`, counted, when the item has no rate).
+fn converted(
+    r: &Route,
+    item_code: &str,
+    price: Decimal,
+    state: &mut RunState<'_, '_>,
+) -> Option<Decimal> {
+    let Some(c) = r.convert else {
+        return Some(price);
+    };
+    match state.item_rates.get(item_code) {
+        Some(rate) => Some(c.apply(price, *rate)),
+        None => {
+            state.figures.no_tax_rate += 1;
+            None
+        }
+    }
+}
+
+/// Special and tier prices are discounts by design: only a price of 0 is held.
+fn discount_hold(price: Decimal, state: &RunState<'_, '_>) -> Option<Hold> {
+    price
+        .is_zero()
+        .then_some(Hold::ToZero)
+        .filter(|_| !state.options.release_held)
+}
+
+fn same_currency(given: Option<&str>, currency: &str) -> bool {
+    given.is_none_or(|c| c.eq_ignore_ascii_case(currency))
+}
+
+/// The period of `row` running on `today` (an open end runs on), in `currency`.
+fn running_period<'r>(
+    row: &'r SapSpecialPrice,
+    currency: &str,
+    today: NaiveDate,
+) -> Option<&'r SpecialPricePeriod> {
+    row.special_price_data_areas.iter().find(|p| {
+        same_currency(p.price_currency.as_deref(), currency)
+            && p.date_from.is_some_and(|f| f <= today)
+            && p.date_to.is_none_or(|t| today <= t)
+    })
 }
 
 /// The period of `row` that runs on `today`, else the next one to start, in `currency`.
@@ -447,10 +823,7 @@ fn period_for(
 ) -> Option<(Decimal, NaiveDate, NaiveDate)> {
     let mut best: Option<(Decimal, NaiveDate, NaiveDate)> = None;
     for p in &row.special_price_data_areas {
-        if p.price_currency
-            .as_deref()
-            .is_some_and(|c| !c.eq_ignore_ascii_case(currency))
-        {
+        if !same_currency(p.price_currency.as_deref(), currency) {
             continue;
         }
         let (Some(from), Some(price)) = (p.date_from, p.special_price) else {
@@ -478,14 +851,7 @@ async fn hold(pool: &PgPool, run: Uuid, held: &[(Offer, String)]) -> Result<(), 
     let mut tx = pool.begin().await?;
     let rows: Vec<Remembered<'_>> = held
         .iter()
-        .map(|(o, _)| Remembered {
-            sku: &o.sku,
-            store_id: o.store_id,
-            kind: o.kind,
-            offered: o.price,
-            window: o.window.as_ref(),
-            outcome: Outcome::Held,
-        })
+        .map(|(o, _)| o.remembered(Outcome::Held))
         .collect();
     price_store::record(&mut tx, run, &rows).await?;
     for (offer, why) in held {

@@ -3,10 +3,10 @@
 //! feeds 100,000 items in-process, so seeding a simulator does not dominate its figures).
 use futures::future::BoxFuture;
 
-use crate::magento::types::{BasePrice, PriceRowError, SpecialPrice};
+use crate::magento::types::{BasePrice, PriceRowError, SpecialPrice, TierPrice};
 use crate::magento::{MagentoClient, MagentoError};
 use crate::sap::odata::NextPage;
-use crate::sap::types::{PriceList, PricedItem, SpecialPrice as SapSpecialPrice};
+use crate::sap::types::{PriceList, PricedItem, SpecialPrice as SapSpecialPrice, VatGroup};
 use crate::sap::{SapClient, SapError};
 pub use crate::worker::stock_sync::publisher::PushError;
 
@@ -32,6 +32,8 @@ pub trait PriceSource: Send + Sync + 'static {
         card_code: &'a str,
         page_size: u32,
     ) -> BoxFuture<'a, Result<Vec<SapSpecialPrice>, SapError>>;
+    /// The VAT groups with their dated rates (for converting between gross and net).
+    fn vat_groups(&self) -> BoxFuture<'_, Result<Vec<VatGroup>, SapError>>;
 }
 
 impl PriceSource for SapClient {
@@ -69,18 +71,61 @@ impl PriceSource for SapClient {
     ) -> BoxFuture<'a, Result<Vec<SapSpecialPrice>, SapError>> {
         Box::pin(self.special_prices_of(card_code, page_size))
     }
+
+    fn vat_groups(&self) -> BoxFuture<'_, Result<Vec<VatGroup>, SapError>> {
+        Box::pin(self.list_vat_groups())
+    }
 }
 
-/// Magento's price endpoints. Both answer the rows Magento refused (`[]`: all saved); the
-/// other rows of the request are saved.
+/// One call of the price sync to Magento.
+#[derive(Debug, Clone, Copy)]
+pub enum PriceCall<'a> {
+    /// `POST /V1/products/base-prices`.
+    Base(&'a [BasePrice]),
+    /// `POST /V1/products/special-price`.
+    Special(&'a [SpecialPrice]),
+    /// `POST /V1/products/special-price-delete`.
+    DeleteSpecial(&'a [SpecialPrice]),
+    /// `POST /V1/products/tier-prices`.
+    Tier(&'a [TierPrice]),
+    /// `POST /V1/products/tier-prices-delete`.
+    DeleteTier(&'a [TierPrice]),
+    /// `PUT /rest/all/V1/products/{sku}`: 1 enabled, 2 disabled.
+    Status { sku: &'a str, status: i64 },
+}
+
+impl PriceCall<'_> {
+    /// A short name for logs and tests.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PriceCall::Base(_) => "base",
+            PriceCall::Special(_) => "special",
+            PriceCall::DeleteSpecial(_) => "special_delete",
+            PriceCall::Tier(_) => "tier",
+            PriceCall::DeleteTier(_) => "tier_delete",
+            PriceCall::Status { .. } => "status",
+        }
+    }
+
+    /// The rows the call carries, as JSON.
+    pub fn rows(&self) -> serde_json::Value {
+        match self {
+            PriceCall::Base(rows) => serde_json::json!(rows),
+            PriceCall::Special(rows) | PriceCall::DeleteSpecial(rows) => serde_json::json!(rows),
+            PriceCall::Tier(rows) | PriceCall::DeleteTier(rows) => serde_json::json!(rows),
+            PriceCall::Status { sku, status } => {
+                serde_json::json!([{"sku": sku, "status": status}])
+            }
+        }
+    }
+}
+
+/// Magento's price endpoints. The price calls answer the rows Magento refused (`[]`: all
+/// saved; the other rows of the request are saved); a status call answers `[]` or fails.
 pub trait PricePublisher: Send + Sync + 'static {
-    fn base_prices<'a>(
+    fn publish<'a>(
         &'a self,
-        rows: &'a [BasePrice],
-    ) -> BoxFuture<'a, Result<Vec<PriceRowError>, PushError>>;
-    fn special_prices<'a>(
-        &'a self,
-        rows: &'a [SpecialPrice],
+        call: PriceCall<'a>,
     ) -> BoxFuture<'a, Result<Vec<PriceRowError>, PushError>>;
 }
 
@@ -98,17 +143,23 @@ fn classify(e: MagentoError) -> PushError {
 }
 
 impl PricePublisher for MagentoPrices {
-    fn base_prices<'a>(
+    fn publish<'a>(
         &'a self,
-        rows: &'a [BasePrice],
+        call: PriceCall<'a>,
     ) -> BoxFuture<'a, Result<Vec<PriceRowError>, PushError>> {
-        Box::pin(async move { self.0.update_base_prices(rows).await.map_err(classify) })
-    }
-
-    fn special_prices<'a>(
-        &'a self,
-        rows: &'a [SpecialPrice],
-    ) -> BoxFuture<'a, Result<Vec<PriceRowError>, PushError>> {
-        Box::pin(async move { self.0.update_special_prices(rows).await.map_err(classify) })
+        Box::pin(async move {
+            let m = &self.0;
+            match call {
+                PriceCall::Base(rows) => m.update_base_prices(rows).await,
+                PriceCall::Special(rows) => m.update_special_prices(rows).await,
+                PriceCall::DeleteSpecial(rows) => m.delete_special_prices(rows).await,
+                PriceCall::Tier(rows) => m.update_tier_prices(rows).await,
+                PriceCall::DeleteTier(rows) => m.delete_tier_prices(rows).await,
+                PriceCall::Status { sku, status } => {
+                    m.set_product_status(sku, status).await.map(|()| Vec::new())
+                }
+            }
+            .map_err(classify)
+        })
     }
 }

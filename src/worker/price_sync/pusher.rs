@@ -6,15 +6,20 @@
 //! names no SKU of the request cannot be placed: no row of that request counts as pushed
 //! (Magento's price writes are idempotent, so the next run sends them again) and the
 //! refusal is raised once.
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::ports::{PricePublisher, PushError};
+use super::ports::{PriceCall, PricePublisher, PushError};
 use crate::domain::exception::{Category, NewException};
 use crate::domain::prices::Outcome;
-use crate::magento::types::{BasePrice, PriceRowError, SpecialPrice};
-use crate::store::prices::{record, PriceKind, Remembered, Window};
+use crate::magento::types::{BasePrice, PriceRowError, SpecialPrice, TierPrice, TierPriceType};
+use crate::store::prices::{forget, record, PriceKind, Remembered, Window};
+
+/// The customer group tier prices are published for: every customer, as SAP's volume
+/// discounts for all Business Partners are.
+pub const ALL_GROUPS: &str = "ALL GROUPS";
 use crate::store::{exceptions, StoreError};
 
 /// Why a run stopped pushing.
@@ -35,34 +40,70 @@ pub struct Offer {
     pub price: Decimal,
     /// Special prices: `price_from`, `price_to`.
     pub window: Option<Window>,
+    /// Tier prices: from this quantity on (`store_id` is then the website); 0 otherwise.
+    pub quantity: Decimal,
     /// What the shop sold at before (for the exception's text).
     pub previous: Option<Decimal>,
+}
+
+impl Offer {
+    /// The offer as the memory keeps it, with what became of it.
+    pub fn remembered(&self, outcome: Outcome) -> Remembered<'_> {
+        Remembered {
+            sku: &self.sku,
+            store_id: self.store_id,
+            kind: self.kind,
+            offered: self.price,
+            window: self.window.as_ref(),
+            quantity: self.quantity,
+            outcome,
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PushFigures {
     pub magento_requests: u64,
+    /// Base and special prices Magento accepted.
     pub pushed: u64,
     pub rejected: u64,
+    /// Special prices removed from Magento.
+    pub deleted: u64,
+    /// Tier prices Magento accepted, and tier prices removed.
+    pub tiers: u64,
+    pub tiers_deleted: u64,
+    /// Product statuses set (sellability).
+    pub statuses: u64,
 }
+
+/// The order queues are flushed in: a special price removed after the ones offered.
+const KINDS: [PriceKind; 6] = [
+    PriceKind::Base,
+    PriceKind::Special,
+    PriceKind::SpecialDelete,
+    PriceKind::Tier,
+    PriceKind::TierDelete,
+    PriceKind::Status,
+];
 
 pub struct Pusher<'a> {
     pub publisher: &'a dyn PricePublisher,
     pub pool: &'a PgPool,
     pub run: Uuid,
     pub batch_size: usize,
-    pub base: Vec<Offer>,
-    pub special: Vec<Offer>,
+    /// One queue per kind, in the order of [`KINDS`].
+    pub queues: [Vec<Offer>; 6],
     pub figures: PushFigures,
+}
+
+fn slot(kind: PriceKind) -> usize {
+    KINDS.iter().position(|k| *k == kind).unwrap_or_default()
 }
 
 impl Pusher<'_> {
     pub async fn add(&mut self, offer: Offer) -> Result<(), PushStopped> {
         let kind = offer.kind;
-        let queue = match kind {
-            PriceKind::Base => &mut self.base,
-            PriceKind::Special => &mut self.special,
-        };
+        let queue = &mut self.queues[slot(kind)];
         queue.push(offer);
         if queue.len() >= self.batch_size {
             self.flush_kind(kind).await?;
@@ -71,22 +112,26 @@ impl Pusher<'_> {
     }
 
     pub async fn flush(&mut self) -> Result<(), PushStopped> {
-        self.flush_kind(PriceKind::Base).await?;
-        self.flush_kind(PriceKind::Special).await
+        for kind in KINDS {
+            self.flush_kind(kind).await?;
+        }
+        Ok(())
     }
 
     async fn flush_kind(&mut self, kind: PriceKind) -> Result<(), PushStopped> {
-        let batch = match kind {
-            PriceKind::Base => std::mem::take(&mut self.base),
-            PriceKind::Special => std::mem::take(&mut self.special),
-        };
+        let batch = std::mem::take(&mut self.queues[slot(kind)]);
         if batch.is_empty() {
             return Ok(());
         }
         // A request refused as a whole (4xx) is split in halves until the culprit is alone.
         let mut todo: Vec<&[Offer]> = vec![&batch];
         while let Some(part) = todo.pop() {
-            self.figures.magento_requests += 1;
+            // A status is one request per product.
+            self.figures.magento_requests += if kind == PriceKind::Status {
+                part.len() as u64
+            } else {
+                1
+            };
             match self.send(kind, part).await {
                 Ok(errors) => self.settle(part, &errors).await?,
                 Err(PushError::Rejected(message)) if part.len() == 1 => {
@@ -108,6 +153,20 @@ impl Pusher<'_> {
     }
 
     async fn send(&self, kind: PriceKind, part: &[Offer]) -> Result<Vec<PriceRowError>, PushError> {
+        let special = || -> Vec<SpecialPrice> {
+            part.iter()
+                .map(|o| {
+                    let (from, to) = o.window.clone().unwrap_or_default();
+                    SpecialPrice {
+                        sku: o.sku.clone(),
+                        price: o.price,
+                        store_id: o.store_id,
+                        price_from: from,
+                        price_to: to,
+                    }
+                })
+                .collect()
+        };
         match kind {
             PriceKind::Base => {
                 let rows: Vec<BasePrice> = part
@@ -118,23 +177,51 @@ impl Pusher<'_> {
                         store_id: o.store_id,
                     })
                     .collect();
-                self.publisher.base_prices(&rows).await
+                self.publisher.publish(PriceCall::Base(&rows)).await
             }
-            PriceKind::Special => {
-                let rows: Vec<SpecialPrice> = part
+            PriceKind::Special => self.publisher.publish(PriceCall::Special(&special())).await,
+            PriceKind::Tier | PriceKind::TierDelete => {
+                let rows: Vec<TierPrice> = part
                     .iter()
-                    .map(|o| {
-                        let (from, to) = o.window.clone().unwrap_or_default();
-                        SpecialPrice {
-                            sku: o.sku.clone(),
-                            price: o.price,
-                            store_id: o.store_id,
-                            price_from: from,
-                            price_to: to,
-                        }
+                    .map(|o| TierPrice {
+                        sku: o.sku.clone(),
+                        price: o.price,
+                        price_type: TierPriceType::Fixed,
+                        website_id: o.store_id,
+                        customer_group: ALL_GROUPS.into(),
+                        quantity: o.quantity,
                     })
                     .collect();
-                self.publisher.special_prices(&rows).await
+                let call = if kind == PriceKind::Tier {
+                    PriceCall::Tier(&rows)
+                } else {
+                    PriceCall::DeleteTier(&rows)
+                };
+                self.publisher.publish(call).await
+            }
+            PriceKind::SpecialDelete => {
+                self.publisher
+                    .publish(PriceCall::DeleteSpecial(&special()))
+                    .await
+            }
+            PriceKind::Status => {
+                // One product per request: a refusal names its SKU like a price row's.
+                let mut errors = Vec::new();
+                for o in part {
+                    let call = PriceCall::Status {
+                        sku: &o.sku,
+                        status: o.price.to_i64().unwrap_or(2),
+                    };
+                    match self.publisher.publish(call).await {
+                        Ok(rows) => errors.extend(rows),
+                        Err(PushError::Rejected(message)) => errors.push(PriceRowError {
+                            message,
+                            parameters: vec![serde_json::json!(o.sku)],
+                        }),
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(errors)
             }
         }
     }
@@ -177,21 +264,24 @@ impl Pusher<'_> {
         if rows.is_empty() {
             return Ok(());
         }
-        let entries: Vec<Remembered<'_>> = rows
-            .iter()
-            .map(|o| Remembered {
-                sku: &o.sku,
-                store_id: o.store_id,
-                kind: o.kind,
-                offered: o.price,
-                window: o.window.as_ref(),
-                outcome,
-            })
-            .collect();
+        let entries: Vec<Remembered<'_>> = rows.iter().map(|o| o.remembered(outcome)).collect();
         let mut conn = self.pool.acquire().await?;
-        record(&mut conn, self.run, &entries).await?;
+        let kind = rows[0].kind;
+        let removal = matches!(kind, PriceKind::SpecialDelete | PriceKind::TierDelete);
+        if removal && outcome == Outcome::Pushed {
+            forget(&mut conn, &entries).await?;
+        } else {
+            record(&mut conn, self.run, &entries).await?;
+        }
         if outcome == Outcome::Pushed {
-            self.figures.pushed += rows.len() as u64;
+            let n = rows.len() as u64;
+            match kind {
+                PriceKind::SpecialDelete => self.figures.deleted += n,
+                PriceKind::Tier => self.figures.tiers += n,
+                PriceKind::TierDelete => self.figures.tiers_deleted += n,
+                PriceKind::Status => self.figures.statuses += n,
+                PriceKind::Base | PriceKind::Special => self.figures.pushed += n,
+            }
         }
         Ok(())
     }
@@ -208,14 +298,7 @@ impl Pusher<'_> {
         let mut tx = self.pool.begin().await?;
         let entries: Vec<Remembered<'_>> = rows
             .iter()
-            .map(|o| Remembered {
-                sku: &o.sku,
-                store_id: o.store_id,
-                kind: o.kind,
-                offered: o.price,
-                window: o.window.as_ref(),
-                outcome: Outcome::Rejected,
-            })
+            .map(|o| o.remembered(Outcome::Rejected))
             .collect();
         record(&mut tx, self.run, &entries).await?;
         for offer in rows {
@@ -270,6 +353,10 @@ fn kind_label(kind: PriceKind) -> &'static str {
     match kind {
         PriceKind::Base => "price",
         PriceKind::Special => "special price",
+        PriceKind::SpecialDelete => "removal of the special price",
+        PriceKind::Tier => "tier price",
+        PriceKind::TierDelete => "removal of the tier price",
+        PriceKind::Status => "status (1 enabled, 2 disabled)",
     }
 }
 
