@@ -29,6 +29,13 @@ use traffic::Traffic;
 /// How often b1bridge looks whether SAP's approver has decided on a draft, in the demo.
 const APPROVAL_CHECK_SECS: u64 = 30;
 
+/// How often the status run (SAP deliveries → Magento shipments, "posted as" comments) runs
+/// in the demo: a delivery shows in Magento within seconds rather than the default minute.
+const STATUS_SYNC_SECS: u64 = 5;
+
+/// Which SAP price list feeds Magento's (global) prices: the seed's only list, in USD.
+const PRICE_ROUTE: (i64, i64, &str) = (1, 0, "USD");
+
 /// How long `--exit-when-done` waits, after the last step, for every order to settle.
 const SETTLE_PATIENCE: Duration = Duration::from_secs(120);
 
@@ -221,6 +228,8 @@ async fn start(
         Some(&SecretString::from(magento_token)),
     )?;
     let sap_client = crate::sap::SapClient::new(&sap_settings)?;
+    let magento_client =
+        std::sync::Arc::new(crate::magento::MagentoClient::new(&magento_settings)?);
     let workers = Workers {
         config: crate::worker::pipeline::worker_config(
             sap_settings.max_concurrency,
@@ -231,16 +240,16 @@ async fn start(
             &magento_settings,
         )?),
         stock_sync_every: Duration::from_secs(args.stock_sync_secs),
-        // The runs that read Magento's orders (status back to Magento, the order poll,
-        // reconciliation) need the orders in the Magento simulator too, which the story
-        // does not place there yet: not started (see the README's demo section).
-        magento_client: None,
-        status_sync_every: Duration::from_secs(60),
+        // The story places every order in the Magento simulator before its webhook, as a
+        // shop does, so the runs that read Magento's orders run as in production: status
+        // back to Magento, the order poll, reconciliation.
+        magento_client: Some(magento_client),
+        status_sync_every: Duration::from_secs(STATUS_SYNC_SECS),
         backfill_every: Duration::from_secs(300),
         reconcile_every: Duration::from_secs(3600),
-        // Price runs need price routes (which SAP price list feeds which store), a setting
-        // the story does not make: not started.
-        prices: None,
+        prices: Some(crate::worker::price_sync::magento_publisher(
+            &magento_settings,
+        )?),
         price_sync_every: Duration::from_secs(3600),
     };
     let settings = ServeSettings {
@@ -291,7 +300,8 @@ impl Running {
 
 /// Puts in place, through the API with the run's admin token, the mappings the sample
 /// orders need against the simulator's company (the same list `scripts/run.sh` uses), and
-/// the one setting the demo changes.
+/// the settings the demo changes; then starts a price sync, as an admin would once the
+/// price route is set (the scheduled one at start-up found none).
 async fn configure_mappings(
     http: &reqwest::Client,
     address: &str,
@@ -346,6 +356,10 @@ async fn configure_mappings(
         .json()
         .await?;
     settings["approval_check_interval_secs"] = serde_json::json!(APPROVAL_CHECK_SECS);
+    let (price_list, store_id, currency) = PRICE_ROUTE;
+    settings["price_routes"] = serde_json::json!([
+        { "price_list": price_list, "store_id": store_id, "currency": currency }
+    ]);
     let response = http
         .put(&settings_url)
         .bearer_auth(admin)
@@ -362,6 +376,24 @@ async fn configure_mappings(
     say(&format!(
         "configured setting approval_check_interval_secs = {APPROVAL_CHECK_SECS}"
     ));
+    say(&format!(
+        "configured setting price_routes: SAP price list {price_list} → Magento store \
+         {store_id} in {currency}"
+    ));
+    let response = http
+        .post(format!("{address}/api/v1/prices/sync"))
+        .bearer_auth(admin)
+        .send()
+        .await?;
+    // 409: a run is in progress already (the scheduled one at start-up); the next reads it.
+    if !response.status().is_success() && response.status().as_u16() != 409 {
+        anyhow::bail!(
+            "could not start a price sync: {} {}",
+            response.status(),
+            response.text().await.unwrap_or_default()
+        );
+    }
+    say("started a price sync (SAP prices → Magento; the runs page shows what it published and held)");
     Ok(())
 }
 
