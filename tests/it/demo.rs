@@ -147,19 +147,11 @@ fn simulators(narration: &str) -> (String, String) {
 /// `GET /b1s/v1/{path}` on the SAP simulator, logged in as the demo's workers are.
 async fn sap_get(root: &str, path: &str) -> serde_json::Value {
     let http = reqwest::Client::new();
-    let login: serde_json::Value = http
-        .post(format!("{root}/b1s/v1/Login"))
-        .json(&serde_json::json!({"CompanyDB": "SBODEMOGB", "UserName": "manager", "Password": "1234"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let session = login["SessionId"].as_str().expect("a session");
+    let base = format!("{root}/b1s/v1");
+    let cookie = crate::sap_sim::login_at(&http, &base).await;
     let res = http
-        .get(format!("{root}/b1s/v1/{path}"))
-        .header("cookie", format!("B1SESSION={session}"))
+        .get(format!("{base}/{path}"))
+        .header("cookie", cookie)
         .send()
         .await
         .unwrap();

@@ -7,16 +7,7 @@ use serde_json::json;
 use std::time::Duration;
 use tokio::process::{Child, Command};
 
-use crate::support::{configure_simulator_mappings, sample_order, wait_until, TestDb};
-
-/// A port free a moment ago (the binary binds it itself).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::support::{configure_simulator_mappings, free_port, sample_order, wait_until, TestDb};
 
 fn worker(db: &TestDb, sap_url: &str, metrics: Option<&str>) -> Child {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_b1bridge"));
