@@ -246,6 +246,10 @@ async fn the_demo_tells_its_story_through_the_webhook_and_the_queue_has_its_fail
     assert!(status.success(), "{status:?}:\n{}", demo.seen.join("\n"));
     let narration = demo.seen.join("\n");
     assert!(narration.contains("every order has settled"), "{narration}");
+    assert!(
+        narration.contains("· shipments 1 · refunds 1"),
+        "the final summary counts them: {narration}"
+    );
 
     // 14 orders arrived as signed webhooks (an unsigned one would not be stored).
     let events: i64 = sqlx::query_scalar(
