@@ -204,6 +204,35 @@ async fn check_simulators(demo: &Demo, narration: &str, db: &TestDb) {
         "{shipments:?}"
     );
     assert_eq!(shipments[0]["notify"], false, "the default: no e-mail");
+    // The order's page says so, as an operator reads it.
+    let word_after = |label: &str| {
+        let line = narration.lines().find(|l| l.contains(label)).unwrap();
+        let rest = &line[line.find(label).unwrap() + label.len()..];
+        rest.split_whitespace().next().unwrap().to_owned()
+    };
+    let (app, admin) = (word_after("b1bridge demo on "), word_after("admin token:"));
+    let detail: serde_json::Value = reqwest::Client::new()
+        .get(format!("{app}/api/v1/orders/{shipped}"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shipped_entry = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "shipped")
+        .unwrap_or_else(|| panic!("no shipped entry: {detail}"));
+    assert!(
+        shipped_entry["summary"]
+            .as_str()
+            .unwrap()
+            .contains("tracking 1Z999AA10123456784"),
+        "{shipped_entry}"
+    );
     assert!(!shipments[0]["items"].as_array().unwrap().is_empty());
 
     // The bundle order's credit memo is an A/R credit memo in SAP, as SAP itself shows it:
