@@ -233,15 +233,27 @@ impl Application {
         })
     }
 
-    /// `worker`: the worker pool and the schedulers, no HTTP.
+    /// `worker`: the worker pool and the schedulers; no API, and with `metrics_listen` only
+    /// `/metrics`, `/healthz` and `/readyz` there (its jobs, SAP latency and concurrency are
+    /// this process's own, invisible to a `serve` elsewhere).
     pub async fn build_workers(
         database: &DatabaseSettings,
         migrate: bool,
         workers: Workers,
+        metrics_listen: Option<SocketAddr>,
     ) -> Result<Self, AppError> {
         let pool = open_pool(database, migrate).await?;
+        let http = match metrics_listen {
+            Some(addr) => Some(Http {
+                listener: TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| AppError::Bind { addr, source })?,
+                router: http::probes_router(pool.clone()),
+            }),
+            None => None,
+        };
         Ok(Self {
-            http: None,
+            http,
             workers: Some((workers, pool.clone())),
             pool,
             api_sap: None,
@@ -250,12 +262,16 @@ impl Application {
 
     /// The bound address (tests bind port 0).
     pub fn address(&self) -> SocketAddr {
-        self.http
-            .as_ref()
-            .expect("this application serves HTTP")
-            .listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listening().expect("this application serves HTTP")
+    }
+
+    /// The bound address, if this application serves HTTP.
+    pub fn listening(&self) -> Option<SocketAddr> {
+        self.http.as_ref().map(|h| {
+            h.listener
+                .local_addr()
+                .expect("a bound listener has an address")
+        })
     }
 
     pub fn pool(&self) -> &sqlx::PgPool {

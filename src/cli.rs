@@ -490,6 +490,11 @@ impl WorkerArgs {
 pub struct WorkerCommandArgs {
     #[command(flatten)]
     pub db: DatabaseArgs,
+    /// Serve `/metrics`, `/healthz` and `/readyz` (no API) on this address, e.g.
+    /// 0.0.0.0:9090: this process's jobs, SAP latency and concurrency, which no `serve`
+    /// elsewhere can report. Unset: no HTTP at all.
+    #[arg(long, env = "B1BRIDGE_METRICS_LISTEN")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
     #[command(flatten)]
     pub workers: WorkerArgs,
 }
@@ -626,7 +631,16 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             crate::telemetry::init();
             let settings = DatabaseSettings::from_raw(args.db.database_url.as_ref())?;
             let workers = args.workers.workers()?;
-            let app = crate::app::Application::build_workers(&settings, false, workers).await?;
+            let app = crate::app::Application::build_workers(
+                &settings,
+                false,
+                workers,
+                args.metrics_listen,
+            )
+            .await?;
+            if let Some(address) = app.listening() {
+                tracing::info!(%address, "worker metrics at http://{address}/metrics");
+            }
             app.run_until_stopped(crate::app::shutdown_signal()).await?;
             Ok(())
         }

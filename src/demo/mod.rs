@@ -29,6 +29,13 @@ use traffic::Traffic;
 /// How often b1bridge looks whether SAP's approver has decided on a draft, in the demo.
 const APPROVAL_CHECK_SECS: u64 = 30;
 
+/// How often the status run (SAP deliveries → Magento shipments, "posted as" comments) runs
+/// in the demo: a delivery shows in Magento within seconds rather than the default minute.
+const STATUS_SYNC_SECS: u64 = 5;
+
+/// Which SAP price list feeds Magento's (global) prices: the seed's only list, in USD.
+const PRICE_ROUTE: (i64, i64, &str) = (1, 0, "USD");
+
 /// How long `--exit-when-done` waits, after the last step, for every order to settle.
 const SETTLE_PATIENCE: Duration = Duration::from_secs(120);
 
@@ -126,7 +133,10 @@ async fn run_with_database(
             magento: running.inner.magento.state().clone(),
             pool: running.inner.pool.clone(),
         };
-        let configured = configure_mappings(&traffic.http, &address, &secrets.admin).await;
+        let configured = match configure_mappings(&traffic.http, &address, &secrets.admin).await {
+            Ok(()) => configure_prices(&traffic.http, &address, &secrets.admin).await,
+            Err(e) => Err(e),
+        };
         match configured {
             Err(e) => Err(e),
             Ok(()) => {
@@ -221,6 +231,8 @@ async fn start(
         Some(&SecretString::from(magento_token)),
     )?;
     let sap_client = crate::sap::SapClient::new(&sap_settings)?;
+    let magento_client =
+        std::sync::Arc::new(crate::magento::MagentoClient::new(&magento_settings)?);
     let workers = Workers {
         config: crate::worker::pipeline::worker_config(
             sap_settings.max_concurrency,
@@ -231,16 +243,16 @@ async fn start(
             &magento_settings,
         )?),
         stock_sync_every: Duration::from_secs(args.stock_sync_secs),
-        // The runs that read Magento's orders (status back to Magento, the order poll,
-        // reconciliation) need the orders in the Magento simulator too, which the story
-        // does not place there yet: not started (see the README's demo section).
-        magento_client: None,
-        status_sync_every: Duration::from_secs(60),
+        // The story places every order in the Magento simulator before its webhook, as a
+        // shop does, so the runs that read Magento's orders run as in production: status
+        // back to Magento, the order poll, reconciliation.
+        magento_client: Some(magento_client),
+        status_sync_every: Duration::from_secs(STATUS_SYNC_SECS),
         backfill_every: Duration::from_secs(300),
         reconcile_every: Duration::from_secs(3600),
-        // Price runs need price routes (which SAP price list feeds which store), a setting
-        // the story does not make: not started.
-        prices: None,
+        prices: Some(crate::worker::price_sync::magento_publisher(
+            &magento_settings,
+        )?),
         price_sync_every: Duration::from_secs(3600),
     };
     let settings = ServeSettings {
@@ -377,6 +389,41 @@ pub async fn change_settings(
             response.text().await.unwrap_or_default()
         );
     }
+    Ok(())
+}
+
+/// Routes SAP price list 1 to the shop's global prices, then starts a price sync, as an
+/// admin would once the price route is set (the scheduled one at start-up found none).
+async fn configure_prices(
+    http: &reqwest::Client,
+    address: &str,
+    admin: &str,
+) -> anyhow::Result<()> {
+    let (price_list, store_id, currency) = PRICE_ROUTE;
+    change_settings(http, address, admin, |settings| {
+        settings["price_routes"] = serde_json::json!([
+            { "price_list": price_list, "store_id": store_id, "currency": currency }
+        ]);
+    })
+    .await?;
+    say(&format!(
+        "configured setting price_routes: SAP price list {price_list} → Magento store \
+         {store_id} in {currency}"
+    ));
+    let response = http
+        .post(format!("{address}/api/v1/prices/sync"))
+        .bearer_auth(admin)
+        .send()
+        .await?;
+    // 409: a run is in progress already (the scheduled one at start-up); the next reads it.
+    if !response.status().is_success() && response.status().as_u16() != 409 {
+        anyhow::bail!(
+            "could not start a price sync: {} {}",
+            response.status(),
+            response.text().await.unwrap_or_default()
+        );
+    }
+    say("started a price sync (SAP prices → Magento; the runs page shows what it published and held)");
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! What the demo does, as a list of steps: the shop's orders (real Magento orders, each under a
-//! fresh increment id), what happens to them afterwards, and what goes wrong on the way. A new
-//! kind of event (a refund, a delivery that becomes a shipment) is one more [`Step`] variant,
-//! one arm in [`super::traffic`], and one line in [`scenario`].
+//! fresh increment id), what happens to them afterwards (a cancellation, a delivery that comes
+//! back as a shipment, a refund), and what goes wrong on the way. A new kind of event is one
+//! more [`Step`] variant, one arm in [`super::traffic`], and one line in [`scenario`].
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -30,6 +30,9 @@ mod samples {
 pub const RECOUNTED_ITEM: &str = "24-MB01";
 /// The warehouse mapped to Magento's `default` source.
 pub const RECOUNTED_WAREHOUSE: &str = "01";
+/// The Magento order item of the bundle sample that a customer returns: WS12-M-Orange, a
+/// simple product on a line of its own.
+const BUNDLE_TEE_ITEM: i64 = 3;
 
 /// One thing that happens in the shop, in SAP or to the connection between them.
 #[derive(Debug, Clone)]
@@ -40,6 +43,21 @@ pub enum Step {
     Cancel {
         what: &'static str,
         increment_id: String,
+    },
+    /// The warehouse delivers the whole order in SAP B1 with a tracking number; the step ends
+    /// when Magento shows the shipment with that tracking number.
+    Ship {
+        what: &'static str,
+        increment_id: String,
+        tracking_number: &'static str,
+    },
+    /// Accounting invoices the order in SAP B1, the shop captures the payment and refunds
+    /// these Magento order items (`order_item_id`, quantity) with a credit memo, whose signed
+    /// `creditmemo.created` webhook follows; the step ends when SAP has the A/R credit memo.
+    Refund {
+        what: &'static str,
+        increment_id: String,
+        items: Vec<(i64, Decimal)>,
     },
     /// A warehouse recount in SAP B1; the step ends when Magento's source shows it.
     StockChange {
@@ -123,11 +141,12 @@ pub fn scenario(ids: &mut Ids) -> Vec<Step> {
     let sub_cent = order(samples::DISCOUNT_TAX, ids);
     let mut unknown_sku = order(samples::GUEST_CONFIGURABLE, ids);
     for item in unknown_sku["items"].as_array_mut().into_iter().flatten() {
-        // A colour the shop added to its catalogue before SAP B1 had the item.
         if item["sku"] == "WP13-28-Blue" {
-            item["sku"] = json!("WP13-28-Teal");
+            item["sku"] = json!(super::company::NEW_COLOUR);
         }
     }
+    let id_of = |o: &Value| o["increment_id"].as_str().unwrap_or_default().to_owned();
+    let (vat_id, bundle_id) = (id_of(&vat), id_of(&bundle));
     let stormy = [
         order(samples::GUEST_CONFIGURABLE, ids),
         order(samples::BUNDLE, ids),
@@ -155,6 +174,16 @@ pub fn scenario(ids: &mut Ids) -> Vec<Step> {
         Step::Cancel {
             what: "the shop cancels the first order",
             increment_id: first_id,
+        },
+        Step::Ship {
+            what: "the warehouse ships the 23 % tax order",
+            increment_id: vat_id,
+            tracking_number: "1Z999AA10123456784",
+        },
+        Step::Refund {
+            what: "the customer sends back the orange tee of the bundle order",
+            increment_id: bundle_id,
+            items: vec![(BUNDLE_TEE_ITEM, Decimal::ONE)],
         },
         Step::StockChange {
             item: RECOUNTED_ITEM,
@@ -225,5 +254,33 @@ mod tests {
         assert!(skus.contains(&"WP13-28-Teal"));
         assert!(!skus.contains(&RECOUNTED_ITEM));
         assert!(steps.iter().any(|s| matches!(s, Step::LockStorm { .. })));
+        // The shipment and the refund are of orders that post (not the cancelled first one).
+        let placed = |id: &str| {
+            steps
+                .iter()
+                .position(|s| s.increment_id() == Some(id))
+                .unwrap()
+        };
+        for (n, step) in steps.iter().enumerate() {
+            match step {
+                Step::Ship { increment_id, .. } | Step::Refund { increment_id, .. } => {
+                    assert!(placed(increment_id) < n);
+                    assert_ne!(Some(increment_id.as_str()), steps[0].increment_id());
+                }
+                _ => {}
+            }
+        }
+        let bundle = steps[1].clone();
+        let Step::Place { order, .. } = bundle else {
+            panic!("the second step places the bundle")
+        };
+        let tee = order["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["item_id"] == BUNDLE_TEE_ITEM)
+            .unwrap();
+        assert_eq!(tee["sku"], "WS12-M-Orange");
+        assert!(tee.get("parent_item_id").is_none_or(Value::is_null));
     }
 }

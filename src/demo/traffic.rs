@@ -1,19 +1,18 @@
-//! Performs the scenario's steps the way the real systems would: orders arrive as *signed*
-//! Magento webhooks over HTTP, SAP-side events are made in the SAP simulator (as a warehouse
-//! clerk would in the B1 client), and nothing is written to b1bridge's database directly.
+//! Performs the scenario's steps the way the real systems would: a shopper's order is placed in
+//! the Magento simulator and arrives as Magento's *signed* webhook over HTTP, SAP-side events
+//! are made in the SAP simulator (as a warehouse clerk or an accountant would in the B1
+//! client), and nothing is written to b1bridge's database directly.
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use std::time::Duration;
 
+use super::company::MAGENTO_SOURCE;
 use super::scenario::Step;
 use crate::config::WebhookKey;
 use crate::magento::signature;
-use crate::sim::magento::MagentoSimState;
-use crate::sim::sap_b1::{Faults, SapSimState};
-
-/// The Magento source the recounted warehouse is mapped to.
-const MAGENTO_SOURCE: &str = "default";
+use crate::sim::magento::{MagentoSimError, MagentoSimState};
+use crate::sim::sap_b1::{DeliveryRequest, Document, Faults, InvoiceBase, SapSimState, YesNo};
 
 /// How long a step waits for b1bridge (an order to post, stock to reach Magento).
 const STEP_PATIENCE: Duration = Duration::from_secs(90);
@@ -36,17 +35,36 @@ impl Traffic {
         match step {
             Step::Place { what, order } => {
                 let id = order["increment_id"].as_str().unwrap_or("?");
-                self.send("order.placed", order).await?;
+                let placed = self.place_in_magento(order)?;
+                self.send("order.placed", json!({ "order": placed }))
+                    .await?;
                 Ok(format!("order {id} placed ({what})"))
             }
             Step::Cancel { what, increment_id } => {
                 // Cancelling a posted order is the interesting case: SAP must cancel it too.
                 self.wait_for_status(increment_id, &["posted", "parked", "cancelled"])
                     .await?;
-                self.send("order.cancelled", &json!({ "increment_id": increment_id }))
-                    .await?;
+                let entity_id = self.magento_entity_id(increment_id)?;
+                self.magento.store().cancel(entity_id).map_err(|e| {
+                    anyhow::anyhow!("the Magento simulator refused the cancel: {e}")
+                })?;
+                self.send(
+                    "order.cancelled",
+                    json!({ "order": { "entity_id": entity_id, "increment_id": increment_id } }),
+                )
+                .await?;
                 Ok(format!("order {increment_id} cancelled ({what})"))
             }
+            Step::Ship {
+                what,
+                increment_id,
+                tracking_number,
+            } => self.ship(what, increment_id, tracking_number).await,
+            Step::Refund {
+                what,
+                increment_id,
+                items,
+            } => self.refund(what, increment_id, items).await,
             Step::StockChange {
                 item,
                 warehouse,
@@ -101,6 +119,11 @@ impl Traffic {
              line to line where SAP rounds each line (253.73 against 253.74). Choose the tax \
              strategy magento_line_tax (or a tolerance of 0.01) in Settings, then Retry"
                 .to_owned(),
+            "the price sync held the prices that moved by more than 50 % in SAP (RACER, \
+             24-WG084: the shop's catalogue disagrees with SAP's price list): price_rejected \
+             for merchandising; a change that is right is published with `b1bridge prices \
+             sync --release-held`"
+                .to_owned(),
         ];
         for draft in self
             .sap
@@ -120,9 +143,155 @@ impl Traffic {
         hints
     }
 
+    /// A shopper places `order` in the shop now (the sample's own dates are left to Magento):
+    /// the order as `GET /V1/orders/{id}` returns it, which is what its webhook carries.
+    fn place_in_magento(&self, order: &Value) -> anyhow::Result<Value> {
+        let mut order = order.clone();
+        if let Some(fields) = order.as_object_mut() {
+            fields.remove("created_at");
+            fields.remove("updated_at");
+        }
+        let id = order["increment_id"].as_str().unwrap_or("?").to_owned();
+        self.magento
+            .store()
+            .place_order(order, None)
+            .map_err(|e| anyhow::anyhow!("the Magento simulator refused order {id}: {e}"))
+    }
+
+    fn magento_entity_id(&self, increment_id: &str) -> anyhow::Result<i64> {
+        self.magento
+            .store()
+            .orders
+            .iter()
+            .find(|(_, o)| o.json["increment_id"] == increment_id)
+            .map(|(id, _)| *id)
+            .with_context(|| format!("order {increment_id} is not in the Magento simulator"))
+    }
+
+    /// The open (not cancelled) Sales Order b1bridge posted for the order, as SAP shows it.
+    async fn sap_order(&self, increment_id: &str) -> anyhow::Result<Document> {
+        self.wait_for_status(increment_id, &["posted"]).await?;
+        self.sap
+            .orders()
+            .into_iter()
+            .find(|o| o.num_at_card.as_deref() == Some(increment_id) && o.cancelled == YesNo::No)
+            .with_context(|| format!("order {increment_id} is posted but not in SAP B1"))
+    }
+
+    /// The warehouse delivers the whole order with a tracking number; the status run turns
+    /// the delivery into a Magento shipment.
+    async fn ship(
+        &self,
+        what: &str,
+        increment_id: &str,
+        tracking_number: &str,
+    ) -> anyhow::Result<String> {
+        let order = self.sap_order(increment_id).await?;
+        let delivery = self
+            .sap
+            .create_delivery(&DeliveryRequest {
+                order_doc_entry: order.doc_entry,
+                lines: None,
+                tracking_number: Some(tracking_number.to_owned()),
+                doc_date: None,
+            })
+            .map_err(|e| anyhow::anyhow!("the SAP simulator refused the delivery: {e:?}"))?;
+        let entity_id = self.magento_entity_id(increment_id)?;
+        let shipped = wait(STEP_PATIENCE, || async {
+            self.magento.shipments(entity_id).iter().any(|s| {
+                s["tracks"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|t| t["track_number"] == tracking_number)
+            })
+        })
+        .await;
+        if !shipped {
+            bail!(
+                "SAP delivery {} of order {increment_id} did not reach Magento as a shipment \
+                 within {STEP_PATIENCE:?}",
+                delivery.doc_num
+            );
+        }
+        Ok(format!(
+            "SAP delivery {} of order {increment_id}, tracking {tracking_number} ({what}); \
+             Magento shows the shipment with that tracking number",
+            delivery.doc_num
+        ))
+    }
+
+    /// Accounting invoices the order in SAP; the shop captures the payment and refunds
+    /// `items` with a credit memo, whose webhook b1bridge turns into an A/R credit memo.
+    async fn refund(
+        &self,
+        what: &str,
+        increment_id: &str,
+        items: &[(i64, rust_decimal::Decimal)],
+    ) -> anyhow::Result<String> {
+        let order = self.sap_order(increment_id).await?;
+        let invoice = self
+            .sap
+            .create_invoice(InvoiceBase::Order(order.doc_entry))
+            .map_err(|e| anyhow::anyhow!("the SAP simulator refused the invoice: {e:?}"))?;
+        let entity_id = self.magento_entity_id(increment_id)?;
+        let body = json!({
+            "items": items
+                .iter()
+                .map(|(item, qty)| json!({ "order_item_id": item, "qty": qty.to_string() }))
+                .collect::<Vec<_>>(),
+        });
+        let (memo, magento_order) = {
+            let mut shop = self.magento.store();
+            let refused = |e: MagentoSimError| {
+                anyhow::anyhow!("the Magento simulator refused the refund: {e}")
+            };
+            shop.invoice_all(entity_id, None).map_err(refused)?;
+            let memo = shop.create_credit_memo(entity_id, &body).map_err(refused)?;
+            (memo, shop.order(entity_id).map_err(refused)?.json.clone())
+        };
+        self.send(
+            "creditmemo.created",
+            json!({ "creditmemo": memo, "order": magento_order }),
+        )
+        .await?;
+        let memo_id = memo["entity_id"].as_i64().unwrap_or_default();
+        let memo_number = memo["increment_id"].as_str().unwrap_or("?");
+        let credit_note = || async {
+            let entry: Option<Option<i32>> = sqlx::query_scalar(
+                "SELECT sap_doc_entry FROM refunds WHERE magento_entity_id = $1
+                    AND status = 'posted'",
+            )
+            .bind(memo_id)
+            .fetch_optional(&self.pool)
+            .await
+            .ok()
+            .flatten();
+            // What SAP itself shows under the document b1bridge recorded.
+            entry.flatten().and_then(|entry| {
+                self.sap
+                    .credit_notes()
+                    .into_iter()
+                    .find(|n| n.doc_entry == i64::from(entry))
+            })
+        };
+        wait(STEP_PATIENCE, || async { credit_note().await.is_some() }).await;
+        let Some(note) = credit_note().await else {
+            bail!(
+                "the refund {memo_number} of order {increment_id} did not become an SAP A/R \
+                 credit memo within {STEP_PATIENCE:?}"
+            );
+        };
+        Ok(format!(
+            "refund {memo_number} of order {increment_id} ({what}): SAP invoice {} credited by \
+             A/R credit memo {} ({} {})",
+            invoice.doc_num, note.doc_num, note.doc_total, note.doc_currency
+        ))
+    }
+
     /// Posts one event as Magento does: Standard Webhooks v1, signed with the run's secret.
-    async fn send(&self, kind: &str, order: &Value) -> anyhow::Result<()> {
-        let body = envelope(kind, json!({ "order": order }))?;
+    async fn send(&self, kind: &str, data: Value) -> anyhow::Result<()> {
+        let body = envelope(kind, data)?;
         let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
         let response = signed_webhook(&self.http, &self.app, &self.key, &id, body)
             .send()

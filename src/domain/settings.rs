@@ -141,6 +141,10 @@ pub struct Settings {
     pub magento_stock_id: i64,
     /// How Magento credit memos become SAP A/R credit memos.
     pub refunds: RefundSettings,
+    /// Whether a shipment the status run creates from an SAP delivery asks Magento to e-mail
+    /// the customer (`notify` on `POST /V1/order/{id}/ship`). Off by default: many shops send
+    /// their own shipping e-mails, and a customer must not get two.
+    pub notify_customer_on_shipment: bool,
     /// Which SAP price list feeds which Magento store, in which currency. Empty: no price is
     /// synced (a price run fails saying so).
     pub price_routes: Vec<PriceRoute>,
@@ -260,6 +264,7 @@ impl Default for Settings {
             reconcile_stock_sample: 100,
             magento_stock_id: 1,
             refunds: RefundSettings::default(),
+            notify_customer_on_shipment: false,
             price_routes: Vec::new(),
             magento_price_scope: PriceScope::Global,
             catalog_prices_include_tax: false,

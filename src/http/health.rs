@@ -4,7 +4,9 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{ApiContext, ApiError};
+use sqlx::PgPool;
+
+use super::ApiError;
 use crate::store;
 
 #[derive(Serialize, ToSchema)]
@@ -26,7 +28,7 @@ pub async fn healthz() -> Json<Health> {
         (status = 200, description = "Ready to accept events", body = Health),
         (status = 503, description = "The database is unreachable", body = super::error::Problem, content_type = "application/problem+json")
     ))]
-pub async fn readyz(State(ctx): State<ApiContext>) -> Result<Json<Health>, ApiError> {
-    store::ping(&ctx.pool).await?;
+pub async fn readyz(State(pool): State<PgPool>) -> Result<Json<Health>, ApiError> {
+    store::ping(&pool).await?;
     Ok(Json(Health { status: "ok" }))
 }

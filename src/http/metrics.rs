@@ -4,9 +4,10 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
+use sqlx::PgPool;
 use std::fmt::Write;
 
-use super::{webhook_rejections, ApiContext, ApiError};
+use super::{webhook_rejections, ApiError};
 use crate::instruments::{self, CounterFamily, HistogramSnapshot};
 use crate::store::metrics::{self, Snapshot};
 
@@ -20,8 +21,8 @@ use crate::store::metrics::{self, Snapshot};
             example = "# TYPE b1bridge_outbox_jobs gauge\nb1bridge_outbox_jobs{status=\"pending\"} 3\n"),
         (status = 503, description = "The database is unreachable", body = super::error::Problem, content_type = "application/problem+json"),
     ))]
-pub async fn metrics(State(ctx): State<ApiContext>) -> Result<impl IntoResponse, ApiError> {
-    let snapshot = metrics::snapshot(&ctx.pool).await?;
+pub async fn metrics(State(pool): State<PgPool>) -> Result<impl IntoResponse, ApiError> {
+    let snapshot = metrics::snapshot(&pool).await?;
     Ok((
         [(
             header::CONTENT_TYPE,

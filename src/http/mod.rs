@@ -135,6 +135,25 @@ async fn openapi_document() -> impl axum::response::IntoResponse {
     )
 }
 
+/// The handlers that need only the database (liveness, readiness, metrics) take the pool.
+impl axum::extract::FromRef<ApiContext> for PgPool {
+    fn from_ref(ctx: &ApiContext) -> PgPool {
+        ctx.pool.clone()
+    }
+}
+
+/// What a process without the API serves (`worker --metrics-listen`): `/metrics` (the
+/// deployment's gauges and this process's own counters: its jobs, SAP latency and
+/// concurrency), `/healthz` and `/readyz`, as `serve` answers them.
+pub fn probes_router(pool: PgPool) -> Router {
+    Router::new()
+        .route("/metrics", axum::routing::get(metrics::metrics))
+        .route("/healthz", axum::routing::get(health::healthz))
+        .route("/readyz", axum::routing::get(health::readyz))
+        .layer(TraceLayer::new_for_http())
+        .with_state(pool)
+}
+
 /// The whole router, with the OpenAPI document served at `/openapi.json`.
 pub fn router(ctx: ApiContext) -> Router {
     let limit = ctx.webhook.max_body_bytes;

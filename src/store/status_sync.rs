@@ -320,6 +320,31 @@ pub async fn sent_for_order(
     Ok(sent)
 }
 
+/// A shipment sent to Magento, as the order's page shows it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ShipmentSent {
+    pub delivery_doc_num: i32,
+    pub tracking_number: Option<String>,
+    pub magento_shipment_id: Option<i64>,
+    pub finished_at: DateTime<Utc>,
+}
+
+/// The order's shipments that reached Magento, oldest first (a refused one is an exception).
+pub async fn shipments_sent(
+    conn: &mut sqlx::PgConnection,
+    increment_id: &str,
+) -> Result<Vec<ShipmentSent>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT delivery_doc_num, tracking_number, magento_shipment_id, finished_at
+           FROM magento_shipments
+          WHERE increment_id = $1 AND state = 'sent' AND finished_at IS NOT NULL
+          ORDER BY finished_at, delivery_doc_entry",
+    )
+    .bind(increment_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
 /// What b1bridge knows of an order the poll found, `None` when nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KnownToPoll {

@@ -340,6 +340,11 @@ impl Deliveries {
             .unwrap_or(0);
         figures.cursor_from = from;
         figures.cursor_to = from;
+        // Read once per run, as the other runs read theirs: a change applies to the next run.
+        let notify = crate::store::settings::current(pool)
+            .await?
+            .settings
+            .notify_customer_on_shipment;
         // SAP cannot filter on document lines (reference: lambdas are refused), so read every
         // delivery after the cursor and match lines here. DocEntry only grows, so a delivery
         // added later always lands after the cursor.
@@ -350,7 +355,7 @@ impl Deliveries {
             for delivery in &page.items {
                 figures.deliveries_read += 1;
                 if !delivery.cancelled {
-                    self.ship_delivery(pool, delivery, figures).await?;
+                    self.ship_delivery(pool, delivery, notify, figures).await?;
                 }
                 store::set_cursor(
                     pool,
@@ -372,6 +377,7 @@ impl Deliveries {
         &self,
         pool: &PgPool,
         delivery: &DeliveryNote,
+        notify: bool,
         figures: &mut DeliveryFigures,
     ) -> Result<(), StatusError> {
         let mut by_order: BTreeMap<i64, Vec<DeliveredLine>> = BTreeMap::new();
@@ -438,7 +444,7 @@ impl Deliveries {
                 }
                 ShipmentState::Claimed => {}
             }
-            self.send(pool, order, &claim, figures).await?;
+            self.send(pool, order, &claim, notify, figures).await?;
         }
         Ok(())
     }
@@ -448,6 +454,7 @@ impl Deliveries {
         pool: &PgPool,
         order: &crate::domain::order::Order,
         claim: &ShipmentClaim,
+        notify: bool,
         figures: &mut DeliveryFigures,
     ) -> Result<(), StatusError> {
         let id = claim.increment_id.as_str();
@@ -468,8 +475,9 @@ impl Deliveries {
                 })
                 .into_iter()
                 .collect(),
-            // Customer e-mails stay Magento's business (its own shipment e-mail settings).
-            notify: false,
+            // The setting `notify_customer_on_shipment` (default off: the shop's own shipping
+            // e-mails, if it sends any, stay the only ones).
+            notify,
             comment: None,
             source_code: None,
         };

@@ -126,6 +126,39 @@ fn processes_mentioning(path: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The SAP B1 and Magento simulators' roots, from the narration's line naming them.
+fn simulators(narration: &str) -> (String, String) {
+    let line = narration
+        .lines()
+        .find(|l| l.contains("SAP B1 simulator at "))
+        .expect("the demo names its simulators");
+    let url_after = |label: &str| {
+        let rest = &line[line.find(label).unwrap() + label.len()..];
+        rest.split([',', ' ']).next().unwrap().to_owned()
+    };
+    let sap = url_after("SAP B1 simulator at ");
+    let magento = url_after("Magento simulator at ");
+    (
+        sap.trim_end_matches("/b1s/v1").to_owned(),
+        magento.trim_end_matches("/rest/default").to_owned(),
+    )
+}
+
+/// `GET /b1s/v1/{path}` on the SAP simulator, logged in as the demo's workers are.
+async fn sap_get(root: &str, path: &str) -> serde_json::Value {
+    let http = reqwest::Client::new();
+    let base = format!("{root}/b1s/v1");
+    let cookie = crate::sap_sim::login_at(&http, &base).await;
+    let res = http
+        .get(format!("{base}/{path}"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "GET {path}");
+    res.json().await.unwrap()
+}
+
 async fn count(pool: &sqlx::PgPool, sql: &str, ids: &[String]) -> i64 {
     sqlx::query_scalar(sql)
         .bind(ids)
@@ -134,14 +167,118 @@ async fn count(pool: &sqlx::PgPool, sql: &str, ids: &[String]) -> i64 {
         .unwrap()
 }
 
+/// While the demo still runs (its simulators live in its process): the delivery SAP made of
+/// the 23 % tax order is a shipment in Magento with its tracking number, and the bundle
+/// order's credit memo an A/R credit memo in SAP, each as the simulator itself shows it.
+async fn check_simulators(demo: &Demo, narration: &str, db: &TestDb) {
+    // The delivery SAP made of the 23 % tax order is a shipment in Magento, with its tracking
+    // number, as the Magento simulator itself shows it.
+    let (sap_root, magento_root) = simulators(narration);
+    let shipped = narration
+        .lines()
+        .find(|l| l.contains("tracking 1Z999AA10123456784"))
+        .and_then(|l| l.split(" of order ").nth(1))
+        .and_then(|rest| rest.split(',').next())
+        .expect("the narration names the shipped order")
+        .to_owned();
+    assert!(demo.orders_placed("23 % tax").contains(&shipped));
+    let entity_id: Option<i64> =
+        sqlx::query_scalar("SELECT magento_entity_id FROM orders WHERE increment_id = $1")
+            .bind(&shipped)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    let shipments: serde_json::Value = reqwest::get(format!(
+        "{magento_root}/sim/control/orders/{}/shipments",
+        entity_id.expect("the order's Magento id")
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let shipments = shipments.as_array().expect("a list");
+    assert_eq!(shipments.len(), 1, "{shipments:?}");
+    assert_eq!(
+        shipments[0]["tracks"][0]["track_number"], "1Z999AA10123456784",
+        "{shipments:?}"
+    );
+    assert_eq!(shipments[0]["notify"], false, "the default: no e-mail");
+    // The order's page says so, as an operator reads it.
+    let word_after = |label: &str| {
+        let line = narration.lines().find(|l| l.contains(label)).unwrap();
+        let rest = &line[line.find(label).unwrap() + label.len()..];
+        rest.split_whitespace().next().unwrap().to_owned()
+    };
+    let (app, admin) = (word_after("b1bridge demo on "), word_after("admin token:"));
+    let detail: serde_json::Value = reqwest::Client::new()
+        .get(format!("{app}/api/v1/orders/{shipped}"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shipped_entry = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "shipped")
+        .unwrap_or_else(|| panic!("no shipped entry: {detail}"));
+    assert!(
+        shipped_entry["summary"]
+            .as_str()
+            .unwrap()
+            .contains("tracking 1Z999AA10123456784"),
+        "{shipped_entry}"
+    );
+    assert!(!shipments[0]["items"].as_array().unwrap().is_empty());
+
+    // The bundle order's credit memo is an A/R credit memo in SAP, as SAP itself shows it:
+    // referenced by the credit memo's number, crediting the returned tee.
+    let refunded = demo.orders_placed("bundle + configurable");
+    let (memo, entry): (String, Option<i32>) = sqlx::query_as(
+        "SELECT credit_memo_id, sap_doc_entry FROM refunds
+          WHERE order_increment_id = ANY($1) AND status = 'posted'",
+    )
+    .bind(&refunded)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let note = sap_get(
+        &sap_root,
+        &format!("CreditNotes({})", entry.expect("the SAP document")),
+    )
+    .await;
+    assert_eq!(note["NumAtCard"], memo, "{note}");
+    let lines = note["DocumentLines"].as_array().unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["ItemCode"] == "WS12-M-Orange" && l["BaseType"] == 13),
+        "a line copying the invoice's tee: {note}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_demo_tells_its_story_through_the_webhook_and_the_queue_has_its_failures() {
     let db = TestDb::new().await;
     let mut demo = Demo::start(Some(&db.url), &["--orders", "14", "--exit-when-done"]);
+    tokio::task::block_in_place(|| {
+        demo.wait_for("credited by A/R credit memo", Duration::from_secs(180))
+    });
+    // The shipment and the refund are checked in the simulators, which go when the demo
+    // ends; it cannot end before the lock storm's orders are sent and settled.
+    check_simulators(&demo, &demo.seen.join("\n"), &db).await;
     let status = tokio::task::block_in_place(|| demo.wait_exit(Duration::from_secs(240)));
     assert!(status.success(), "{status:?}:\n{}", demo.seen.join("\n"));
     let narration = demo.seen.join("\n");
     assert!(narration.contains("every order has settled"), "{narration}");
+    assert!(
+        narration.contains("· shipments 1 · refunds 1"),
+        "the final summary counts them: {narration}"
+    );
 
     // 14 orders arrived as signed webhooks (an unsigned one would not be stored).
     let events: i64 = sqlx::query_scalar(
@@ -151,7 +288,10 @@ async fn the_demo_tells_its_story_through_the_webhook_and_the_queue_has_its_fail
     .fetch_one(&db.pool)
     .await
     .unwrap();
-    assert_eq!(events, 15, "14 placements and 1 cancellation");
+    assert_eq!(
+        events, 16,
+        "14 placements, 1 cancellation and 1 credit memo"
+    );
     let all = demo.orders_placed("");
     assert_eq!(all.len(), 14, "{narration}");
     let posted = count(
@@ -220,6 +360,7 @@ async fn the_demo_tells_its_story_through_the_webhook_and_the_queue_has_its_fail
     .await
     .unwrap();
     assert_eq!(pushed, 1);
+
     assert_eq!(std::fs::read_dir(&demo.tmp).unwrap().count(), 0);
 }
 

@@ -36,3 +36,4 @@ mod support;
 mod ui_page;
 mod webhook_attacks;
 mod worker;
+mod worker_metrics;

@@ -65,8 +65,13 @@ pub fn credentials() -> Value {
 
 /// Logs in and returns the cookie header a client sends back.
 pub async fn login(http: &reqwest::Client, sim: &SapSimHandle) -> String {
+    login_at(http, &sim.base_url()).await
+}
+
+/// The same against a simulator at `base_url` (`…/b1s/v1`), e.g. one another process runs.
+pub async fn login_at(http: &reqwest::Client, base_url: &str) -> String {
     let answer = read(
-        http.post(format!("{}/Login", sim.base_url()))
+        http.post(format!("{base_url}/Login"))
             .json(&credentials())
             .send()
             .await

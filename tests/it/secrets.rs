@@ -11,7 +11,7 @@ use secrecy::SecretString;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{envelope, sample_order, wait_until, TestDb};
+use crate::support::{envelope, free_port, sample_order, wait_until, TestDb};
 
 const WEBHOOK_SECRET: &str = "whsec_Y2FuYXJ5LXdlYmhvb2stc2VjcmV0LTQyNDI0Mg=="; // canary-webhook-secret-424242
 const SAP_PASSWORD: &str = "canary-sap-password-777";
@@ -45,14 +45,6 @@ fn assert_clean(what: &str, text: &str) {
                 .collect::<String>()
         );
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A child process whose stdout and stderr go to one file; killed when dropped.

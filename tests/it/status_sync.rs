@@ -276,8 +276,24 @@ async fn a_delivery_with_tracking_is_one_shipment_and_a_partial_delivery_two() {
     );
     // The carrier of the order's shipping method (`tablerate_bestway` in this sample).
     assert_eq!(shipments[0]["tracks"][0]["carrier_code"], "tablerate");
+    assert_eq!(
+        shipments[0]["notify"], false,
+        "no customer e-mail by default (setting notify_customer_on_shipment)"
+    );
 
-    // The rest: a second delivery, a second shipment, and the order is fully shipped.
+    // The rest: a second delivery, a second shipment, and the order is fully shipped. The
+    // merchant has meanwhile asked Magento to e-mail customers: the next run does.
+    b1bridge::store::settings::replace(
+        both.pool(),
+        &Settings {
+            tax_strategy: TaxStrategy::MagentoLineTax,
+            notify_customer_on_shipment: true,
+            ..Settings::default()
+        },
+        "test",
+    )
+    .await
+    .unwrap();
     both.sap
         .state()
         .create_delivery(&DeliveryRequest {
@@ -295,6 +311,7 @@ async fn a_delivery_with_tracking_is_one_shipment_and_a_partial_delivery_two() {
     );
     let shipments = both.magento.state().shipments(901);
     assert_eq!(shipments.len(), 2);
+    assert_eq!(shipments[1]["notify"], true, "{shipments:?}");
     let order = both.magento.state().order_json(901).unwrap();
     for item in order["items"].as_array().unwrap() {
         assert_eq!(

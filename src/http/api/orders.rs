@@ -221,6 +221,8 @@ pub enum TimelineKind {
     RefundPosted,
     /// The outgoing payment paying its credit memo back was recorded.
     RefundPaid,
+    /// An SAP delivery of the order became a Magento shipment.
+    Shipped,
 }
 
 /// A refund of the order: a Magento credit memo and the SAP A/R credit memo it became.
@@ -392,8 +394,10 @@ pub async fn get_order(
             paid_at: r.paid_at,
         })
         .collect();
+    let shipments = crate::store::status_sync::shipments_sent(&mut conn, &increment_id).await?;
     let mut timeline = timeline(&events, &jobs, &exceptions, &audit);
     timeline.extend(refund_entries(&refunds));
+    timeline.extend(shipment_entries(&shipments));
     timeline.sort_by_key(|e| e.at);
     Ok(Json(OrderDetail {
         timeline,
@@ -448,6 +452,27 @@ pub(super) fn nothing_to_retry(increment_id: &str) -> ApiError {
         code: "nothing_to_retry",
         detail: format!("no job of order {increment_id} is parked; there is nothing to retry"),
     }
+}
+
+/// Each SAP delivery that reached Magento as a shipment.
+fn shipment_entries(shipments: &[crate::store::status_sync::ShipmentSent]) -> Vec<TimelineEntry> {
+    shipments
+        .iter()
+        .map(|s| {
+            let mut summary = format!("SAP delivery {} shipped in Magento", s.delivery_doc_num);
+            if let Some(id) = s.magento_shipment_id {
+                summary.push_str(&format!(" (shipment {id})"));
+            }
+            if let Some(t) = &s.tracking_number {
+                summary.push_str(&format!(", tracking {t}"));
+            }
+            TimelineEntry {
+                at: s.finished_at,
+                kind: TimelineKind::Shipped,
+                summary,
+            }
+        })
+        .collect()
 }
 
 /// A refund's arrival and, once done, its posting.

@@ -115,6 +115,7 @@ fn timeline_icon(kind: TimelineKind) -> &'static str {
         TimelineKind::RefundReceived => "Refund received",
         TimelineKind::RefundPosted => "Refund in SAP",
         TimelineKind::RefundPaid => "Refund paid out",
+        TimelineKind::Shipped => "Shipped",
     }
 }
 
@@ -126,7 +127,8 @@ fn timeline_class(kind: TimelineKind) -> &'static str {
         TimelineKind::JobFinished
         | TimelineKind::ExceptionClosed
         | TimelineKind::RefundPosted
-        | TimelineKind::RefundPaid => "good",
+        | TimelineKind::RefundPaid
+        | TimelineKind::Shipped => "good",
         TimelineKind::ExceptionRaised => "bad",
         TimelineKind::OperatorAction => "action",
     }

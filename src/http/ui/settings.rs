@@ -36,6 +36,7 @@ fn meaning(name: &str) -> &'static str {
         "tax_localization" => "Which line field carries the tax code: VAT groups (UK, EU) or sales tax codes (US, Canada); automatic takes what the company has.",
         "tax_strategy" => "How SAP's tax is made to equal Magento's: SAP computes from the tax codes (orders it would book differently are held), or Magento's line tax is sent and kept.",
         "total_tolerance" => "Largest difference in total or tax, between what SAP will book and what Magento charged, that still posts (0 to 1).",
+        "notify_customer_on_shipment" => "Whether Magento e-mails the customer when b1bridge creates a shipment from an SAP delivery (off: the shop's own shipping e-mails, if any, are the only ones).",
         "store_timezone" => "The store's time zone (IANA name, e.g. Europe/London): an order is dated with its day there.",
         _ => "",
     }
@@ -125,30 +126,52 @@ fn input(name: &str, v: &Value) -> Markup {
                     }
                 }
             }
+        } @else if let Some(on) = v.as_bool() {
+            select id=(id) name=(name) {
+                option value="true" selected[on] { "yes" }
+                option value="false" selected[!on] { "no" }
+            }
         } @else if v.is_number() {
             input id=(id) type="number" name=(name) value=(text_of(v)) step="any" required;
+        } @else if v.is_object() || v.is_array() {
+            // A group of settings (refunds, price routes) as its JSON, edited as such.
+            textarea id=(id) name=(name) rows="4" cols="60" spellcheck="false" {
+                (serde_json::to_string_pretty(v).unwrap_or_default())
+            }
+        } @else if v.is_null() {
+            input id=(id) type="text" name=(name) value="" placeholder="automatic" maxlength="100";
         } @else {
             input id=(id) type="text" name=(name) value=(text_of(v)) required maxlength="100";
         }
     }
 }
 
-/// The form as the settings document: numbers where the current settings have numbers (text
-/// that is not a number is passed on, so the error names the field), the rest as text.
+/// The form as the settings document, starting from the settings in force (a setting the
+/// form does not send keeps its value rather than falling back to its default): numbers,
+/// yes/no and groups (JSON) where the current settings have them (text that does not parse
+/// is passed on as text, so the error names the field), the rest as text.
 fn settings_from_form(current: &[(String, Value)], pairs: &[(String, String)]) -> Value {
     let mut doc = Map::new();
     for (name, was) in current {
         let Some(raw) = pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()) else {
+            doc.insert(name.clone(), was.clone());
             continue;
         };
         let nullable = was.is_null() || choices(name).is_some_and(|c| c.contains(&""));
+        let text = || Value::String(raw.to_owned());
         let value = if raw.is_empty() && nullable {
             Value::Null
         } else if was.is_number() {
-            serde_json::from_str::<serde_json::Number>(raw)
-                .map_or_else(|_| Value::String(raw.to_owned()), Value::Number)
+            serde_json::from_str::<serde_json::Number>(raw).map_or_else(|_| text(), Value::Number)
+        } else if was.is_boolean() {
+            raw.parse::<bool>().map_or_else(|_| text(), Value::Bool)
+        } else if was.is_object() || was.is_array() {
+            serde_json::from_str::<Value>(raw)
+                .ok()
+                .filter(|v| v.is_object() == was.is_object() && v.is_array() == was.is_array())
+                .unwrap_or_else(text)
         } else {
-            Value::String(raw.to_owned())
+            text()
         };
         doc.insert(name.clone(), value);
     }
@@ -235,5 +258,54 @@ mod tests {
         assert_eq!(with("total_tolerance", "0.01").to_string(), "0.01");
         let err = serde_path_to_error::deserialize::<_, Settings>(doc).unwrap_err();
         assert_eq!(err.path().to_string(), "default_freight_expense_code");
+    }
+
+    /// Every field as a browser submits the rendered form (yes/no, JSON groups, empty
+    /// nullable text) gives back the settings in force, one change aside.
+    #[test]
+    fn the_whole_form_as_rendered_round_trips() {
+        let mut settings = Settings::default();
+        settings.refunds.recheck_interval_secs = 60;
+        settings.price_routes = vec![crate::domain::prices::PriceRoute {
+            price_list: 1,
+            store_id: 0,
+            currency: "USD".into(),
+        }];
+        let current = entries(&settings).unwrap();
+        let mut pairs: Vec<(String, String)> = current
+            .iter()
+            .map(|(name, v)| {
+                let page = input(name, v).into_string();
+                let shown = if v.is_object() || v.is_array() {
+                    serde_json::to_string_pretty(v).unwrap()
+                } else if v.is_null() {
+                    assert!(page.contains("value=\"\""), "{page}");
+                    String::new()
+                } else {
+                    if v.is_boolean() {
+                        assert!(page.contains("<select"), "{page}");
+                    }
+                    text_of(v)
+                };
+                (name.clone(), shown)
+            })
+            .collect();
+        for (name, raw) in &mut pairs {
+            if name == "notify_customer_on_shipment" {
+                *raw = "true".into();
+            }
+        }
+        let doc = settings_from_form(&current, &pairs);
+        let back: Settings = serde_json::from_value(doc).unwrap();
+        assert_eq!(
+            back,
+            Settings {
+                notify_customer_on_shipment: true,
+                ..settings.clone()
+            }
+        );
+        // What the form does not send keeps its value.
+        let kept: Settings = serde_json::from_value(settings_from_form(&current, &[])).unwrap();
+        assert_eq!(kept, settings);
     }
 }

@@ -1,6 +1,6 @@
 //! The simulator's control endpoints under `/sim/control` (not part of Magento, no token):
 //! faults, statistics, salable quantities, and what a shopper or the back office would do
-//! (place an order, cancel it, invoice it, refund it).
+//! (place an order, cancel it, invoice it, refund it, look at its shipments).
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -26,6 +26,7 @@ pub fn router() -> Router<MagentoSimState> {
         .route("/sim/control/orders/{id}/cancel", post(cancel_order))
         .route("/sim/control/orders/{id}/invoice", post(invoice_order))
         .route("/sim/control/orders/{id}/creditmemos", post(credit_memo))
+        .route("/sim/control/orders/{id}/shipments", get(shipments))
 }
 
 type Answer = Result<Response, MagentoSimError>;
@@ -104,6 +105,13 @@ async fn invoice_order(
             .map(str::to_owned)
     };
     Ok(Json(s.store().invoice_all(id, transaction.as_deref())?).into_response())
+}
+
+/// The order's shipments, oldest first, as they were asked for (items, tracks, `notify`):
+/// what a person sees on the order's Shipments tab in the admin.
+async fn shipments(State(s): State<MagentoSimState>, Path(id): Path<i64>) -> Answer {
+    s.store().order(id)?;
+    Ok(Json(s.shipments(id)).into_response())
 }
 
 /// Body as `POST /V1/order/{id}/refund` takes it, flattened (see

@@ -34,3 +34,4 @@ pub use seed::{PriceScope, Seed, SeedProduct, SeedSource, SeedSourceItem, SeedSt
 pub use server::{router, serve, spawn, MagentoSimHandle};
 pub use state::{MagentoSimConfig, MagentoSimState};
 pub use stats::MagentoSimStats;
+pub use stock::keeps_stock;

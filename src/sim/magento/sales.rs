@@ -276,9 +276,11 @@ impl Store {
         entry.json["state"] = json!(new_state);
         entry.json["status"] = json!(new_state);
         entry.json["updated_at"] = json!(stamp);
+        // `notify` as sent: whether Magento was asked to e-mail the customer about it.
         self.shipments.push(json!({
             "entity_id": shipment_id, "order_id": order_id, "created_at": stamp,
             "items": requested, "tracks": body.get("tracks").cloned().unwrap_or(json!([])),
+            "notify": body.get("notify").and_then(Value::as_bool).unwrap_or(false),
         }));
         Ok(Value::String(shipment_id.to_string()))
     }

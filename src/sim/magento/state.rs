@@ -148,7 +148,7 @@ impl MagentoSimState {
         self.store().orders.get(&entity_id).map(|o| o.json.clone())
     }
 
-    /// The shipments created for an order, oldest first (items and tracks as sent).
+    /// The shipments created for an order, oldest first (items, tracks and `notify` as sent).
     pub fn shipments(&self, order_id: i64) -> Vec<serde_json::Value> {
         self.store()
             .shipments

@@ -234,3 +234,12 @@ pub async fn configure_simulator_mappings(pool: &PgPool) {
             .expect("mapping stored");
     }
 }
+
+/// A port free a moment ago, for a child process that binds it itself.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
