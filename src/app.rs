@@ -16,6 +16,7 @@ use crate::http::intake_batcher::IntakeBatcher;
 use crate::http::{self, ApiContext};
 use crate::magento::MagentoClient;
 use crate::sap::SapClient;
+use crate::scheduler::retention::BodyRetention;
 use crate::scheduler::{self, Schedule};
 use crate::store;
 use crate::worker::backfill::Backfill;
@@ -60,6 +61,8 @@ pub struct Workers {
     pub prices: Option<Arc<dyn PricePublisher>>,
     /// `B1BRIDGE_PRICE_SYNC_SECS`.
     pub price_sync_every: Duration,
+    /// `B1BRIDGE_WEBHOOK_BODY_RETENTION_DAYS`.
+    pub body_retention: BodyRetention,
 }
 
 impl Workers {
@@ -327,6 +330,11 @@ async fn run_workers(pool: sqlx::PgPool, workers: Workers, stop: CancellationTok
         schedules,
         stop.clone().cancelled_owned(),
     ));
+    let purge = tokio::spawn(scheduler::retention::run(
+        pool.clone(),
+        workers.body_retention,
+        stop.clone().cancelled_owned(),
+    ));
     pipeline::run_with(
         pool.clone(),
         workers.sap,
@@ -336,6 +344,7 @@ async fn run_workers(pool: sqlx::PgPool, workers: Workers, stop: CancellationTok
     )
     .await;
     let _ = scheduler.await;
+    let _ = purge.await;
     pool.close().await;
 }
 

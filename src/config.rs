@@ -122,6 +122,9 @@ pub struct DatabaseSettings {
 }
 
 impl DatabaseSettings {
+    /// Connections per pool unless `B1BRIDGE_DB_MAX_CONNECTIONS` says otherwise.
+    pub const DEFAULT_MAX_CONNECTIONS: u32 = 20;
+
     pub fn from_raw(url: Option<&SecretString>) -> Result<Self, ConfigError> {
         let url =
             url.filter(|u| !u.expose_secret().trim().is_empty())
@@ -141,7 +144,7 @@ impl DatabaseSettings {
         }
         Ok(Self {
             url: url.clone(),
-            max_connections: 20,
+            max_connections: Self::DEFAULT_MAX_CONNECTIONS,
             acquire_timeout: Duration::from_secs(3),
         })
     }

@@ -15,6 +15,7 @@ pub mod posting;
 pub mod prices;
 pub mod reconcile;
 pub mod refunds;
+pub mod retention;
 pub mod retry;
 pub mod runs;
 pub mod settings;

@@ -1,5 +1,6 @@
 //! Test harness: a fresh migrated database per test, the application on a random port, and a
 //! signing Magento sender.
+pub mod process;
 pub mod tcp_proxy;
 
 use b1bridge::app::Application;
@@ -152,18 +153,7 @@ impl TestApp {
         ts: i64,
         body: &[u8],
     ) -> reqwest::Response {
-        let key = b1bridge::config::WebhookKey::parse(TEST_SECRET).unwrap();
-        let sig = signature::sign(key.bytes(), webhook_id, ts, body);
-        self.client
-            .post(self.url("/webhooks/magento"))
-            .header("content-type", "application/json")
-            .header("webhook-id", webhook_id)
-            .header("webhook-timestamp", ts.to_string())
-            .header("webhook-signature", sig)
-            .body(body.to_vec())
-            .send()
-            .await
-            .expect("request reaches the app")
+        send_signed(&self.client, &self.url(""), webhook_id, ts, body).await
     }
 
     /// Signals a graceful shutdown without waiting for it (as SIGTERM would).
@@ -180,6 +170,29 @@ impl TestApp {
             task.await.expect("server task ends cleanly");
         }
     }
+}
+
+/// Posts `body` to `{base}/webhooks/magento` signed with the test secret at `ts`, as Magento
+/// would.
+pub async fn send_signed(
+    client: &reqwest::Client,
+    base: &str,
+    webhook_id: &str,
+    ts: i64,
+    body: &[u8],
+) -> reqwest::Response {
+    let key = b1bridge::config::WebhookKey::parse(TEST_SECRET).unwrap();
+    let sig = signature::sign(key.bytes(), webhook_id, ts, body);
+    client
+        .post(format!("{base}/webhooks/magento"))
+        .header("content-type", "application/json")
+        .header("webhook-id", webhook_id)
+        .header("webhook-timestamp", ts.to_string())
+        .header("webhook-signature", sig)
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("request reaches the app")
 }
 
 /// Wraps a Magento order in the Standard Webhooks envelope of contract §2.
