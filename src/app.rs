@@ -66,6 +66,12 @@ pub struct Workers {
 }
 
 impl Workers {
+    /// The workers LISTEN through `database`'s direct URL when it has one.
+    fn listening_at(mut self, database: &DatabaseSettings) -> Self {
+        self.config.listen_url = database.direct_url.clone();
+        self
+    }
+
     /// The handlers of every job kind this process can do.
     pub fn handlers(&self) -> Handlers {
         let mut handlers =
@@ -222,7 +228,10 @@ impl Application {
         // stops, while jobs may still be finishing, and intake must never wait for a
         // connection that a busy worker holds.
         let workers = match workers {
-            Some(w) => Some((w, store::connect_lazy(&settings.database)?)),
+            Some(w) => Some((
+                w.listening_at(&settings.database),
+                store::connect_lazy(&settings.database)?,
+            )),
             None => None,
         };
         Ok(Self {
@@ -245,7 +254,7 @@ impl Application {
         let pool = open_pool(database, migrate).await?;
         Ok(Self {
             http: None,
-            workers: Some((workers, pool.clone())),
+            workers: Some((workers.listening_at(database), pool.clone())),
             pool,
             api_sap: None,
         })
@@ -313,9 +322,10 @@ impl Application {
 
 async fn open_pool(database: &DatabaseSettings, migrate: bool) -> Result<sqlx::PgPool, AppError> {
     Ok(if migrate {
-        let pool = store::connect(database).await?;
-        store::migrate(&pool).await?;
-        pool
+        let session = store::connect_session(database).await?;
+        store::migrate(&session).await?;
+        session.close().await;
+        store::connect(database).await?
     } else {
         store::connect_lazy(database)?
     })

@@ -296,17 +296,26 @@ pub struct DatabaseArgs {
     /// Postgres URL.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = secret)]
     pub database_url: Option<SecretString>,
-    /// Most Postgres connections this process's pool opens. `serve` has two pools (HTTP and
-    /// workers) and the workers one more connection for LISTEN: up to 2 × this + 1; `worker`
-    /// this + 1; `serve --no-workers` this.
+    /// Most Postgres connections per pool. `serve` has two (HTTP, and the workers with their
+    /// LISTEN connection): up to 2 × this; `worker` and `serve --no-workers`: this.
     #[arg(long, env = "B1BRIDGE_DB_MAX_CONNECTIONS", default_value_t = config::DatabaseSettings::DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub db_max_connections: u32,
+    /// Postgres itself when `DATABASE_URL` goes through a transaction-mode pooler
+    /// (PgBouncer): the workers' LISTEN connection and the migrations use it.
+    #[arg(long, env = "B1BRIDGE_DIRECT_DATABASE_URL", hide_env_values = true, value_parser = secret)]
+    pub direct_database_url: Option<SecretString>,
 }
 
 impl DatabaseArgs {
     pub fn settings(&self) -> Result<DatabaseSettings, ConfigError> {
         let mut settings = DatabaseSettings::from_raw(self.database_url.as_ref())?;
         settings.max_connections = self.db_max_connections;
+        settings.direct_url = self
+            .direct_database_url
+            .as_ref()
+            .filter(|u| !u.expose_secret().trim().is_empty())
+            .map(|u| config::postgres_url("B1BRIDGE_DIRECT_DATABASE_URL", u))
+            .transpose()?;
         Ok(settings)
     }
 }
@@ -602,7 +611,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Migrate(db) => {
             crate::telemetry::init();
             let settings = db.settings()?;
-            let pool = crate::store::connect(&settings).await?;
+            let pool = crate::store::connect_session(&settings).await?;
             crate::store::migrate(&pool).await?;
             tracing::info!("migrations applied");
             Ok(())

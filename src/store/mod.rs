@@ -90,6 +90,18 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, StoreError> 
     Ok(pool)
 }
 
+/// One connection to `session_url` (Postgres itself when `DATABASE_URL` is a transaction-mode
+/// pooler): migrations hold a session advisory lock, which such a pooler cannot carry.
+pub async fn connect_session(settings: &DatabaseSettings) -> Result<PgPool, StoreError> {
+    let options = PgConnectOptions::from_str(settings.session_url().expose_secret())
+        .map_err(StoreError::Database)?;
+    Ok(PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(settings.acquire_timeout)
+        .connect_with(options)
+        .await?)
+}
+
 pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
     sqlx::migrate!("./migrations").run(pool).await?;
     Ok(())

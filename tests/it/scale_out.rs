@@ -35,6 +35,22 @@ async fn count(pool: &sqlx::PgPool, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
 }
 
+#[tokio::test]
+async fn migrations_take_the_direct_url_when_database_url_is_a_pooler() {
+    let db = TestDb::new().await;
+    // Nothing listens on port 1: only the direct URL can carry the migrations.
+    let mut migrate = Spawned::b1bridge(
+        "migrate",
+        &["migrate"],
+        &[
+            ("DATABASE_URL", "postgres://postgres@127.0.0.1:1/none".into()),
+            ("B1BRIDGE_DIRECT_DATABASE_URL", db.url.clone()),
+        ],
+    );
+    let status = migrate.wait();
+    assert!(status.success(), "{}", migrate.log());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_api_and_worker_processes_post_every_order_once_and_start_each_run_once() {
     let db = TestDb::new().await;
@@ -97,8 +113,17 @@ async fn several_api_and_worker_processes_post_every_order_once_and_start_each_r
         ("B1BRIDGE_PRICE_SYNC_SECS", every.clone()),
         ("RUST_LOG", "warn".into()),
     ];
+    // The first worker is told Postgres' own address for its LISTEN connection, as behind a
+    // transaction-mode pooler; `application_name` shows which connection is which.
+    let direct = format!("{}?application_name=b1b-direct", db.url);
     let mut workers: Vec<Spawned> = (0..WORKER_PROCESSES)
-        .map(|i| Spawned::b1bridge(&format!("worker{i}"), &["worker"], &worker_env))
+        .map(|i| {
+            let mut env = worker_env.to_vec();
+            if i == 0 {
+                env.push(("B1BRIDGE_DIRECT_DATABASE_URL", direct.clone()));
+            }
+            Spawned::b1bridge(&format!("worker{i}"), &["worker"], &env)
+        })
         .collect();
     let logs = |apis: &[(Spawned, String)], workers: &[Spawned]| {
         apis.iter()
@@ -120,6 +145,22 @@ async fn several_api_and_worker_processes_post_every_order_once_and_start_each_r
         .await;
         assert!(up, "API process {} answers: {}", api.id(), api.log());
     }
+
+    let listening_direct = wait_until(Duration::from_secs(60), || async {
+        count(
+            &db.pool,
+            "SELECT count(*) FROM pg_stat_activity
+              WHERE application_name = 'b1b-direct' AND query ILIKE 'LISTEN%'",
+        )
+        .await
+            == 1
+    })
+    .await;
+    assert!(
+        listening_direct,
+        "the LISTEN goes to B1BRIDGE_DIRECT_DATABASE_URL: {}",
+        workers[0].log()
+    );
 
     // Signed deliveries, spread over the API processes, 16 at a time; every tenth is then
     // delivered again (a Magento retry) to the *other* API process.

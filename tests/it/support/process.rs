@@ -46,6 +46,11 @@ impl Spawned {
         self.child.wait().expect("exits")
     }
 
+    /// Waits for the process to end by itself.
+    pub fn wait(&mut self) -> ExitStatus {
+        self.child.wait().expect("exits")
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
