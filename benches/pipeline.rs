@@ -319,7 +319,12 @@ struct ProcessRun {
 
 /// Queues `orders`, then lets `processes` real `b1bridge worker` processes, each allowed
 /// `per_process` SAP requests at once, drain them.
-async fn process_run(args: &Args, processes: usize, per_process: usize, orders: usize) -> ProcessRun {
+async fn process_run(
+    args: &Args,
+    processes: usize,
+    per_process: usize,
+    orders: usize,
+) -> ProcessRun {
     let bench = Bench::new(args, per_process, args.latency_ms, 0.0).await;
     let (pool, sim) = (&bench.pool, &bench.sim);
     let templates: Vec<Value> = SAMPLES.iter().map(|f| sample(f)).collect();

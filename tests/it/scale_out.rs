@@ -43,7 +43,10 @@ async fn migrations_take_the_direct_url_when_database_url_is_a_pooler() {
         "migrate",
         &["migrate"],
         &[
-            ("DATABASE_URL", "postgres://postgres@127.0.0.1:1/none".into()),
+            (
+                "DATABASE_URL",
+                "postgres://postgres@127.0.0.1:1/none".into(),
+            ),
             ("B1BRIDGE_DIRECT_DATABASE_URL", db.url.clone()),
         ],
     );
