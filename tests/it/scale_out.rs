@@ -27,6 +27,9 @@ const MAGENTO_TOKEN: &str = "scale-out-token";
 /// The interval of every periodic run, in seconds.
 const RUN_EVERY_SECS: i64 = 1;
 
+/// A run's created, started and finished times, in seconds since the epoch.
+type RunTimes = (f64, Option<f64>, Option<f64>);
+
 fn order_id(n: usize) -> String {
     format!("SCALE-{n:05}")
 }
@@ -278,7 +281,7 @@ async fn several_api_and_worker_processes_post_every_order_once_and_start_each_r
     .fetch_all(&db.pool)
     .await
     .unwrap();
-    let mut by_kind: BTreeMap<&str, Vec<(f64, Option<f64>, Option<f64>)>> = BTreeMap::new();
+    let mut by_kind: BTreeMap<&str, Vec<RunTimes>> = BTreeMap::new();
     for (kind, created, started, finished) in &runs {
         by_kind
             .entry(kind.as_str())
