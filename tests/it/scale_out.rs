@@ -12,7 +12,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::support::process::{free_port, Spawned};
+use crate::support::process::{free_port, ready, Spawned};
 use crate::support::{
     configure_simulator_mappings, envelope, sample_order, send_signed, wait_until, TestDb,
     TEST_SECRET,
@@ -141,14 +141,7 @@ async fn several_api_and_worker_processes_post_every_order_once_and_start_each_r
 
     let client = reqwest::Client::new();
     for (api, base) in &apis {
-        let up = wait_until(Duration::from_secs(60), || async {
-            client
-                .get(format!("{base}/readyz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-        })
-        .await;
+        let up = ready(&client, base).await;
         assert!(up, "API process {} answers: {}", api.id(), api.log());
     }
 

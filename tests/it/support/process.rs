@@ -46,6 +46,17 @@ impl Spawned {
         self.child.wait().expect("exits")
     }
 
+    /// SIGKILL: no shutdown, no logout, leases left behind.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+
+    /// The exit status if the process has ended.
+    pub fn try_wait(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().expect("process status")
+    }
+
     /// Waits for the process to end by itself.
     pub fn wait(&mut self) -> ExitStatus {
         self.child.wait().expect("exits")
@@ -62,6 +73,18 @@ impl Drop for Spawned {
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log);
     }
+}
+
+/// Waits up to a minute for `GET {base}/readyz` to answer 2xx.
+pub async fn ready(client: &reqwest::Client, base: &str) -> bool {
+    super::wait_until(std::time::Duration::from_secs(60), || async {
+        client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+    })
+    .await
 }
 
 /// A port that was free a moment ago.
