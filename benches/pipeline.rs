@@ -17,6 +17,13 @@
 //! default), orders arrive through intake at half the ideal rate for `--seconds`, and each
 //! order's time from the webhook's acceptance (its event committed) to its Sales Order created
 //! in SAP and recorded (its post job finished) gives p50 and p99.
+//!
+//! With `--worker-processes 1,2,4` it measures scale-out instead: the timed orders are queued,
+//! then M real `b1bridge worker` processes, each with `SAP_B1_MAX_CONCURRENCY` = C (every C of
+//! `--concurrency`), drain them. Each process has its own SAP session and limit, so SAP sees
+//! up to M × C requests at once and the ideal is M × C / (requests per order × L). The rate is
+//! taken on Postgres' clock between the first and the last post job finished (process start-up
+//! and login excluded); CPU is the worker processes' own (getrusage of the waited children).
 #[path = "support/usage.rs"]
 mod usage;
 use b1bridge::config::SapSettings;
@@ -47,6 +54,8 @@ struct Args {
     concurrency: Vec<usize>,
     seconds: f64,
     lock_rate: f64,
+    /// Scale-out mode: worker process counts (empty: the in-process runs).
+    worker_processes: Vec<usize>,
     admin_url: String,
 }
 
@@ -57,6 +66,7 @@ fn args() -> Args {
         concurrency: vec![1, 4, 8],
         seconds: 5.0,
         lock_rate: 0.2,
+        worker_processes: Vec::new(),
         admin_url: std::env::var("DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
     };
@@ -76,9 +86,15 @@ fn args() -> Args {
             }
             "--seconds" => a.seconds = value().parse().expect("--seconds N"),
             "--lock-rate" => a.lock_rate = value().parse().expect("--lock-rate 0.2"),
+            "--worker-processes" => {
+                a.worker_processes = value()
+                    .split(',')
+                    .map(|m| m.trim().parse().expect("--worker-processes 1,2,4"))
+                    .collect()
+            }
             "--bench" => {}
             other => panic!(
-                "unknown argument {other}; use --latency-ms N --concurrency 1,4,8 --seconds N --lock-rate R --latency-run-ms N"
+                "unknown argument {other}; use --latency-ms N --concurrency 1,4,8 --seconds N --lock-rate R --latency-run-ms N --worker-processes 1,2,4"
             ),
         }
     }
@@ -170,6 +186,7 @@ fn requests(sim: &SapSimHandle) -> u64 {
 struct Bench {
     admin: PgPool,
     name: String,
+    url: String,
     pool: PgPool,
     sim: SapSimHandle,
     sap: SapClient,
@@ -233,6 +250,7 @@ impl Bench {
         Self {
             admin,
             name,
+            url: url.to_string(),
             pool,
             sim,
             sap,
@@ -283,6 +301,135 @@ async fn run(args: &Args, concurrency: usize, lock_rate: f64, orders: usize) -> 
         lock_errors: stats.injected.lock_errors,
         cpu,
     }
+}
+
+/// What a scale-out run measured.
+struct ProcessRun {
+    processes: usize,
+    per_process: usize,
+    orders: usize,
+    /// First to last post job finished, on Postgres' clock.
+    seconds: f64,
+    requests_per_order: f64,
+    max_concurrent: u64,
+    exactly_once: bool,
+    /// CPU time of the worker processes (start-up included).
+    cpu: Duration,
+}
+
+/// Queues `orders`, then lets `processes` real `b1bridge worker` processes, each allowed
+/// `per_process` SAP requests at once, drain them.
+async fn process_run(
+    args: &Args,
+    processes: usize,
+    per_process: usize,
+    orders: usize,
+) -> ProcessRun {
+    let bench = Bench::new(args, per_process, args.latency_ms, 0.0).await;
+    let (pool, sim) = (&bench.pool, &bench.sim);
+    let templates: Vec<Value> = SAMPLES.iter().map(|f| sample(f)).collect();
+    for n in 0..orders {
+        place(pool, &templates[n % templates.len()], &format!("P{n:08}")).await;
+    }
+    let before = requests(sim);
+    let cpu_before = usage::children_cpu();
+    let mut workers: Vec<std::process::Child> = (0..processes)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_b1bridge"))
+                .arg("worker")
+                .env_clear()
+                .env("DATABASE_URL", &bench.url)
+                .env("SAP_B1_URL", sim.base_url())
+                .env("SAP_B1_COMPANY_DB", "SBODEMOGB")
+                .env("SAP_B1_USERNAME", "manager")
+                .env("SAP_B1_PASSWORD", "1234")
+                .env("SAP_B1_MAX_CONCURRENCY", per_process.to_string())
+                .env("RUST_LOG", "error")
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("the b1bridge binary starts")
+        })
+        .collect();
+    while busy_jobs(pool).await > 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for w in &mut workers {
+        // SAFETY: kill only sends a signal to our own child.
+        unsafe { libc::kill(w.id() as libc::pid_t, libc::SIGTERM) };
+    }
+    for w in &mut workers {
+        w.wait().expect("worker exits");
+    }
+    let cpu = usage::children_cpu() - cpu_before;
+    let (seconds, finished): (f64, i64) = sqlx::query_as(
+        "SELECT extract(epoch FROM max(finished_at) - min(finished_at))::float8, count(*)
+           FROM outbox WHERE kind = 'post_order' AND increment_id LIKE 'P%'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(finished, orders as i64, "every queued order was posted");
+    let stats = sim.stats();
+    let timed = requests(sim) - before;
+    let exactly_once = (0..orders).all(|n| sim.orders_by_num_at_card(&format!("P{n:08}")) == 1);
+    bench.finish().await;
+    ProcessRun {
+        processes,
+        per_process,
+        orders,
+        // The first finish opens the span: n - 1 orders finished within it.
+        seconds: seconds * orders as f64 / (orders as f64 - 1.0),
+        requests_per_order: timed as f64 / orders as f64,
+        max_concurrent: stats.max_concurrent_requests,
+        exactly_once,
+        cpu,
+    }
+}
+
+/// The scale-out table: every C of `--concurrency` × every M of `--worker-processes`.
+async fn scale_out(args: &Args) {
+    let latency = args.latency_ms as f64 / 1000.0;
+    let mut runs = Vec::new();
+    for &c in &args.concurrency {
+        for &m in &args.worker_processes {
+            runs.push(process_run(args, m, c, order_count(args, m * c)).await);
+        }
+    }
+    println!(
+        "\nScale-out: M `b1bridge worker` processes with C SAP requests each, latency L = {} ms\n",
+        args.latency_ms
+    );
+    println!(
+        "| M processes | C each | orders | seconds | orders/s | SAP requests/order | ideal M·C/(req·L) | ratio | max concurrent SAP requests (≤ M·C) | every order once | CPU ms/order (workers) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for r in &runs {
+        let rate = r.orders as f64 / r.seconds;
+        let ideal = (r.processes * r.per_process) as f64 / (r.requests_per_order * latency);
+        println!(
+            "| {} | {} | {} | {:.2} | {:.1} | {:.2} | {:.1} | {:.0} % | {} | {} | {:.2} |",
+            r.processes,
+            r.per_process,
+            r.orders,
+            r.seconds,
+            rate,
+            r.requests_per_order,
+            ideal,
+            100.0 * rate / ideal,
+            r.max_concurrent,
+            if r.exactly_once { "yes" } else { "NO" },
+            r.cpu.as_secs_f64() * 1000.0 / r.orders as f64,
+        );
+    }
+    assert!(
+        runs.iter().all(|r| r.exactly_once),
+        "an order was not posted exactly once"
+    );
+    assert!(
+        runs.iter()
+            .all(|r| r.max_concurrent <= (r.processes * r.per_process) as u64),
+        "more SAP requests at once than M × SAP_B1_MAX_CONCURRENCY"
+    );
 }
 
 /// What the latency run measured.
@@ -360,6 +507,10 @@ fn order_count(args: &Args, concurrency: usize) -> usize {
 #[tokio::main]
 async fn main() {
     let args = args();
+    if !args.worker_processes.is_empty() {
+        scale_out(&args).await;
+        return;
+    }
     let latency = args.latency_ms as f64 / 1000.0;
     let mut runs = Vec::new();
     for &c in &args.concurrency {

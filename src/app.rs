@@ -16,6 +16,7 @@ use crate::http::intake_batcher::IntakeBatcher;
 use crate::http::{self, ApiContext};
 use crate::magento::MagentoClient;
 use crate::sap::SapClient;
+use crate::scheduler::retention::BodyRetention;
 use crate::scheduler::{self, Schedule};
 use crate::store;
 use crate::worker::backfill::Backfill;
@@ -60,9 +61,17 @@ pub struct Workers {
     pub prices: Option<Arc<dyn PricePublisher>>,
     /// `B1BRIDGE_PRICE_SYNC_SECS`.
     pub price_sync_every: Duration,
+    /// `B1BRIDGE_WEBHOOK_BODY_RETENTION_DAYS`.
+    pub body_retention: BodyRetention,
 }
 
 impl Workers {
+    /// The workers LISTEN through `database`'s direct URL when it has one.
+    fn listening_at(mut self, database: &DatabaseSettings) -> Self {
+        self.config.listen_url = database.direct_url.clone();
+        self
+    }
+
     /// The handlers of every job kind this process can do.
     pub fn handlers(&self) -> Handlers {
         let mut handlers =
@@ -219,7 +228,10 @@ impl Application {
         // stops, while jobs may still be finishing, and intake must never wait for a
         // connection that a busy worker holds.
         let workers = match workers {
-            Some(w) => Some((w, store::connect_lazy(&settings.database)?)),
+            Some(w) => Some((
+                w.listening_at(&settings.database),
+                store::connect_lazy(&settings.database)?,
+            )),
             None => None,
         };
         Ok(Self {
@@ -254,7 +266,7 @@ impl Application {
         };
         Ok(Self {
             http,
-            workers: Some((workers, pool.clone())),
+            workers: Some((workers.listening_at(database), pool.clone())),
             pool,
             api_sap: None,
         })
@@ -326,9 +338,10 @@ impl Application {
 
 async fn open_pool(database: &DatabaseSettings, migrate: bool) -> Result<sqlx::PgPool, AppError> {
     Ok(if migrate {
-        let pool = store::connect(database).await?;
-        store::migrate(&pool).await?;
-        pool
+        let session = store::connect_session(database).await?;
+        store::migrate(&session).await?;
+        session.close().await;
+        store::connect(database).await?
     } else {
         store::connect_lazy(database)?
     })
@@ -343,6 +356,11 @@ async fn run_workers(pool: sqlx::PgPool, workers: Workers, stop: CancellationTok
         schedules,
         stop.clone().cancelled_owned(),
     ));
+    let purge = tokio::spawn(scheduler::retention::run(
+        pool.clone(),
+        workers.body_retention,
+        stop.clone().cancelled_owned(),
+    ));
     pipeline::run_with(
         pool.clone(),
         workers.sap,
@@ -352,6 +370,7 @@ async fn run_workers(pool: sqlx::PgPool, workers: Workers, stop: CancellationTok
     )
     .await;
     let _ = scheduler.await;
+    let _ = purge.await;
     pool.close().await;
 }
 

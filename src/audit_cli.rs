@@ -5,7 +5,6 @@
 //! audits only. The report is printed; the command fails (exit 1) when the run failed or a
 //! finding is blocking, so a deployment can be gated on it.
 use crate::cli::{AuditArgs, AuditFormat};
-use crate::config::DatabaseSettings;
 use crate::domain::audit::AuditReport;
 use crate::domain::run::{RunKind, RunStatus, RunTrigger};
 use crate::sap::SapClient;
@@ -14,7 +13,7 @@ use crate::worker::audit::Audit;
 use crate::worker::run_job::{self, RunHereError};
 
 pub async fn audit(args: AuditArgs) -> anyhow::Result<()> {
-    let db = DatabaseSettings::from_raw(args.db.database_url.as_ref())?;
+    let db = args.db.settings()?;
     let pool = crate::store::connect(&db).await?;
     let sap = SapClient::new(&args.sap.settings()?)?;
     let Some(magento) = args.magento.client()? else {

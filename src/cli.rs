@@ -296,6 +296,28 @@ pub struct DatabaseArgs {
     /// Postgres URL.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = secret)]
     pub database_url: Option<SecretString>,
+    /// Most Postgres connections per pool. `serve` has two (HTTP, and the workers with their
+    /// LISTEN connection): up to 2 × this; `worker` and `serve --no-workers`: this.
+    #[arg(long, env = "B1BRIDGE_DB_MAX_CONNECTIONS", default_value_t = config::DatabaseSettings::DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_max_connections: u32,
+    /// Postgres itself when `DATABASE_URL` goes through a transaction-mode pooler
+    /// (PgBouncer): the workers' LISTEN connection and the migrations use it.
+    #[arg(long, env = "B1BRIDGE_DIRECT_DATABASE_URL", hide_env_values = true, value_parser = secret)]
+    pub direct_database_url: Option<SecretString>,
+}
+
+impl DatabaseArgs {
+    pub fn settings(&self) -> Result<DatabaseSettings, ConfigError> {
+        let mut settings = DatabaseSettings::from_raw(self.database_url.as_ref())?;
+        settings.max_connections = self.db_max_connections;
+        settings.direct_url = self
+            .direct_database_url
+            .as_ref()
+            .filter(|u| !u.expose_secret().trim().is_empty())
+            .map(|u| config::postgres_url("B1BRIDGE_DIRECT_DATABASE_URL", u))
+            .transpose()?;
+        Ok(settings)
+    }
 }
 
 /// SAP B1 Service Layer connection options, to be flattened into the commands that talk to
@@ -437,6 +459,11 @@ pub struct WorkerArgs {
     /// runs): how long a job of a crashed worker waits before another worker takes it over.
     #[arg(long, env = "B1BRIDGE_WORKER_LEASE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub lease_secs: u64,
+    /// Days a webhook's raw body is kept once nothing needs it any more (its order posted or
+    /// cancelled, no open exception, no unfinished job or refund); 0 keeps bodies for ever.
+    /// The event row itself is never deleted.
+    #[arg(long, env = "B1BRIDGE_WEBHOOK_BODY_RETENTION_DAYS", default_value_t = crate::scheduler::retention::BodyRetention::DEFAULT_DAYS, value_parser = clap::value_parser!(u32).range(0..=3650))]
+    pub webhook_body_retention_days: u32,
     /// Retry schedules as JSON, e.g. `{"locked":{"base_ms":500,"cap_ms":30000,"max_attempts":100,"max_age_secs":86400}}`;
     /// a kind left out keeps its default.
     #[arg(long, env = "B1BRIDGE_RETRY_SCHEDULES")]
@@ -459,6 +486,9 @@ impl WorkerArgs {
             reconcile_every: std::time::Duration::from_secs(self.reconcile_secs),
             prices: self.magento.price_publisher()?,
             price_sync_every: std::time::Duration::from_secs(self.price_sync_secs),
+            body_retention: crate::scheduler::retention::BodyRetention::from_days(
+                self.webhook_body_retention_days,
+            ),
         })
     }
 
@@ -532,7 +562,7 @@ impl ServeArgs {
     pub fn settings(&self) -> Result<ServeSettings, ConfigError> {
         Ok(ServeSettings {
             listen: config::parse_listen(&self.listen)?,
-            database: DatabaseSettings::from_raw(self.db.database_url.as_ref())?,
+            database: self.db.settings()?,
             webhook: WebhookSettings::from_raw(
                 self.webhook_secrets.as_ref(),
                 self.webhook_tolerance_secs,
@@ -585,8 +615,8 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Openapi => print_quietly(&crate::http::openapi_json()),
         Command::Migrate(db) => {
             crate::telemetry::init();
-            let settings = DatabaseSettings::from_raw(db.database_url.as_ref())?;
-            let pool = crate::store::connect(&settings).await?;
+            let settings = db.settings()?;
+            let pool = crate::store::connect_session(&settings).await?;
             crate::store::migrate(&pool).await?;
             tracing::info!("migrations applied");
             Ok(())
@@ -629,7 +659,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         }
         Command::Worker(args) => {
             crate::telemetry::init();
-            let settings = DatabaseSettings::from_raw(args.db.database_url.as_ref())?;
+            let settings = args.db.settings()?;
             let workers = args.workers.workers()?;
             let app = crate::app::Application::build_workers(
                 &settings,
@@ -677,7 +707,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
 }
 
 async fn token_db(db: &DatabaseArgs) -> anyhow::Result<sqlx::PgPool> {
-    let settings = DatabaseSettings::from_raw(db.database_url.as_ref())?;
+    let settings = db.settings()?;
     Ok(crate::store::connect(&settings).await?)
 }
 

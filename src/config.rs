@@ -115,6 +115,10 @@ impl WebhookSettings {
 /// Postgres connection settings.
 pub struct DatabaseSettings {
     pub url: SecretString,
+    /// `B1BRIDGE_DIRECT_DATABASE_URL`: Postgres itself (or a session-mode pool), for what a
+    /// transaction-mode pooler on `url` cannot carry: the workers' LISTEN connection and the
+    /// migrations' session advisory lock. `None`: `url` is used for everything.
+    pub direct_url: Option<SecretString>,
     pub max_connections: u32,
     /// How long a request waits for a connection before answering 503: short, because the
     /// sender retries and a hung webhook helps nobody.
@@ -122,6 +126,9 @@ pub struct DatabaseSettings {
 }
 
 impl DatabaseSettings {
+    /// Connections per pool unless `B1BRIDGE_DB_MAX_CONNECTIONS` says otherwise.
+    pub const DEFAULT_MAX_CONNECTIONS: u32 = 20;
+
     pub fn from_raw(url: Option<&SecretString>) -> Result<Self, ConfigError> {
         let url =
             url.filter(|u| !u.expose_secret().trim().is_empty())
@@ -129,22 +136,36 @@ impl DatabaseSettings {
                     variable: "DATABASE_URL",
                     hint: " (postgres://user@host:5432/db)",
                 })?;
-        let parsed = url::Url::parse(url.expose_secret()).map_err(|e| ConfigError::Malformed {
-            variable: "DATABASE_URL",
-            problem: e.to_string(),
-        })?;
-        if !matches!(parsed.scheme(), "postgres" | "postgresql") {
-            return Err(ConfigError::Malformed {
-                variable: "DATABASE_URL",
-                problem: format!("scheme must be postgres://, not {}://", parsed.scheme()),
-            });
-        }
         Ok(Self {
-            url: url.clone(),
-            max_connections: 20,
+            url: postgres_url("DATABASE_URL", url)?,
+            direct_url: None,
+            max_connections: Self::DEFAULT_MAX_CONNECTIONS,
             acquire_timeout: Duration::from_secs(3),
         })
     }
+
+    /// The URL for sessions that must bypass a transaction-mode pooler.
+    pub fn session_url(&self) -> &SecretString {
+        self.direct_url.as_ref().unwrap_or(&self.url)
+    }
+}
+
+/// Checks that `url` (the value of `variable`) is a Postgres URL.
+pub fn postgres_url(
+    variable: &'static str,
+    url: &SecretString,
+) -> Result<SecretString, ConfigError> {
+    let parsed = url::Url::parse(url.expose_secret()).map_err(|e| ConfigError::Malformed {
+        variable,
+        problem: e.to_string(),
+    })?;
+    if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+        return Err(ConfigError::Malformed {
+            variable,
+            problem: format!("scheme must be postgres://, not {}://", parsed.scheme()),
+        });
+    }
+    Ok(url.clone())
 }
 
 /// Everything `b1bridge serve` needs.

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::cli::PriceSyncArgs;
-use crate::config::DatabaseSettings;
 use crate::domain::run::{RunKind, RunStatus, RunTrigger};
 use crate::magento::types::PriceRowError;
 use crate::sap::SapClient;
@@ -18,7 +17,7 @@ use crate::worker::price_sync::{PriceFigures, PriceSync, PriceSyncOptions};
 use crate::worker::run_job::{self, RunHereError};
 
 pub async fn sync(args: PriceSyncArgs) -> anyhow::Result<()> {
-    let db = DatabaseSettings::from_raw(args.db.database_url.as_ref())?;
+    let db = args.db.settings()?;
     let pool = crate::store::connect(&db).await?;
     let sap = SapClient::new(&args.sap.settings()?)?;
     let publisher: Arc<dyn PricePublisher> = match args.magento.price_publisher()? {

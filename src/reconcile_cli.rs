@@ -9,7 +9,6 @@ use chrono::{NaiveDate, Utc};
 use std::fmt::Write as _;
 
 use crate::cli::{ReconcileArgs, ReportDailyArgs};
-use crate::config::DatabaseSettings;
 use crate::domain::daily_check::UtcDay;
 use crate::domain::run::{RunKind, RunStatus, RunTrigger};
 use crate::http::api::reports::{self, DailyReport, StockSync};
@@ -28,7 +27,7 @@ pub async fn reconcile(args: ReconcileArgs) -> anyhow::Result<()> {
                 .and_utc(),
         ),
     };
-    let db = DatabaseSettings::from_raw(args.db.database_url.as_ref())?;
+    let db = args.db.settings()?;
     let pool = crate::store::connect(&db).await?;
     let sap = SapClient::new(&args.sap.settings()?)?;
     let Some(magento) = args.magento.client()? else {
@@ -135,7 +134,7 @@ pub async fn report_daily(args: ReportDailyArgs) -> anyhow::Result<()> {
         }
         None => UtcDay::of(today),
     };
-    let db = DatabaseSettings::from_raw(args.db.database_url.as_ref())?;
+    let db = args.db.settings()?;
     let pool = crate::store::connect(&db).await?;
     let figures = crate::store::daily_report::daily(&pool, &day).await?;
     let report = reports::report(day, figures)?;

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::cli::StockSyncArgs;
-use crate::config::DatabaseSettings;
 use crate::domain::run::{RunKind, RunStatus, RunTrigger};
 use crate::sap::SapClient;
 use crate::store::runs::StartError;
@@ -19,7 +18,7 @@ use crate::worker::stock_sync::publisher::{PushError, SourceItemUpdate, StockPub
 use crate::worker::stock_sync::{StockSync, SyncFigures, SyncOptions, SyncProgress};
 
 pub async fn sync(args: StockSyncArgs) -> anyhow::Result<()> {
-    let db = DatabaseSettings::from_raw(args.db.database_url.as_ref())?;
+    let db = args.db.settings()?;
     let pool = crate::store::connect(&db).await?;
     let sap_settings = args.sap.settings()?;
     let sap = SapClient::new(&sap_settings)?;

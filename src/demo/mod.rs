@@ -254,6 +254,9 @@ async fn start(
             &magento_settings,
         )?),
         price_sync_every: Duration::from_secs(3600),
+        body_retention: crate::scheduler::retention::BodyRetention::from_days(
+            crate::scheduler::retention::BodyRetention::DEFAULT_DAYS,
+        ),
     };
     let settings = ServeSettings {
         listen: config::parse_listen(&args.listen)?,

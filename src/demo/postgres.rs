@@ -232,7 +232,7 @@ fn unprivileged_user() -> anyhow::Result<String> {
 
 /// A port nobody listens on now. (Another process could take it before Postgres binds it;
 /// Postgres then fails to start and says so.)
-fn free_port() -> anyhow::Result<u16> {
+pub fn free_port() -> anyhow::Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
 }

@@ -4,6 +4,8 @@
 //! (`store::runs::start_if_due`), and a run that is still going when the next is due makes
 //! that next one skip (logged). The runs themselves are outbox jobs, executed by whichever
 //! worker pool claims them.
+pub mod retention;
+
 use sqlx::PgPool;
 use std::future::Future;
 use std::time::Duration;

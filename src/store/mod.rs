@@ -15,6 +15,7 @@ pub mod posting;
 pub mod prices;
 pub mod reconcile;
 pub mod refunds;
+pub mod retention;
 pub mod retry;
 pub mod runs;
 pub mod settings;
@@ -87,6 +88,18 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, StoreError> 
     let pool = connect_lazy(settings)?;
     sqlx::query("SELECT 1").execute(&pool).await?;
     Ok(pool)
+}
+
+/// One connection to `session_url` (Postgres itself when `DATABASE_URL` is a transaction-mode
+/// pooler): migrations hold a session advisory lock, which such a pooler cannot carry.
+pub async fn connect_session(settings: &DatabaseSettings) -> Result<PgPool, StoreError> {
+    let options = PgConnectOptions::from_str(settings.session_url().expose_secret())
+        .map_err(StoreError::Database)?;
+    Ok(PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(settings.acquire_timeout)
+        .connect_with(options)
+        .await?)
 }
 
 pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {

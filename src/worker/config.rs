@@ -1,4 +1,5 @@
 //! How a worker pool runs: its limits, its timings and its retry schedules.
+use secrecy::SecretString;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +21,10 @@ pub struct WorkerConfig {
     /// On shutdown, how long in-flight jobs may take to finish.
     pub shutdown_grace: Duration,
     pub retry: RetrySchedules,
+    /// Where the LISTEN connection goes (`B1BRIDGE_DIRECT_DATABASE_URL`): Postgres itself
+    /// when the pool's URL is a transaction-mode pooler, which cannot carry LISTEN. `None`: a
+    /// connection of the pool.
+    pub listen_url: Option<SecretString>,
 }
 
 impl Default for WorkerConfig {
@@ -32,6 +37,7 @@ impl Default for WorkerConfig {
             reaper_interval: Duration::from_secs(15),
             shutdown_grace: Duration::from_secs(30),
             retry: RetrySchedules::default(),
+            listen_url: None,
         }
     }
 }

@@ -125,7 +125,7 @@ impl WorkerPool {
         }
         let stop = CancellationToken::new();
         let wake = Arc::new(Notify::new());
-        let listener = match wake::listen(&self.pool).await {
+        let listener = match wake::listen(&self.pool, config.listen_url.as_ref()).await {
             Ok(l) => Some(l),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot LISTEN for new jobs; polling meanwhile");
@@ -135,6 +135,7 @@ impl WorkerPool {
         let background = [
             tokio::spawn(wake::forward_notifications(
                 self.pool.clone(),
+                config.listen_url.clone(),
                 listener,
                 wake.clone(),
                 stop.clone(),

@@ -1,5 +1,6 @@
 //! Waking idle workers: LISTEN on the outbox channel, so a new job starts at once; when the
 //! listener is down the pool still polls, so a lost notification only costs latency.
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -9,10 +10,17 @@ use tokio_util::sync::CancellationToken;
 
 use crate::store::intake::OUTBOX_CHANNEL;
 
-/// Starts listening. The pool does this before its first claim, so nothing notified between
-/// that claim and the LISTEN can be missed.
-pub(super) async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
-    let mut listener = PgListener::connect_with(pool).await?;
+/// Starts listening, on a connection of `pool` or, given `direct`, on a connection of its own
+/// to that URL (bypassing a transaction-mode pooler). The pool does this before its first
+/// claim, so nothing notified between that claim and the LISTEN can be missed.
+pub(super) async fn listen(
+    pool: &PgPool,
+    direct: Option<&SecretString>,
+) -> Result<PgListener, sqlx::Error> {
+    let mut listener = match direct {
+        Some(url) => PgListener::connect(url.expose_secret()).await?,
+        None => PgListener::connect_with(pool).await?,
+    };
     listener.listen(OUTBOX_CHANNEL).await?;
     Ok(listener)
 }
@@ -22,6 +30,7 @@ pub(super) async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
 /// while it was away are lost.
 pub(super) async fn forward_notifications(
     pool: PgPool,
+    direct: Option<SecretString>,
     mut listener: Option<PgListener>,
     wake: Arc<Notify>,
     stop: CancellationToken,
@@ -31,7 +40,7 @@ pub(super) async fn forward_notifications(
     loop {
         let mut current = match listener.take() {
             Some(l) => l,
-            None => match listen(&pool).await {
+            None => match listen(&pool, direct.as_ref()).await {
                 Ok(l) => {
                     tracing::info!("listening for new jobs again");
                     wake.notify_one();

@@ -98,11 +98,7 @@ pub async fn start_magento(
 }
 
 /// A port nobody listens on now, for a b1bridge process that must come back on the same one.
-pub fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
+pub use b1bridge::demo::postgres::free_port;
 
 /// One b1bridge process (`serve` or `worker`), its output appended to a log file that
 /// survives restarts, so a failing run can show what each process said.

@@ -25,6 +25,7 @@ use sqlx::PgPool;
 use std::time::Duration;
 use tokio::sync::oneshot;
 
+use crate::support::process::Spawned;
 use crate::support::{configure_simulator_mappings, sample_order, wait_until, TestDb};
 
 mod money;
@@ -841,64 +842,23 @@ async fn a_total_mismatch_is_filed_for_finance_naming_both_figures() {
 
 /// A `b1bridge worker` process against the test database and the simulator, logging to a
 /// file that a failing test prints.
-struct WorkerProcess {
-    child: std::process::Child,
-    log: std::path::PathBuf,
-}
-
-impl WorkerProcess {
-    fn spawn(db_url: &str, sap_url: &str, name: &str) -> Self {
-        let log = std::env::temp_dir().join(format!(
-            "b1bridge-{name}-{}.log",
-            uuid::Uuid::new_v4().simple()
-        ));
-        let out = std::fs::File::create(&log).expect("log file");
-        let retries = serde_json::to_string(&fast_retries()).unwrap();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_b1bridge"))
-            .arg("worker")
-            .env("DATABASE_URL", db_url)
-            .env("SAP_B1_URL", sap_url)
-            .env("SAP_B1_COMPANY_DB", "SBODEMOGB")
-            .env("SAP_B1_USERNAME", "manager")
-            .env("SAP_B1_PASSWORD", "1234")
-            .env("SAP_B1_MAX_CONCURRENCY", "4")
-            .env("B1BRIDGE_WORKER_LEASE_SECS", "2")
-            .env("B1BRIDGE_RETRY_SCHEDULES", retries)
-            .env("RUST_LOG", "warn")
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .expect("the worker binary starts");
-        Self { child, log }
-    }
-
-    /// SIGKILL: no shutdown, no logout, leases left behind.
-    fn kill(&mut self) {
-        self.child.kill().expect("SIGKILL");
-        self.child.wait().expect("reaped");
-    }
-
-    /// SIGTERM (the shell's `kill` builtin: no procps needed), then waits for a graceful exit.
-    fn terminate(&mut self) -> std::process::ExitStatus {
-        let sent = std::process::Command::new("sh")
-            .args(["-c", &format!("kill -TERM {}", self.child.id())])
-            .status()
-            .expect("sh runs");
-        assert!(sent.success());
-        self.child.wait().expect("exits")
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for WorkerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
-    }
+fn spawn_worker(db_url: &str, sap_url: &str, name: &str) -> Spawned {
+    let retries = serde_json::to_string(&fast_retries()).unwrap();
+    Spawned::b1bridge(
+        name,
+        &["worker"],
+        &[
+            ("DATABASE_URL", db_url.into()),
+            ("SAP_B1_URL", sap_url.into()),
+            ("SAP_B1_COMPANY_DB", "SBODEMOGB".into()),
+            ("SAP_B1_USERNAME", "manager".into()),
+            ("SAP_B1_PASSWORD", "1234".into()),
+            ("SAP_B1_MAX_CONCURRENCY", "4".into()),
+            ("B1BRIDGE_WORKER_LEASE_SECS", "2".into()),
+            ("B1BRIDGE_RETRY_SCHEDULES", retries),
+            ("RUST_LOG", "warn".into()),
+        ],
+    )
 }
 
 async fn count_where(pool: &PgPool, sql: &str) -> i64 {
@@ -953,7 +913,7 @@ async fn under_faults_a_killed_worker_and_expired_sessions_every_order_lands_onc
         )
     };
 
-    let mut first = WorkerProcess::spawn(&p.db.url, &p.sim.base_url(), "first");
+    let mut first = spawn_worker(&p.db.url, &p.sim.base_url(), "first");
     assert!(
         wait_until(Duration::from_secs(60), || async {
             posted().await >= good / 4
@@ -998,7 +958,7 @@ async fn under_faults_a_killed_worker_and_expired_sessions_every_order_lands_onc
     );
     p.sim.reset_concurrency_peak();
 
-    let mut second = WorkerProcess::spawn(&p.db.url, &p.sim.base_url(), "second");
+    let mut second = spawn_worker(&p.db.url, &p.sim.base_url(), "second");
     let settled = wait_until(Duration::from_secs(90), || async {
         count_where(
             p.pool(),

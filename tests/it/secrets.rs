@@ -8,10 +8,10 @@
 use b1bridge::config::{self, MagentoSettings, SapSettings, WebhookKey, WebhookSettings};
 use b1bridge::magento::signature;
 use secrecy::SecretString;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{envelope, free_port, sample_order, wait_until, TestDb};
+use crate::support::process::{free_port, ready, Spawned};
+use crate::support::{envelope, sample_order, wait_until, TestDb};
 
 const WEBHOOK_SECRET: &str = "whsec_Y2FuYXJ5LXdlYmhvb2stc2VjcmV0LTQyNDI0Mg=="; // canary-webhook-secret-424242
 const SAP_PASSWORD: &str = "canary-sap-password-777";
@@ -47,52 +47,13 @@ fn assert_clean(what: &str, text: &str) {
     }
 }
 
-/// A child process whose stdout and stderr go to one file; killed when dropped.
-struct Proc {
-    child: Child,
-    log: std::path::PathBuf,
-}
-
-impl Proc {
-    fn spawn(args: &[&str], env: &[(&str, String)]) -> Self {
-        let log = std::env::temp_dir().join(format!("b1b-secrets-{}.log", uuid::Uuid::new_v4()));
-        let file = std::fs::File::create(&log).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_b1bridge"));
-        cmd.args(args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        Proc {
-            child: cmd.spawn().expect("b1bridge starts"),
-            log,
-        }
-    }
-
-    fn output(&self) -> String {
-        String::from_utf8_lossy(&std::fs::read(&self.log).unwrap()).into_owned()
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
-    }
-}
-
 /// Runs a command that is expected to stop at start-up; returns its output. One still running
 /// after 30 s (retrying a connection, say) is killed and its output read all the same.
 fn failing(args: &[&str], env: &[(&str, String)]) -> String {
-    let mut p = Proc::spawn(args, env);
+    let mut p = Spawned::b1bridge("secrets", args, env);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
-        match p.child.try_wait().unwrap() {
+        match p.try_wait() {
             Some(status) => {
                 assert!(!status.success(), "{args:?} should fail");
                 break;
@@ -101,9 +62,10 @@ fn failing(args: &[&str], env: &[(&str, String)]) -> String {
             None => std::thread::sleep(Duration::from_millis(50)),
         }
     }
-    let _ = p.child.kill();
-    let _ = p.child.wait();
-    p.output()
+    if p.try_wait().is_none() {
+        p.kill();
+    }
+    p.log()
 }
 
 fn with_password(url: &str, password: &str) -> String {
@@ -123,7 +85,8 @@ async fn secrets_never_reach_logs_or_responses_even_on_error_paths() {
     // Trust authentication ignores the password, so it can ride along in the URL.
     let db_url = with_password(&db.url, DB_PASSWORD);
     let (sap_port, magento_port, port) = (free_port(), free_port(), free_port());
-    let _sap = Proc::spawn(
+    let _sap = Spawned::b1bridge(
+        "secrets",
         &[
             "sim",
             "sap-b1",
@@ -132,7 +95,8 @@ async fn secrets_never_reach_logs_or_responses_even_on_error_paths() {
         ],
         &[("SAP_B1_PASSWORD", "the-right-password".into())],
     );
-    let _magento = Proc::spawn(
+    let _magento = Spawned::b1bridge(
+        "secrets",
         &[
             "sim",
             "magento",
@@ -141,7 +105,8 @@ async fn secrets_never_reach_logs_or_responses_even_on_error_paths() {
         ],
         &[("MAGENTO_TOKEN", "the-right-token".into())],
     );
-    let serve = Proc::spawn(
+    let serve = Spawned::b1bridge(
+        "secrets",
         &["serve"],
         &[
             ("DATABASE_URL", db_url.clone()),
@@ -165,15 +130,11 @@ async fn secrets_never_reach_logs_or_responses_even_on_error_paths() {
     );
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let ready = wait_until(Duration::from_secs(60), || async {
-        client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-    })
-    .await;
-    assert!(ready, "serve did not start:\n{}", serve.output());
+    assert!(
+        ready(&client, &base).await,
+        "serve did not start:\n{}",
+        serve.log()
+    );
 
     let mut seen = String::new();
     // Webhooks: a valid one (it goes on to SAP, which refuses the password), a forged one,
@@ -282,7 +243,7 @@ async fn secrets_never_reach_logs_or_responses_even_on_error_paths() {
         post >= 1 && open_runs == 0
     })
     .await;
-    let log = serve.output();
+    let log = serve.log();
     assert!(attempted, "no SAP attempt was made:\n{log}");
     for path in [
         "/api/v1/orders",

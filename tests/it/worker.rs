@@ -157,6 +157,7 @@ fn config(worker: &str) -> WorkerConfig {
             transient: fast,
             ambiguous_wait: Duration::from_millis(1),
         },
+        listen_url: None,
     }
 }
 

@@ -1,5 +1,7 @@
 //! Test harness: a fresh migrated database per test, the application on a random port, and a
 //! signing Magento sender.
+pub mod process;
+pub use process::free_port;
 pub mod tcp_proxy;
 
 use b1bridge::app::Application;
@@ -152,18 +154,7 @@ impl TestApp {
         ts: i64,
         body: &[u8],
     ) -> reqwest::Response {
-        let key = b1bridge::config::WebhookKey::parse(TEST_SECRET).unwrap();
-        let sig = signature::sign(key.bytes(), webhook_id, ts, body);
-        self.client
-            .post(self.url("/webhooks/magento"))
-            .header("content-type", "application/json")
-            .header("webhook-id", webhook_id)
-            .header("webhook-timestamp", ts.to_string())
-            .header("webhook-signature", sig)
-            .body(body.to_vec())
-            .send()
-            .await
-            .expect("request reaches the app")
+        send_signed(&self.client, &self.url(""), webhook_id, ts, body).await
     }
 
     /// Signals a graceful shutdown without waiting for it (as SIGTERM would).
@@ -180,6 +171,29 @@ impl TestApp {
             task.await.expect("server task ends cleanly");
         }
     }
+}
+
+/// Posts `body` to `{base}/webhooks/magento` signed with the test secret at `ts`, as Magento
+/// would.
+pub async fn send_signed(
+    client: &reqwest::Client,
+    base: &str,
+    webhook_id: &str,
+    ts: i64,
+    body: &[u8],
+) -> reqwest::Response {
+    let key = b1bridge::config::WebhookKey::parse(TEST_SECRET).unwrap();
+    let sig = signature::sign(key.bytes(), webhook_id, ts, body);
+    client
+        .post(format!("{base}/webhooks/magento"))
+        .header("content-type", "application/json")
+        .header("webhook-id", webhook_id)
+        .header("webhook-timestamp", ts.to_string())
+        .header("webhook-signature", sig)
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("request reaches the app")
 }
 
 /// Wraps a Magento order in the Standard Webhooks envelope of contract §2.
@@ -235,11 +249,3 @@ pub async fn configure_simulator_mappings(pool: &PgPool) {
     }
 }
 
-/// A port free a moment ago, for a child process that binds it itself.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
