@@ -373,3 +373,59 @@ fn mismatch(
         ),
     }
 }
+
+/// The G/L account an online refund is paid back from (`refunds.outgoing_payment`,
+/// docs/refunds.md): `None` when no outgoing payment is due (the setting is off, or the
+/// refund was offline), `Some(Err)` with `payment_unlinked` when one is due but cannot be
+/// made (no account mapped for the payment method, or a foreign currency).
+pub fn payment_account(
+    refund: &Refund,
+    order: &Order,
+    order_increment_id: &str,
+    settings: &Settings,
+    mappings: &crate::domain::mappings::Mappings,
+    foreign: bool,
+) -> Option<Result<String, NewException>> {
+    if !settings.refunds.outgoing_payment || !refund.online {
+        return None;
+    }
+    let method = order.payment.as_ref().map(|p| p.method.as_str());
+    let account = method
+        .and_then(|m| mappings.payment_method(m))
+        .and_then(|m| m.refund_account.clone());
+    let cause = match (account, foreign) {
+        (Some(_), true) => format!(
+            "the refund is in {}, and b1bridge pays back only refunds in the company's \
+             currency (SAP books a foreign-currency payment with its own amounts)",
+            refund
+                .currency
+                .as_ref()
+                .map(|c| c.as_str())
+                .unwrap_or("another currency")
+        ),
+        (Some(account), false) => return Some(Ok(account)),
+        (None, _) => format!(
+            "no G/L account is mapped for payment method '{}': set `refund_account` in its \
+             payment-methods mapping",
+            method.unwrap_or("(none)")
+        ),
+    };
+    Some(Err(NewException {
+        category: Category::PaymentUnlinked,
+        title: format!(
+            "Credit memo {} of order {order_increment_id}: the money refunded online is not paid out in SAP B1",
+            refund.credit_memo_id
+        ),
+        detail: format!(
+            "Magento refunded {} online, and its A/R credit memo is in SAP B1, but no outgoing \
+             payment was made: {cause}. Fix that (b1bridge checks again periodically), or pay \
+             the credit memo by hand in SAP B1 and resolve this exception.",
+            refund.grand_total
+        ),
+        order_increment_id: Some(order_increment_id.to_owned()),
+        skus: Vec::new(),
+        sap_error: None,
+        dedup_key: dedup(Category::PaymentUnlinked, refund),
+        context: refund_context(refund, json!({ "payment_method": method })),
+    }))
+}

@@ -203,6 +203,10 @@ pub struct PaymentMethodMapping {
     /// Added to the document's comments, e.g. "Prepaid by card — do not invoice for payment".
     #[serde(default)]
     pub comment: Option<String>,
+    /// SAP G/L account (`AcctCode`, 15 characters) an online refund is paid from, by an
+    /// outgoing payment applied to its credit memo (`refunds.outgoing_payment`).
+    #[serde(default)]
+    pub refund_account: Option<String>,
 }
 
 /// A value of any kind, as the API and the storage layer pass it around. Its JSON is the
@@ -277,6 +281,14 @@ impl MappingValue {
                     if code_key(m.trim(), 15).is_none() {
                         errors.push(FieldError::new(
                             "sap_payment_method",
+                            "must be 1 to 15 characters, or null",
+                        ));
+                    }
+                }
+                if let Some(a) = &p.refund_account {
+                    if code_key(a.trim(), 15).is_none() {
+                        errors.push(FieldError::new(
+                            "refund_account",
                             "must be 1 to 15 characters, or null",
                         ));
                     }

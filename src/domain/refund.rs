@@ -33,6 +33,10 @@ pub struct Refund {
     pub adjustment_fee: Decimal,
     pub tax_amount: Decimal,
     pub grand_total: Decimal,
+    /// Refunded through the payment gateway (Magento sets the credit memo's
+    /// `transaction_id` to the gateway's refund transaction); offline refunds have none.
+    #[serde(default)]
+    pub online: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,20 +76,122 @@ pub fn order_line_index(order: &Order, order_item_id: i64) -> Option<usize> {
         .position(|l: &OrderLine| l.magento_item_id == Some(order_item_id))
 }
 
-/// Whether the refund takes back every unit of every line of `order` (the whole order's
-/// goods; shipping and adjustments do not matter): only then may an un-invoiced Sales Order
-/// be closed instead of credited.
-pub fn refunds_every_line(refund: &Refund, order: &Order) -> bool {
-    !order.lines.is_empty()
-        && order.lines.iter().enumerate().all(|(index, line)| {
-            let refunded: Decimal = refund
-                .lines
-                .iter()
-                .filter(|l| order_line_index(order, l.order_item_id) == Some(index))
-                .map(|l| l.qty)
-                .sum();
-            refunded >= line.qty
-        })
+/// A line of the open Sales Order, as SAP reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SapOrderLine {
+    pub line_num: i64,
+    pub quantity: Decimal,
+    /// `RemainingOpenQuantity`: below `quantity` once any was copied to a delivery/invoice.
+    pub open_quantity: Decimal,
+    /// `LineStatus` open.
+    pub open: bool,
+}
+
+/// What refunds of an order SAP has neither delivered nor invoiced do to its Sales Order
+/// (`refunds.close_uninvoiced_order`, docs/refunds.md).
+#[derive(Debug, Clone, PartialEq)]
+pub enum OrderReduction {
+    /// Every unit of every line is refunded: the Sales Order is closed.
+    Close,
+    /// `PATCH /Orders(n)` with these `(LineNum, Quantity)`; with `remove_others`, the lines
+    /// refunded in full are taken off (`B1S-ReplaceCollectionsOnPatch`) and `lines` lists
+    /// every line that stays. Empty and no removal: SAP already shows it (a retry after a
+    /// lost answer).
+    Reduce {
+        lines: Vec<(i64, Decimal)>,
+        remove_others: bool,
+    },
+}
+
+/// The Sales Order after refund `this` and the `earlier` ones that reduced it. Quantities
+/// are absolute — each line's ordered quantity less everything refunded from it — so sending
+/// them again after a lost answer changes nothing. `Err` names why the order cannot be
+/// reduced (the refund then waits for an invoice to credit): besides SAP's refusals, a
+/// partial refund of shipping or an adjustment, which no order line can take back.
+pub fn reduce_order(
+    order: &Order,
+    earlier: &[&Refund],
+    this: &Refund,
+    sap_lines: &[SapOrderLine],
+) -> Result<OrderReduction, String> {
+    let mut target: Vec<Decimal> = order.lines.iter().map(|l| l.qty).collect();
+    for refund in earlier.iter().copied().chain(std::iter::once(this)) {
+        for line in &refund.lines {
+            match order_line_index(order, line.order_item_id) {
+                Some(index) => target[index] -= line.qty,
+                None if line.net.is_zero() && line.tax.is_zero() => {}
+                None => {
+                    return Err(format!(
+                        "item {} ({}) is not a line of the order",
+                        line.order_item_id,
+                        line.sku.as_deref().unwrap_or("no SKU")
+                    ))
+                }
+            }
+        }
+    }
+    if let Some(index) = target.iter().position(|t| *t < Decimal::ZERO) {
+        return Err(format!(
+            "more of {} is refunded than was ordered",
+            order.lines[index].sku.as_str()
+        ));
+    }
+    if target.iter().all(|t| t.is_zero()) {
+        return Ok(OrderReduction::Close);
+    }
+    if !(this.shipping.is_zero()
+        && this.adjustment_refund.is_zero()
+        && this.adjustment_fee.is_zero())
+    {
+        return Err(
+            "it refunds shipping or an adjustment, which reducing order lines cannot take back"
+                .into(),
+        );
+    }
+    if this.lines.iter().all(|l| l.qty.is_zero()) {
+        return Err("it takes back no item".into());
+    }
+    let wanted = |line_num: i64| {
+        usize::try_from(line_num)
+            .ok()
+            .and_then(|i| target.get(i).copied())
+    };
+    for (index, t) in target.iter().enumerate() {
+        if !t.is_zero() && !sap_lines.iter().any(|l| l.line_num == index as i64) {
+            return Err(format!(
+                "line {} ({}) is no longer on the SAP Sales Order",
+                index + 1,
+                order.lines[index].sku.as_str()
+            ));
+        }
+    }
+    let mut changed = Vec::new();
+    let mut kept = Vec::new();
+    let mut remove_others = false;
+    for l in sap_lines {
+        // Lines b1bridge did not post (added in SAP) stay as they are.
+        let want = wanted(l.line_num).unwrap_or(l.quantity);
+        if want != l.quantity {
+            if !l.open || l.open_quantity < l.quantity {
+                return Err(format!(
+                    "line {} of the SAP Sales Order is closed or was copied to a delivery or invoice",
+                    l.line_num + 1
+                ));
+            }
+            if want.is_zero() {
+                remove_others = true;
+            } else {
+                changed.push((l.line_num, want));
+            }
+        }
+        if !want.is_zero() {
+            kept.push((l.line_num, want));
+        }
+    }
+    Ok(OrderReduction::Reduce {
+        lines: if remove_others { kept } else { changed },
+        remove_others,
+    })
 }
 
 #[cfg(test)]
@@ -93,9 +199,29 @@ mod tests {
     use super::*;
     use rust_decimal_macros::dec;
 
-    #[test]
-    fn the_parts_of_a_credit_memo_make_its_grand_total() {
-        let r = Refund {
+    fn order_of(quantities: &[i64]) -> Order {
+        let mut order = crate::magento::order::normalise(&serde_json::json!({
+            "increment_id": "100", "created_at": "2024-01-01 00:00:00",
+            "order_currency_code": "USD", "customer_email": "a@b.c", "grand_total": 10,
+            "items": [{"item_id": 10, "sku": "RACER", "product_type": "simple",
+                       "qty_ordered": 1, "price": 10}]
+        }))
+        .unwrap();
+        let line = order.lines[0].clone();
+        order.lines = quantities
+            .iter()
+            .enumerate()
+            .map(|(i, q)| OrderLine {
+                magento_item_id: Some(10 + i as i64),
+                qty: Decimal::from(*q),
+                ..line.clone()
+            })
+            .collect();
+        order
+    }
+
+    fn refund_of(lines: &[(i64, i64)]) -> Refund {
+        Refund {
             credit_memo_id: "1".into(),
             magento_entity_id: 1,
             magento_order_id: 1,
@@ -103,6 +229,103 @@ mod tests {
             store_id: None,
             currency: None,
             created_at: None,
+            lines: lines
+                .iter()
+                .map(|(item, qty)| RefundLine {
+                    order_item_id: *item,
+                    sku: None,
+                    qty: Decimal::from(*qty),
+                    net: dec!(1),
+                    tax: dec!(0),
+                    back_to_stock: None,
+                })
+                .collect(),
+            shipping: dec!(0),
+            shipping_tax: dec!(0),
+            adjustment_refund: dec!(0),
+            adjustment_fee: dec!(0),
+            tax_amount: dec!(0),
+            grand_total: dec!(0),
+            online: false,
+        }
+    }
+
+    fn sap(lines: &[(i64, i64)]) -> Vec<SapOrderLine> {
+        lines
+            .iter()
+            .map(|(n, q)| SapOrderLine {
+                line_num: *n,
+                quantity: Decimal::from(*q),
+                open_quantity: Decimal::from(*q),
+                open: true,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_partial_refund_reduces_lines_and_a_line_refunded_in_full_is_taken_off() {
+        let order = order_of(&[3, 2]);
+        let one = refund_of(&[(10, 1)]);
+        assert_eq!(
+            reduce_order(&order, &[], &one, &sap(&[(0, 3), (1, 2)])),
+            Ok(OrderReduction::Reduce {
+                lines: vec![(0, dec!(2))],
+                remove_others: false
+            })
+        );
+        // After that reduction, a refund of the second line in full removes it and lists
+        // every line that stays, at its absolute quantity.
+        let two = refund_of(&[(11, 2)]);
+        assert_eq!(
+            reduce_order(&order, &[&one], &two, &sap(&[(0, 2), (1, 2)])),
+            Ok(OrderReduction::Reduce {
+                lines: vec![(0, dec!(2))],
+                remove_others: true
+            })
+        );
+        // A retry after the answer was lost: SAP already shows it, nothing to send.
+        assert_eq!(
+            reduce_order(&order, &[], &one, &sap(&[(0, 2), (1, 2)])),
+            Ok(OrderReduction::Reduce {
+                lines: vec![],
+                remove_others: false
+            })
+        );
+        // The rest refunded later: the order is closed.
+        let rest = refund_of(&[(10, 2)]);
+        assert_eq!(
+            reduce_order(&order, &[&one, &two], &rest, &sap(&[(0, 2)])),
+            Ok(OrderReduction::Close)
+        );
+        // Shipping refunded on its own, or with items short of the whole order, cannot be
+        // taken off a line.
+        let mut with_shipping = refund_of(&[(10, 1)]);
+        with_shipping.shipping = dec!(5);
+        let e = reduce_order(&order, &[], &with_shipping, &sap(&[(0, 3), (1, 2)])).unwrap_err();
+        assert!(e.contains("shipping"), "{e}");
+        let e = reduce_order(&order, &[], &refund_of(&[]), &sap(&[(0, 3), (1, 2)])).unwrap_err();
+        assert!(e.contains("no item"), "{e}");
+    }
+
+    #[test]
+    fn a_copied_or_closed_line_and_an_over_refund_cannot_be_reduced() {
+        let order = order_of(&[3]);
+        let one = refund_of(&[(10, 1)]);
+        let mut lines = sap(&[(0, 3)]);
+        lines[0].open_quantity = dec!(1);
+        let e = reduce_order(&order, &[], &one, &lines).unwrap_err();
+        assert!(e.contains("copied to a delivery or invoice"), "{e}");
+        lines[0].open_quantity = dec!(3);
+        lines[0].open = false;
+        assert!(reduce_order(&order, &[], &one, &lines).is_err());
+        let four = refund_of(&[(10, 4)]);
+        let e = reduce_order(&order, &[], &four, &sap(&[(0, 3)])).unwrap_err();
+        assert!(e.contains("more of"), "{e}");
+    }
+
+    #[test]
+    fn the_parts_of_a_credit_memo_make_its_grand_total() {
+        let r = Refund {
             lines: vec![RefundLine {
                 order_item_id: 5,
                 sku: None,
@@ -117,6 +340,7 @@ mod tests {
             adjustment_fee: dec!(4),
             tax_amount: dec!(3),
             grand_total: dec!(17),
+            ..refund_of(&[])
         };
         assert_eq!(r.parts_total(), dec!(17));
     }

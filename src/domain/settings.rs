@@ -189,13 +189,22 @@ pub struct RefundSettings {
     /// (when no expense code is set), an Adjustment Fee as a line of quantity −1.
     #[schema(value_type = Option<String>, example = "ADJUST")]
     pub adjustment_item_code: Option<ItemCode>,
-    /// A refund of every open quantity of an order that SAP has neither delivered nor
-    /// invoiced closes the Sales Order (`POST /Orders(n)/Close`) instead of waiting for an
-    /// invoice to credit. Off by default: see the README's trade-off.
+    /// A refund of an order that SAP has neither delivered nor invoiced reduces its Sales
+    /// Order by the refunded quantities (`PATCH /Orders(n)`), and closes it once nothing is left
+    /// (`POST /Orders(n)/Close`), instead of waiting for an invoice to credit. Off by default:
+    /// see the README's trade-off.
     pub close_uninvoiced_order: bool,
     /// How often a refund waiting for its order's A/R invoice is checked again.
     #[schema(minimum = 1, maximum = 86400)]
     pub recheck_interval_secs: u64,
+    /// Reconciliation: a Magento credit memo with no SAP A/R credit memo this many days
+    /// after it was made is `refund_unmatched` (docs/reconciliation.md).
+    #[schema(minimum = 1, maximum = 366)]
+    pub reconcile_after_days: u32,
+    /// Money out: an online refund's credit memo is paid back by an outgoing payment
+    /// (`VendorPayments`, `rCustomer`) from the G/L account mapped for the order's payment
+    /// method (`refund_account`). Off by default.
+    pub outgoing_payment: bool,
 }
 
 impl Default for RefundSettings {
@@ -207,6 +216,8 @@ impl Default for RefundSettings {
             adjustment_item_code: None,
             close_uninvoiced_order: false,
             recheck_interval_secs: 900,
+            reconcile_after_days: 3,
+            outgoing_payment: false,
         }
     }
 }
@@ -296,6 +307,12 @@ impl Settings {
             errors.push(FieldError::new(
                 "refunds.recheck_interval_secs",
                 "must be between 1 and 86400 seconds",
+            ));
+        }
+        if !(1..=366).contains(&self.refunds.reconcile_after_days) {
+            errors.push(FieldError::new(
+                "refunds.reconcile_after_days",
+                "must be between 1 and 366 days",
             ));
         }
         if self

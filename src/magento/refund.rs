@@ -101,6 +101,10 @@ pub fn refund_from(
         adjustment_fee: parsed.adjustment_negative.unwrap_or_default(),
         tax_amount: parsed.tax_amount.unwrap_or_default(),
         grand_total: parsed.grand_total,
+        online: parsed
+            .transaction_id
+            .as_deref()
+            .is_some_and(|t| !t.trim().is_empty()),
     })
 }
 
@@ -157,6 +161,10 @@ mod tests {
         assert_eq!(r.lines[0].back_to_stock, Some(true));
         assert_eq!(r.shipping_tax, dec!(1.05));
         assert_eq!(r.adjustment_fee, dec!(1));
+        assert!(!r.online, "no gateway transaction: an offline refund");
+        let mut online = memo.clone();
+        online["transaction_id"] = json!("ch_3-refund");
+        assert!(normalise_credit_memo(&online, None).unwrap().online);
         assert_eq!(
             r.parts_total(),
             dec!(18) + dec!(3.78) + dec!(5) + dec!(1.05) - dec!(1)

@@ -203,6 +203,21 @@ impl SapClient {
         decode(&resp, Effect::Write)
     }
 
+    /// PATCH a JSON body (an update; SAP answers 204). On `Ambiguous` the caller reads the
+    /// entity to see whether it happened.
+    pub(crate) async fn patch_json<B: Serialize>(
+        &self,
+        url: Url,
+        body: &B,
+        replace_collections: bool,
+    ) -> Result<(), SapError> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| SapError::Config(format!("cannot serialise request: {e}")))?;
+        self.execute(SapRequest::patch(url, bytes.into(), replace_collections))
+            .await
+            .map(|_| ())
+    }
+
     /// POST a bound action without a body (`Orders(22)/Cancel`).
     pub(crate) async fn post_action(&self, url: Url) -> Result<(), SapError> {
         self.execute(SapRequest::post(url, None, Effect::Write))

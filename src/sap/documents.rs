@@ -4,7 +4,8 @@ use super::client::SapClient;
 use super::error::SapError;
 use super::odata::{collection_url, Filter, Page, Query};
 use super::types::{
-    DeliveryNote, Document, Invoice, NewCreditNote, DOCUMENT_FIELDS, INVOICE_FIELDS,
+    DeliveryNote, Document, Invoice, NewCreditNote, NewOutgoingPayment, OutgoingPayment,
+    DOCUMENT_FIELDS, INVOICE_FIELDS, OUTGOING_PAYMENT_FIELDS, PAYMENT_TO_CUSTOMER,
 };
 
 impl SapClient {
@@ -51,6 +52,44 @@ impl SapClient {
     /// `NumAtCard` (`ReferenceSearch::CreditNotes`) before posting again.
     pub async fn create_credit_note(&self, note: &NewCreditNote) -> Result<Document, SapError> {
         self.post_json(self.url("CreditNotes"), note).await
+    }
+
+    /// Creates an outgoing payment (`POST /VendorPayments`). On `SapError::Ambiguous` it may
+    /// exist: look it up with [`Self::payments_of_credit_note`] before paying again.
+    pub async fn create_outgoing_payment(
+        &self,
+        payment: &NewOutgoingPayment,
+    ) -> Result<OutgoingPayment, SapError> {
+        self.post_json(self.url("VendorPayments"), payment).await
+    }
+
+    /// The outgoing payments (not cancelled) applied to A/R credit memo `credit_note` of
+    /// customer `card_code`: the look-up before a payment is made. Lambda filters on a
+    /// collection such as `PaymentInvoices` are refused (docs/sap-exactly-once.md), so the
+    /// customer's payments are read and their lines matched here.
+    pub async fn payments_of_credit_note(
+        &self,
+        card_code: &str,
+        credit_note: i64,
+    ) -> Result<Vec<OutgoingPayment>, SapError> {
+        let filter = Filter::equals("CardCode", card_code)
+            .and(Filter::equals("DocType", PAYMENT_TO_CUSTOMER))
+            .and(Filter::equals("Cancelled", "tNO"));
+        let url = collection_url(
+            self.root(),
+            "VendorPayments",
+            &Query {
+                filter: Some(&filter),
+                select: OUTGOING_PAYMENT_FIELDS,
+                order_by: Some("DocEntry"),
+            },
+        );
+        let first = self.first_page(url, false).await?;
+        let all: Vec<OutgoingPayment> = self.collect_pages(first).await?;
+        Ok(all
+            .into_iter()
+            .filter(|p| p.applies_to_credit_note(credit_note))
+            .collect())
     }
 
     /// The Sales Orders (`DocEntry`) that an A/R invoice dated on or after `since` copies,

@@ -27,4 +27,4 @@ pub mod types;
 pub use client::SapClient;
 pub use error::{SapError, CODE_MODIFIED_BY_ANOTHER, CODE_NOT_FOUND, CODE_SESSION_INVALID};
 pub use odata::{Filter, Literal, NextPage, Page};
-pub use orders::ReferenceSearch;
+pub use orders::{ReferenceSearch, REFERENCES_PER_READ};

@@ -1,10 +1,13 @@
 //! Sales Orders (`/Orders`, reference §3): create, read, find by Magento increment id,
 //! cancel and close.
+use rust_decimal::Decimal;
+
 use super::client::SapClient;
 use super::error::SapError;
 use super::odata::{collection_url, Filter, Query};
 use super::types::{
-    DocEntry, Document, NewSalesOrder, PreviewDocument, SalesOrder, DOCUMENT_FIELDS,
+    DocEntry, Document, NewSalesOrder, OrderLineQuantity, OrderLinesPatch, PreviewDocument,
+    SalesOrder, DOCUMENT_FIELDS,
 };
 
 /// Where a customer-reference look-up searches: added Sales Orders, or the drafts an approval
@@ -161,5 +164,32 @@ impl SapClient {
     pub async fn close_order(&self, doc_entry: DocEntry) -> Result<(), SapError> {
         self.post_action(self.url(&format!("Orders({doc_entry})/Close")))
             .await
+    }
+
+    /// Sets the quantity of open Sales Order lines (`PATCH /Orders(n)` with `DocumentLines`
+    /// `[{LineNum, Quantity}]`); with `remove_others`, `B1S-ReplaceCollectionsOnPatch: true`
+    /// makes the lines left out disappear (docs/refunds.md). Setting a quantity is
+    /// idempotent, so a retry after a lost answer does no harm.
+    pub async fn set_order_line_quantities(
+        &self,
+        doc_entry: DocEntry,
+        lines: &[(i64, Decimal)],
+        remove_others: bool,
+    ) -> Result<(), SapError> {
+        let body = OrderLinesPatch {
+            document_lines: lines
+                .iter()
+                .map(|(line_num, quantity)| OrderLineQuantity {
+                    line_num: *line_num,
+                    quantity: *quantity,
+                })
+                .collect(),
+        };
+        self.patch_json(
+            self.url(&format!("Orders({doc_entry})")),
+            &body,
+            remove_others,
+        )
+        .await
     }
 }

@@ -30,6 +30,9 @@ pub(crate) struct SapRequest {
     pub body: Option<Bytes>,
     pub effect: Effect,
     pub options: ReadOptions,
+    /// `B1S-ReplaceCollectionsOnPatch: true`: the collections sent replace the stored ones
+    /// (rows left out are removed).
+    pub replace_collections: bool,
 }
 
 impl SapRequest {
@@ -40,6 +43,7 @@ impl SapRequest {
             body: None,
             effect: Effect::Read,
             options,
+            replace_collections: false,
         }
     }
 
@@ -50,6 +54,19 @@ impl SapRequest {
             body,
             effect,
             options: ReadOptions::default(),
+            replace_collections: false,
+        }
+    }
+
+    /// A PATCH (an update: 204 without a body).
+    pub fn patch(url: Url, body: Bytes, replace_collections: bool) -> Self {
+        Self {
+            method: Method::PATCH,
+            url,
+            body: Some(body),
+            effect: Effect::Write,
+            options: ReadOptions::default(),
+            replace_collections,
         }
     }
 }
@@ -184,6 +201,9 @@ impl Transport {
         }
         if req.options.case_insensitive {
             builder = builder.header("B1S-CaseInsensitive", "true");
+        }
+        if req.replace_collections {
+            builder = builder.header("B1S-ReplaceCollectionsOnPatch", "true");
         }
         if let Some(body) = &req.body {
             builder = builder

@@ -194,3 +194,51 @@ pub async fn record(
         resolved,
     })
 }
+
+/// A refund the refunds check looks at: the canonical credit memo, b1bridge's status, when
+/// it arrived, and the SAP credit memo b1bridge recorded for it.
+pub struct RefundRow {
+    pub refund: crate::domain::refund::Refund,
+    pub order_increment_id: Option<String>,
+    pub status: String,
+    pub received_at: DateTime<Utc>,
+    pub sap_document: Option<(i64, i64)>,
+}
+
+/// The refunds not settled yet (no credit memo recorded, the order not closed or reduced
+/// instead) and those of open refund findings (looked at again so a fixed one resolves).
+pub async fn refunds_to_check(pool: &PgPool) -> Result<Vec<RefundRow>, StoreError> {
+    type Row = (
+        serde_json::Value,
+        Option<String>,
+        String,
+        DateTime<Utc>,
+        Option<i32>,
+        Option<i32>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT r.canonical, r.order_increment_id, r.status, r.created_at,
+                r.sap_doc_entry, r.sap_doc_num
+           FROM refunds r
+          WHERE r.status NOT IN ('posted', 'order_closed', 'order_reduced')
+             OR EXISTS (SELECT 1 FROM exceptions e
+                         WHERE e.dedup_key LIKE 'reconcile|refunds|%|creditmemo:' || r.magento_entity_id
+                           AND e.status IN ('open', 'retrying'))
+          ORDER BY r.magento_entity_id",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for (canonical, order, status, received_at, entry, num) in rows {
+        let refund = serde_json::from_value(canonical)
+            .map_err(|e| StoreError::Corrupt(format!("refund canonical: {e}")))?;
+        out.push(RefundRow {
+            refund,
+            order_increment_id: order,
+            status,
+            received_at,
+            sap_document: entry.map(|e| (i64::from(e), i64::from(num.unwrap_or_default()))),
+        });
+    }
+    Ok(out)
+}

@@ -173,6 +173,8 @@ pub async fn enqueue(
 pub struct RefundForSap {
     pub refund: Refund,
     pub sap_document: Option<SapDocument>,
+    /// The outgoing payment made for the credit memo (`refunds.outgoing_payment`).
+    pub payment: Option<SapDocument>,
     /// The order, once b1bridge has it: its increment id, canonical content and SAP order.
     pub order: Option<RefundOrder>,
 }
@@ -196,10 +198,12 @@ pub async fn load(
         Option<serde_json::Value>,
         Option<i32>,
         Option<i32>,
+        Option<i32>,
+        Option<i32>,
     );
     let row: Option<Row> = sqlx::query_as(
         "SELECT r.canonical, r.sap_doc_entry, r.sap_doc_num, o.increment_id, o.canonical,
-                o.sap_doc_entry, o.sap_doc_num
+                o.sap_doc_entry, o.sap_doc_num, r.payment_doc_entry, r.payment_doc_num
            FROM refunds r
            LEFT JOIN orders o ON o.increment_id = r.order_increment_id
                               OR (r.order_increment_id IS NULL
@@ -210,7 +214,9 @@ pub async fn load(
     .bind(magento_entity_id)
     .fetch_optional(pool)
     .await?;
-    let Some((canonical, entry, num, order_id, order, order_entry, order_num)) = row else {
+    let Some((canonical, entry, num, order_id, order, order_entry, order_num, pay_entry, pay_num)) =
+        row
+    else {
         return Ok(None);
     };
     let corrupt = |what: &str, e: serde_json::Error| {
@@ -228,6 +234,7 @@ pub async fn load(
     Ok(Some(RefundForSap {
         refund,
         sap_document: document(entry, num),
+        payment: document(pay_entry, pay_num),
         order,
     }))
 }
@@ -240,6 +247,30 @@ fn document(entry: Option<i32>, num: Option<i32>) -> Option<SapDocument> {
         }),
         _ => None,
     }
+}
+
+/// The refunds of the order that reduced its un-invoiced Sales Order, other than `except`.
+pub async fn reduced_before(
+    pool: &PgPool,
+    order_increment_id: &str,
+    except: i64,
+) -> Result<Vec<Refund>, StoreError> {
+    let rows: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT canonical FROM refunds
+          WHERE order_increment_id = $1 AND status = 'order_reduced'
+            AND magento_entity_id <> $2
+          ORDER BY magento_entity_id",
+    )
+    .bind(order_increment_id)
+    .bind(except)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|v| {
+            serde_json::from_value(v)
+                .map_err(|e| StoreError::Corrupt(format!("refund canonical: {e}")))
+        })
+        .collect()
 }
 
 /// The credit note exists in SAP.
@@ -259,6 +290,38 @@ pub async fn record_posted(
     .bind(i32::try_from(doc.doc_entry).map_err(|_| StoreError::Corrupt("DocEntry".into()))?)
     .bind(i32::try_from(doc.doc_num).map_err(|_| StoreError::Corrupt("DocNum".into()))?)
     .bind(order_increment_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The outgoing payment for the refund's credit memo exists in SAP.
+pub async fn record_paid(
+    conn: &mut PgConnection,
+    magento_entity_id: i64,
+    payment: SapDocument,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE refunds SET payment_doc_entry = $2, payment_doc_num = $3,
+                paid_at = COALESCE(paid_at, now()), updated_at = now()
+          WHERE magento_entity_id = $1",
+    )
+    .bind(magento_entity_id)
+    .bind(i32::try_from(payment.doc_entry).map_err(|_| StoreError::Corrupt("DocEntry".into()))?)
+    .bind(i32::try_from(payment.doc_num).map_err(|_| StoreError::Corrupt("DocNum".into()))?)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A refund job parked behind an exception: the refund is `parked`, unless its credit memo
+/// is already posted (then only its outgoing payment is held, and it stays `posted`).
+pub async fn park(conn: &mut PgConnection, magento_entity_id: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE refunds SET status = 'parked', updated_at = now()
+          WHERE magento_entity_id = $1 AND sap_doc_entry IS NULL",
+    )
+    .bind(magento_entity_id)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -328,6 +391,9 @@ pub struct RefundSummary {
     pub sap_doc_num: Option<i32>,
     pub created_at: DateTime<Utc>,
     pub posted_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    pub payment_doc_num: Option<i32>,
+    pub paid_at: Option<DateTime<Utc>>,
 }
 
 /// The order's refunds, oldest first.
@@ -337,7 +403,7 @@ pub async fn for_order(
 ) -> Result<Vec<RefundSummary>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT credit_memo_id, status, grand_total, currency, sap_doc_entry, sap_doc_num,
-                created_at, posted_at
+                created_at, posted_at, updated_at, payment_doc_num, paid_at
            FROM refunds WHERE order_increment_id = $1
           ORDER BY created_at, magento_entity_id",
     )

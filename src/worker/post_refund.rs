@@ -8,6 +8,12 @@
 //! directly or through a delivery) → **build** the credit memo and check its totals before
 //! anything is created → **create** it.
 //!
+//! Money out (`refunds.outgoing_payment`, off by default): once an online refund's credit
+//! memo is recorded, a second run of the job **pays** it back — an outgoing payment
+//! (`VendorPayments`, `rCustomer`) applied to the credit memo from the G/L account mapped for
+//! the order's payment method, looked up first (the customer's payments applied to that
+//! credit memo) so it is made once.
+//!
 //! Without an invoice the refund **waits**: `refund_unmatched` is filed for finance and the
 //! job queues its own re-check (`refunds.recheck_interval_secs`); once the invoice is in SAP
 //! the re-check posts the credit memo and resolves the exception.
@@ -25,18 +31,19 @@ use super::order_lookup::OrderLookup;
 use super::sap_failure::failure;
 use crate::domain::company::{CompanyFacts, TaxLocalization};
 use crate::domain::credit_note::{
-    build_credit_note, refund_context, unmatched, CreditLine, CreditNoteDraft, Facts,
-    InvoiceFreight, InvoiceLine,
+    build_credit_note, payment_account, refund_context, unmatched, CreditLine, CreditNoteDraft,
+    Facts, InvoiceFreight, InvoiceLine,
 };
 use crate::domain::exception::{Category, NewException};
 use crate::domain::ids::TaxCode;
 use crate::domain::posting::SapDocument;
-use crate::domain::refund::{refunds_every_line, Refund};
+use crate::domain::refund::{reduce_order, OrderReduction, Refund, SapOrderLine};
 use crate::domain::retry::{FailureKind, ParkReason};
 use crate::domain::settings::Settings;
 use crate::sap::types::{
-    Document, NewAdditionalExpense, NewCreditNote, NewCreditNoteLine, OBJECT_TYPE_DELIVERY,
-    OBJECT_TYPE_INVOICE, OBJECT_TYPE_ORDER,
+    DocEntry, Document, DocumentStatus, NewAdditionalExpense, NewCreditNote, NewCreditNoteLine,
+    NewOutgoingPayment, NewPaymentInvoice, APPLIED_TO_CREDIT_NOTE, OBJECT_TYPE_DELIVERY,
+    OBJECT_TYPE_INVOICE, OBJECT_TYPE_ORDER, PAYMENT_TO_CUSTOMER,
 };
 use crate::sap::SapClient;
 use crate::store::outbox::ClaimedJob;
@@ -82,7 +89,7 @@ impl JobHandler for PostRefund {
             let Some(id) = refunds::entity_id_of(&job.subject) else {
                 return Ok(());
             };
-            refunds::set_status(conn, id, "parked", None).await?;
+            refunds::park(conn, id).await?;
             let filed = if reason == ParkReason::Rejected && !failure.exceptions.is_empty() {
                 failure.exceptions.clone()
             } else {
@@ -104,13 +111,14 @@ async fn parked_exception(
     reason: ParkReason,
     failure: &JobFailure,
 ) -> Result<NewException, StoreError> {
-    let (memo, order): (Option<String>, Option<String>) = sqlx::query_as(
-        "SELECT credit_memo_id, order_increment_id FROM refunds WHERE magento_entity_id = $1",
+    let (memo, order, credited): (Option<String>, Option<String>, bool) = sqlx::query_as(
+        "SELECT credit_memo_id, order_increment_id, sap_doc_entry IS NOT NULL
+           FROM refunds WHERE magento_entity_id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?
-    .unwrap_or((None, None));
+    .unwrap_or((None, None, false));
     let memo = memo.unwrap_or_else(|| id.to_string());
     let category = if reason == ParkReason::Rejected {
         Category::SapRejected
@@ -122,13 +130,29 @@ async fn parked_exception(
         .as_ref()
         .map(|e| format!("SAP B1 answered {}: {}", e.code, e.message))
         .unwrap_or_else(|| format!("the last error was {}", failure.error));
+    // With the credit memo recorded, only its outgoing payment can have failed.
+    let (title, detail) = if credited {
+        (
+            format!("The outgoing payment for credit memo {memo} could not be made in SAP B1"),
+            format!(
+                "The A/R credit memo for Magento credit memo {memo} is in SAP B1, but paying \
+                 it back failed; {said}. Fix the cause, then retry the refund (b1bridge looks \
+                 for a payment applied to the credit memo first)."
+            ),
+        )
+    } else {
+        (
+            format!("Credit memo {memo} could not be posted to SAP B1"),
+            format!(
+                "The A/R credit memo for Magento credit memo {memo} was not created; {said}. \
+                 Fix the cause, then retry the refund (b1bridge looks it up by NumAtCard first)."
+            ),
+        )
+    };
     Ok(NewException {
         category,
-        title: format!("Credit memo {memo} could not be posted to SAP B1"),
-        detail: format!(
-            "The A/R credit memo for Magento credit memo {memo} was not created; {said}. Fix \
-             the cause, then retry the refund (b1bridge looks it up by NumAtCard first)."
-        ),
+        title,
+        detail,
         order_increment_id: order,
         skus: Vec::new(),
         sap_error: failure.sap_error.clone(),
@@ -155,6 +179,8 @@ struct Plan {
     reference: String,
     /// The order's reference, which its invoices carry.
     order_reference: String,
+    /// The credit memo, once recorded: what is left is its outgoing payment.
+    credit_note: Option<SapDocument>,
 }
 
 enum Prepared {
@@ -172,6 +198,9 @@ impl PostRefund {
             Prepared::Finished(c) => return Ok(c),
             Prepared::Post(plan) => plan,
         };
+        if plan.credit_note.is_some() {
+            return self.pay(pool, job, &plan).await;
+        }
         let existing = self
             .lookup
             .credit_notes(&plan.reference)
@@ -193,32 +222,23 @@ impl PostRefund {
         .map_err(|e| failure("GET Invoices/DeliveryNotes by NumAtCard", &e))?;
         let (lines, freight, card_code) = invoice_lines(&plan, &invoices, &deliveries);
         let Some(card_code) = card_code else {
-            if plan.settings.refunds.close_uninvoiced_order
-                && deliveries.is_empty()
-                && refunds_every_line(&plan.refund, &plan.order.order)
-            {
-                return self.close_order(&plan).await;
-            }
-            let missing = format!(
+            let mut missing = vec![format!(
                 "SAP B1 has no A/R invoice for order {}",
                 plan.order.increment_id
-            );
+            )];
+            if plan.settings.refunds.close_uninvoiced_order && deliveries.is_empty() {
+                match self.reduce_order(pool, &plan).await? {
+                    Ok(done) => return Ok(done),
+                    Err(why) => missing.push(format!("its Sales Order cannot be reduced: {why}")),
+                }
+            }
             return Ok(waiting(
                 job,
                 &plan,
-                unmatched(&plan.refund, &plan.order.increment_id, &[missing]),
+                unmatched(&plan.refund, &plan.order.increment_id, &missing),
             ));
         };
-        let company = self
-            .company
-            .facts(
-                &self.sap,
-                plan.settings.tax_localization,
-                Duration::from_secs(plan.settings.item_cache_ttl_secs),
-                job.attempt > 1,
-            )
-            .await
-            .map_err(|e| failure("GET company facts", &e))?;
+        let company = self.company_facts(job, &plan).await?;
         let facts = Facts {
             order: &plan.order.order,
             order_increment_id: &plan.order.increment_id,
@@ -258,52 +278,243 @@ impl PostRefund {
 }
 
 impl PostRefund {
-    /// The whole order was refunded before SAP delivered or invoiced any of it: its Sales
-    /// Order is closed (a documented action; an order already closed counts as done).
-    async fn close_order(&self, plan: &Plan) -> Result<Box<dyn Completion>, JobFailure> {
-        let entry = crate::sap::types::DocEntry(plan.sap_order);
-        let open = self
+    /// The order was refunded before SAP delivered or invoiced any of it: its Sales Order is
+    /// reduced by what this refund and the earlier reducing ones took back, or closed when
+    /// nothing is left (docs/refunds.md). `Ok(Err(why))`: it cannot be reduced (the refund
+    /// then waits for an invoice).
+    async fn reduce_order(
+        &self,
+        pool: &PgPool,
+        plan: &Plan,
+    ) -> Result<Result<Box<dyn Completion>, String>, JobFailure> {
+        let entry = DocEntry(plan.sap_order);
+        let Some(order) = self
             .sap
             .get_order(entry)
             .await
             .map_err(|e| failure("GET Orders", &e))?
-            .is_some_and(|o| o.document_status == crate::sap::types::DocumentStatus::Open);
-        if open {
-            self.sap
-                .close_order(entry)
-                .await
-                .map_err(|e| failure("POST Orders/Close", &e))?;
-        }
-        tracing::info!(
-            doc_entry = plan.sap_order,
-            "whole un-invoiced order refunded: its Sales Order is closed"
-        );
-        Ok(Box::new(OrderClosed {
+        else {
+            return Ok(Err(format!(
+                "Sales Order {} is not in SAP B1",
+                plan.sap_order
+            )));
+        };
+        let earlier = refunds::reduced_before(pool, &plan.order.increment_id, plan.id)
+            .await
+            .map_err(store_failure)?;
+        let earlier: Vec<&Refund> = earlier.iter().collect();
+        let lines: Vec<SapOrderLine> = order
+            .lines
+            .iter()
+            .map(|l| SapOrderLine {
+                line_num: l.line_num,
+                quantity: l.quantity,
+                open_quantity: l.remaining_open_quantity.unwrap_or(l.quantity),
+                open: l
+                    .line_status
+                    .as_ref()
+                    .is_none_or(|s| *s == DocumentStatus::Open),
+            })
+            .collect();
+        let open = order.document_status == DocumentStatus::Open && !order.cancelled;
+        let status = match reduce_order(&plan.order.order, &earlier, &plan.refund, &lines) {
+            Err(why) => return Ok(Err(why)),
+            Ok(OrderReduction::Close) => {
+                // An order already closed counts as done (a retry after a lost answer).
+                if open {
+                    self.sap
+                        .close_order(entry)
+                        .await
+                        .map_err(|e| failure("POST Orders/Close", &e))?;
+                }
+                tracing::info!(
+                    doc_entry = plan.sap_order,
+                    "un-invoiced order refunded in full: Sales Order closed"
+                );
+                "order_closed"
+            }
+            Ok(OrderReduction::Reduce {
+                lines,
+                remove_others,
+            }) => {
+                if !lines.is_empty() || remove_others {
+                    if !open {
+                        return Ok(Err(format!(
+                            "Sales Order {} is closed or cancelled",
+                            order.doc_num
+                        )));
+                    }
+                    self.sap
+                        .set_order_line_quantities(entry, &lines, remove_others)
+                        .await
+                        .map_err(|e| failure("PATCH Orders (line quantities)", &e))?;
+                }
+                tracing::info!(
+                    doc_entry = plan.sap_order,
+                    "un-invoiced order refunded in part: Sales Order reduced"
+                );
+                "order_reduced"
+            }
+        };
+        Ok(Ok(Box::new(OrderSettled {
             id: plan.id,
             order_increment_id: plan.order.increment_id.clone(),
+            status,
+        })))
+    }
+}
+
+impl PostRefund {
+    /// The company's tax and currency facts (cached; re-read on a retry).
+    async fn company_facts(
+        &self,
+        job: &ClaimedJob,
+        plan: &Plan,
+    ) -> Result<CompanyFacts, JobFailure> {
+        self.company
+            .facts(
+                &self.sap,
+                plan.settings.tax_localization,
+                Duration::from_secs(plan.settings.item_cache_ttl_secs),
+                job.attempt > 1,
+            )
+            .await
+            .map_err(|e| failure("GET company facts", &e))
+    }
+
+    /// The credit memo is recorded and an outgoing payment is due: it is looked up among the
+    /// customer's payments applied to that credit memo, and made only when none is found.
+    async fn pay(
+        &self,
+        pool: &PgPool,
+        job: &ClaimedJob,
+        plan: &Plan,
+    ) -> Result<Box<dyn Completion>, JobFailure> {
+        let mappings = crate::store::mappings::snapshot(pool)
+            .await
+            .map_err(store_failure)?;
+        let company = self.company_facts(job, plan).await?;
+        let foreign = plan
+            .refund
+            .currency
+            .as_ref()
+            .is_some_and(|c| company.is_foreign(c));
+        let account = match payment_account(
+            &plan.refund,
+            &plan.order.order,
+            &plan.order.increment_id,
+            &plan.settings,
+            &mappings,
+            foreign,
+        ) {
+            None => return Ok(Box::new(super::NothingToRecord)),
+            Some(Ok(account)) => account,
+            Some(Err(e)) => {
+                let mut w = Waiting::new(
+                    job,
+                    plan.id,
+                    Some(plan.order.increment_id.clone()),
+                    e,
+                    &plan.settings,
+                );
+                w.status = "posted";
+                return Ok(Box::new(w));
+            }
+        };
+        let notes = self
+            .lookup
+            .credit_notes(&plan.reference)
+            .await
+            .map_err(|e| failure("GET CreditNotes by NumAtCard", &e))?;
+        let Some(note) = notes.first() else {
+            return Err(permanent(json!({
+                "problem": "the recorded A/R credit memo is no longer in SAP B1 (cancelled?)",
+                "credit_memo": plan.refund.credit_memo_id,
+            })));
+        };
+        let card_code = note.card_code.clone().unwrap_or_default();
+        let found = self
+            .sap
+            .payments_of_credit_note(&card_code, note.doc_entry.0)
+            .await
+            .map_err(|e| failure("GET VendorPayments of the customer", &e))?;
+        let payment = match found.into_iter().next() {
+            Some(p) => {
+                tracing::warn!(
+                    doc_entry = p.doc_entry.0,
+                    "outgoing payment already in SAP B1 (an earlier attempt or a person made it); recording it"
+                );
+                p
+            }
+            None => self
+                .sap
+                .create_outgoing_payment(&NewOutgoingPayment {
+                    doc_type: PAYMENT_TO_CUSTOMER,
+                    card_code,
+                    doc_currency: None,
+                    transfer_account: account,
+                    transfer_sum: note.doc_total,
+                    remarks: format!(
+                        "Refund of Magento credit memo #{} · order #{}",
+                        plan.refund.credit_memo_id, plan.order.increment_id
+                    ),
+                    payment_invoices: vec![NewPaymentInvoice {
+                        doc_entry: note.doc_entry.0,
+                        invoice_type: APPLIED_TO_CREDIT_NOTE,
+                        sum_applied: note.doc_total,
+                    }],
+                })
+                .await
+                .map_err(|e| failure("POST VendorPayments", &e))?,
+        };
+        tracing::info!(
+            doc_entry = payment.doc_entry.0,
+            "online refund paid back by an outgoing payment in SAP B1"
+        );
+        Ok(Box::new(Paid {
+            id: plan.id,
+            payment: SapDocument {
+                doc_entry: payment.doc_entry.0,
+                doc_num: payment.doc_num,
+            },
         }))
     }
 }
 
-/// The refund closed its un-invoiced Sales Order instead of making a credit memo.
-struct OrderClosed {
+/// The outgoing payment exists: recorded, the refund's exceptions resolved.
+struct Paid {
     id: i64,
-    order_increment_id: String,
+    payment: SapDocument,
 }
 
-impl Completion for OrderClosed {
+impl Completion for Paid {
     fn record<'c>(
         self: Box<Self>,
         conn: &'c mut PgConnection,
     ) -> BoxFuture<'c, Result<(), StoreError>> {
         Box::pin(async move {
-            refunds::set_status(
-                conn,
-                self.id,
-                "order_closed",
-                Some(&self.order_increment_id),
-            )
-            .await?;
+            refunds::record_paid(conn, self.id, self.payment).await?;
+            refunds::resolve_exceptions(conn, self.id).await?;
+            Ok(())
+        })
+    }
+}
+
+/// The refund closed or reduced its un-invoiced Sales Order instead of making a credit memo.
+struct OrderSettled {
+    id: i64,
+    order_increment_id: String,
+    /// `order_closed` or `order_reduced`.
+    status: &'static str,
+}
+
+impl Completion for OrderSettled {
+    fn record<'c>(
+        self: Box<Self>,
+        conn: &'c mut PgConnection,
+    ) -> BoxFuture<'c, Result<(), StoreError>> {
+        Box::pin(async move {
+            refunds::set_status(conn, self.id, self.status, Some(&self.order_increment_id)).await?;
             refunds::resolve_exceptions(conn, self.id).await?;
             Ok(())
         })
@@ -321,6 +532,7 @@ async fn prepare(pool: &PgPool, job: &ClaimedJob) -> Result<Prepared, JobFailure
     let Some(RefundForSap {
         refund,
         sap_document,
+        payment,
         order,
     }) = row
     else {
@@ -329,10 +541,10 @@ async fn prepare(pool: &PgPool, job: &ClaimedJob) -> Result<Prepared, JobFailure
             json!({ "refund": id, "problem": "no stored refund" }),
         ));
     };
-    if sap_document.is_some() {
+    let settings = store_settings(pool).await?;
+    if sap_document.is_some() && (payment.is_some() || !payment_wanted(&refund, &settings)) {
         return Ok(Prepared::Finished(Box::new(super::NothingToRecord)));
     }
-    let settings = store_settings(pool).await?;
     let order_label = refund
         .order_increment_id
         .clone()
@@ -373,7 +585,13 @@ async fn prepare(pool: &PgPool, job: &ClaimedJob) -> Result<Prepared, JobFailure
         settings,
         reference,
         order_reference,
+        credit_note: sap_document,
     })))
+}
+
+/// Whether the refund's credit memo is to be paid back by an outgoing payment.
+fn payment_wanted(refund: &Refund, settings: &Settings) -> bool {
+    settings.refunds.outgoing_payment && refund.online
 }
 
 async fn store_settings(pool: &PgPool) -> Result<Settings, JobFailure> {
@@ -579,6 +797,7 @@ fn posted(job: &ClaimedJob, plan: &Plan, doc: &Document) -> Box<dyn Completion> 
         },
         mismatch,
         event_id: job.event_id,
+        pay_next: payment_wanted(r, &plan.settings),
     })
 }
 
@@ -598,6 +817,9 @@ struct Posted {
     document: SapDocument,
     mismatch: Option<NewException>,
     event_id: Option<Uuid>,
+    /// An outgoing payment is due: the job runs again at once to make it (the current job
+    /// is done when this runs, so the new one is the refund's only open job).
+    pay_next: bool,
 }
 
 impl Completion for Posted {
@@ -610,6 +832,9 @@ impl Completion for Posted {
             refunds::resolve_exceptions(conn, self.id).await?;
             if let Some(m) = &self.mismatch {
                 exceptions::record(conn, m, self.event_id).await?;
+            }
+            if self.pay_next {
+                refunds::enqueue(conn, self.id, self.event_id, Duration::ZERO).await?;
             }
             Ok(())
         })
@@ -625,6 +850,8 @@ struct Waiting {
     exception: NewException,
     check_in: Duration,
     event_id: Option<Uuid>,
+    /// The refund's status meanwhile: `waiting`, or `posted` while only its payment waits.
+    status: &'static str,
 }
 
 impl Waiting {
@@ -635,16 +862,14 @@ impl Waiting {
         exception: NewException,
         settings: &Settings,
     ) -> Self {
-        tracing::info!(
-            "refund waits for its A/R invoice in SAP B1: {}",
-            exception.detail
-        );
+        tracing::info!("refund waits: {}", exception.detail);
         Self {
             id,
             order_increment_id,
             exception,
             check_in: Duration::from_secs(settings.refunds.recheck_interval_secs),
             event_id: job.event_id,
+            status: "waiting",
         }
     }
 }
@@ -655,8 +880,13 @@ impl Completion for Waiting {
         conn: &'c mut PgConnection,
     ) -> BoxFuture<'c, Result<(), StoreError>> {
         Box::pin(async move {
-            refunds::set_status(conn, self.id, "waiting", self.order_increment_id.as_deref())
-                .await?;
+            refunds::set_status(
+                conn,
+                self.id,
+                self.status,
+                self.order_increment_id.as_deref(),
+            )
+            .await?;
             exceptions::record(conn, &self.exception, self.event_id).await?;
             refunds::enqueue(conn, self.id, self.event_id, self.check_in).await?;
             Ok(())

@@ -60,7 +60,8 @@ async fn every_kind_takes_its_typed_value_and_returns_the_stored_entry() {
         (
             "payment-methods",
             "checkmo",
-            json!({"sap_payment_method": "CHECK", "comment": "Check / money order"}),
+            json!({"sap_payment_method": "CHECK", "comment": "Check / money order",
+                   "refund_account": "_SYS00000000010"}),
             "checkmo",
         ),
     ] {

@@ -477,3 +477,76 @@ async fn b1bridge_reconcile_and_report_daily_work_from_a_terminal() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("in the future"));
     b.stop().await;
 }
+
+#[tokio::test]
+async fn a_refund_without_sap_credit_memo_after_n_days_is_found_once_and_resolves_when_sap_has_it()
+{
+    let b = Both::new().await;
+    b.w.set_settings(json!({"refunds": {"reconcile_after_days": 2}}))
+        .await;
+    let entity = b.place("000000506", true).await;
+    b.w.order_reaches("000000506", "posted").await;
+    // A credit memo made in Magento three days ago; SAP has no invoice, so it waits.
+    let made = (chrono::Utc::now() - chrono::Duration::days(3))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    let memo = json!({"entity_id": 506, "order_id": entity, "increment_id": "CM0000506",
+        "created_at": made, "order_currency_code": "USD", "items": [],
+        "shipping_amount": 5, "grand_total": 5, "tax_amount": 0});
+    let body = serde_json::to_vec(&json!({"type": "creditmemo.created",
+        "data": {"creditmemo": memo, "order": {"increment_id": "000000506"}}}))
+    .unwrap();
+    let res = b.w.app.send_webhook("msg_cm_506", &body).await;
+    assert_eq!(res.status(), reqwest::StatusCode::ACCEPTED);
+    let pool = b.w.db.pool.clone();
+    assert!(
+        crate::support::wait_until(std::time::Duration::from_secs(20), || {
+            let pool = pool.clone();
+            async move {
+                sqlx::query_scalar::<_, String>(
+                    "SELECT status FROM refunds WHERE magento_entity_id = 506",
+                )
+                .fetch_optional(&pool)
+                .await
+                .unwrap()
+                .as_deref()
+                    == Some("waiting")
+            }
+        })
+        .await
+    );
+
+    let (_, figures) = b.reconcile().await;
+    let check = figures
+        .checks
+        .iter()
+        .find(|c| c.check == "refunds")
+        .unwrap();
+    assert_eq!((check.checked, check.found), (1, 1));
+    let row = b.one("refund_unmatched", "open", 1).await;
+    assert_eq!(row.order_increment_id.as_deref(), Some("000000506"));
+    assert!(row.title.contains("after 2 day(s)"), "{}", row.title);
+    assert!(row.skus.is_empty());
+    b.reconcile().await;
+    b.one("refund_unmatched", "open", 2).await;
+
+    // A person keys the credit memo in SAP with the refund's reference.
+    let note = b1bridge::sap::types::NewCreditNote {
+        card_code: "C20000".into(),
+        num_at_card: "CM0000506".into(),
+        doc_currency: None,
+        comments: "keyed by hand".into(),
+        document_lines: vec![b1bridge::sap::types::NewCreditNoteLine {
+            item_code: Some("RACER".into()),
+            quantity: rust_decimal::Decimal::ONE,
+            unit_price: Some(rust_decimal::Decimal::from(5)),
+            tax_code: Some("EX".into()),
+            ..Default::default()
+        }],
+        document_additional_expenses: Vec::new(),
+    };
+    b.w.sap.create_credit_note(&note).await.unwrap();
+    b.reconcile().await;
+    b.one("refund_unmatched", "resolved", 2).await;
+    b.stop().await;
+}

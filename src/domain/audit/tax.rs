@@ -279,6 +279,26 @@ pub fn check(mappings: &Mappings, settings: &Settings, input: &TaxInput<'_>) -> 
             ));
         }
     }
+    // Money out: online refunds are paid back from the method's `refund_account`.
+    if settings.refunds.outgoing_payment {
+        for method in input.payment_methods_used {
+            if mappings
+                .payment_method(method)
+                .and_then(|m| m.refund_account.as_ref())
+                .is_none()
+            {
+                findings.push(Finding::new(
+                    Severity::Warning,
+                    Check::Tax,
+                    format!("payment method '{method}'"),
+                    "Recent orders were paid this way, and refunds.outgoing_payment is on, but \
+                     no refund_account is mapped: an online refund of such an order gets its \
+                     credit memo but no outgoing payment (payment_unlinked for finance).",
+                    format!("map its refund_account (an SAP G/L account): {fix_pay}"),
+                ));
+            }
+        }
+    }
     for method in input.payment_methods_used {
         if mappings.payment_method(method).is_none() {
             findings.push(Finding::new(
@@ -433,5 +453,49 @@ mod tests {
         let bad = run(false);
         assert_eq!(bad.len(), 1);
         assert!(bad[0].meaning.contains("not valid for A/R"));
+    }
+
+    #[test]
+    fn paying_refunds_back_needs_a_refund_account_for_every_payment_method_used() {
+        let mappings = map(&[
+            (
+                "payment-methods",
+                "checkmo",
+                json!({"refund_account": "_SYS00000000010"}),
+            ),
+            (
+                "payment-methods",
+                "banktransfer",
+                json!({"comment": "prepaid"}),
+            ),
+        ]);
+        let mut settings = Settings::default();
+        let used = ["checkmo".to_owned(), "banktransfer".to_owned()];
+        let run = |settings: &Settings| {
+            check(
+                &mappings,
+                settings,
+                &TaxInput {
+                    localization: TaxLocalization::Vat,
+                    magento_rates: &[],
+                    sap_codes: &[vat("EX", true, dec!(0))],
+                    expense_codes: &HashSet::new(),
+                    shipping_methods_used: &[],
+                    payment_methods_used: &used,
+                },
+            )
+        };
+        let about_refunds = |settings: &Settings| -> Vec<Finding> {
+            run(settings)
+                .into_iter()
+                .filter(|f| f.meaning.contains("refund_account"))
+                .collect()
+        };
+        assert!(about_refunds(&settings).is_empty(), "off: nothing to say");
+        settings.refunds.outgoing_payment = true;
+        let f = about_refunds(&settings);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert!(f[0].object.contains("banktransfer"));
     }
 }

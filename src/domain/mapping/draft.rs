@@ -586,6 +586,7 @@ mod tests {
             MappingValue::PaymentMethod(PaymentMethodMapping {
                 sap_payment_method: Some("CHECK".into()),
                 comment: Some("Await the cheque before delivery".into()),
+                refund_account: None,
             }),
         )
         .unwrap();

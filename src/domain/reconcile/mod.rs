@@ -10,6 +10,7 @@
 pub mod cancellations;
 pub mod orders;
 pub mod payments;
+pub mod refunds;
 pub mod stock;
 pub mod totals;
 

@@ -216,8 +216,11 @@ pub enum TimelineKind {
     OperatorAction,
     /// A Magento credit memo of the order arrived.
     RefundReceived,
-    /// Its SAP A/R credit memo was recorded.
+    /// Its SAP A/R credit memo was recorded, or its un-invoiced Sales Order was reduced or
+    /// closed instead.
     RefundPosted,
+    /// The outgoing payment paying its credit memo back was recorded.
+    RefundPaid,
 }
 
 /// A refund of the order: a Magento credit memo and the SAP A/R credit memo it became.
@@ -225,7 +228,8 @@ pub enum TimelineKind {
 pub struct Refund {
     /// The credit memo's increment id (its SAP `NumAtCard`).
     pub credit_memo_id: String,
-    /// `queued`, `waiting` (no A/R invoice in SAP yet), `posted` or `parked`.
+    /// `queued`, `waiting` (no A/R invoice in SAP yet), `posted`, `order_closed` or
+    /// `order_reduced` (the un-invoiced Sales Order was closed or reduced instead), or `parked`.
     pub status: String,
     /// Exact decimal, as a string (never a float).
     #[schema(value_type = String)]
@@ -235,6 +239,12 @@ pub struct Refund {
     pub sap_doc_num: Option<i32>,
     pub received_at: DateTime<Utc>,
     pub posted_at: Option<DateTime<Utc>>,
+    /// When the refund last changed (for `order_closed`/`order_reduced`: when that was done).
+    pub updated_at: DateTime<Utc>,
+    /// The outgoing payment (`VendorPayments`) that paid the credit memo back, if one was
+    /// made (`refunds.outgoing_payment`).
+    pub payment_doc_num: Option<i32>,
+    pub paid_at: Option<DateTime<Utc>>,
 }
 
 /// One order with everything that happened to it.
@@ -377,6 +387,9 @@ pub async fn get_order(
             sap_doc_num: r.sap_doc_num,
             received_at: r.created_at,
             posted_at: r.posted_at,
+            updated_at: r.updated_at,
+            payment_doc_num: r.payment_doc_num,
+            paid_at: r.paid_at,
         })
         .collect();
     let mut timeline = timeline(&events, &jobs, &exceptions, &audit);
@@ -459,6 +472,31 @@ fn refund_entries(refunds: &[Refund]) -> Vec<TimelineEntry> {
                 kind: TimelineKind::RefundPosted,
                 summary: format!(
                     "credit memo {} posted as SAP A/R credit memo {num}",
+                    r.credit_memo_id
+                ),
+            });
+        }
+        let settled = match r.status.as_str() {
+            "order_closed" => Some("closed"),
+            "order_reduced" => Some("reduced by the refunded quantities"),
+            _ => None,
+        };
+        if let Some(how) = settled {
+            t.push(TimelineEntry {
+                at: r.updated_at,
+                kind: TimelineKind::RefundPosted,
+                summary: format!(
+                    "credit memo {}: the un-invoiced SAP Sales Order was {how} instead of credited",
+                    r.credit_memo_id
+                ),
+            });
+        }
+        if let (Some(at), Some(num)) = (r.paid_at, r.payment_doc_num) {
+            t.push(TimelineEntry {
+                at,
+                kind: TimelineKind::RefundPaid,
+                summary: format!(
+                    "credit memo {} paid back by SAP outgoing payment {num}",
                     r.credit_memo_id
                 ),
             });
@@ -584,5 +622,52 @@ mod tests {
         );
         assert_eq!(t[2].summary, "retry by anna: mapped");
         assert_eq!(t[3].summary, "post_order job finished after 2 attempt(s)");
+    }
+
+    #[test]
+    fn a_refund_shows_its_credit_memo_its_payment_or_the_order_it_reduced() {
+        let at = |s: i64| Utc.timestamp_opt(1_800_000_000 + s, 0).unwrap();
+        let refund = |id: &str, status: &str| Refund {
+            credit_memo_id: id.into(),
+            status: status.into(),
+            grand_total: Decimal::from(5),
+            currency: Some("USD".into()),
+            sap_doc_entry: None,
+            sap_doc_num: None,
+            received_at: at(0),
+            posted_at: None,
+            updated_at: at(3),
+            payment_doc_num: None,
+            paid_at: None,
+        };
+        let paid = Refund {
+            sap_doc_entry: Some(4),
+            sap_doc_num: Some(104),
+            posted_at: Some(at(1)),
+            payment_doc_num: Some(7),
+            paid_at: Some(at(2)),
+            ..refund("CM1", "posted")
+        };
+        let t = refund_entries(&[paid, refund("CM2", "order_reduced")]);
+        let kinds: Vec<TimelineKind> = t.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                TimelineKind::RefundReceived,
+                TimelineKind::RefundPosted,
+                TimelineKind::RefundPaid,
+                TimelineKind::RefundReceived,
+                TimelineKind::RefundPosted
+            ]
+        );
+        assert_eq!(
+            t[2].summary,
+            "credit memo CM1 paid back by SAP outgoing payment 7"
+        );
+        assert!(
+            t[4].summary.contains("Sales Order was reduced"),
+            "{}",
+            t[4].summary
+        );
     }
 }

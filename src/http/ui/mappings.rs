@@ -127,6 +127,12 @@ const PAYMENT_METHOD: &[Field] = &[
         Input::OptionalText,
         "Optional.",
     ),
+    f(
+        "refund_account",
+        "SAP G/L account refunds are paid from",
+        Input::OptionalText,
+        "Optional (15 characters); used when refunds.outgoing_payment is on.",
+    ),
 ];
 
 fn fields(kind: MappingKind) -> &'static [Field] {

@@ -114,6 +114,7 @@ fn timeline_icon(kind: TimelineKind) -> &'static str {
         TimelineKind::OperatorAction => "Action",
         TimelineKind::RefundReceived => "Refund received",
         TimelineKind::RefundPosted => "Refund in SAP",
+        TimelineKind::RefundPaid => "Refund paid out",
     }
 }
 
@@ -122,9 +123,10 @@ fn timeline_class(kind: TimelineKind) -> &'static str {
         TimelineKind::EventReceived | TimelineKind::JobQueued | TimelineKind::RefundReceived => {
             "info"
         }
-        TimelineKind::JobFinished | TimelineKind::ExceptionClosed | TimelineKind::RefundPosted => {
-            "good"
-        }
+        TimelineKind::JobFinished
+        | TimelineKind::ExceptionClosed
+        | TimelineKind::RefundPosted
+        | TimelineKind::RefundPaid => "good",
         TimelineKind::ExceptionRaised => "bad",
         TimelineKind::OperatorAction => "action",
     }

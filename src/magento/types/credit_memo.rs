@@ -20,6 +20,9 @@ pub struct CreditMemo {
     pub store_id: Option<i64>,
     #[serde(default)]
     pub order_currency_code: Option<String>,
+    /// The payment gateway's refund transaction: set only when the refund went online.
+    #[serde(default)]
+    pub transaction_id: Option<String>,
     #[serde(default)]
     pub created_at: Option<String>,
     #[serde(default)]

@@ -6,6 +6,7 @@ mod from_domain;
 mod item;
 pub(crate) mod lenient;
 mod partner;
+mod payment;
 mod price;
 
 pub use company::{AdminInfo, DocumentSeries, VatGroup, VatGroupLine};
@@ -20,5 +21,10 @@ pub(crate) use item::ITEM_FIELDS;
 pub use item::{AdditionalExpense, Item, ItemWarehouseInfo, SalesTaxCode, Warehouse};
 pub(crate) use partner::BUSINESS_PARTNER_FIELDS;
 pub use partner::{AddressType, BusinessPartner, CardType, NewBpAddress, NewBusinessPartner};
+pub(crate) use payment::OUTGOING_PAYMENT_FIELDS;
+pub use payment::{
+    NewOutgoingPayment, NewPaymentInvoice, OrderLineQuantity, OrderLinesPatch, OutgoingPayment,
+    PaymentInvoice, APPLIED_TO_CREDIT_NOTE, PAYMENT_TO_CUSTOMER,
+};
 pub use price::{ItemPrice, PriceList, PricedItem, SpecialPrice, SpecialPricePeriod};
 pub(crate) use price::{PRICED_ITEM_FIELDS, PRICE_LIST_FIELDS, SPECIAL_PRICE_FIELDS};

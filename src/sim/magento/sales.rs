@@ -408,8 +408,12 @@ impl Store {
 
     /// Control: a credit memo as `POST /V1/order/{id}/refund` would make it. Body:
     /// `{"items":[{"order_item_id","qty"}], "shipping_amount", "adjustment_positive",
-    /// "adjustment_negative", "return_to_stock_items":[order_item_id…]}`. Refused like
-    /// Magento refuses: wrong state, nothing invoiced left to refund.
+    /// "adjustment_negative", "return_to_stock_items":[order_item_id…], "online": bool}`.
+    /// An online refund (through the gateway, as `POST /V1/invoice/{id}/refund` with
+    /// `isOnline`) carries the gateway's refund transaction as `transaction_id` and counts in
+    /// the order's `total_online_refunded`; an offline one has none and counts in
+    /// `total_offline_refunded`. Refused like Magento refuses: wrong state, nothing invoiced
+    /// left to refund.
     pub fn create_credit_memo(
         &mut self,
         order_id: i64,
@@ -508,7 +512,8 @@ impl Store {
         }
         let memo_id = self.next_id();
         let stamp = now();
-        let memo = json!({
+        let online = body.get("online").and_then(Value::as_bool).unwrap_or(false);
+        let mut memo = json!({
             "entity_id": memo_id, "order_id": order_id, "increment_id": format!("{memo_id:09}"),
             "state": 2, "store_id": order.get("store_id").cloned().unwrap_or(json!(1)),
             "order_currency_code": order.get("order_currency_code").cloned().unwrap_or(json!("USD")),
@@ -518,6 +523,9 @@ impl Store {
             "adjustment_negative": num(adj_neg), "adjustment": num(adj_pos - adj_neg),
             "grand_total": num(grand), "base_grand_total": num(grand), "items": memo_items,
         });
+        if online {
+            memo["transaction_id"] = json!(format!("sim-refund-{memo_id}"));
+        }
         let entry = self.orders.get_mut(&order_id).expect("checked above");
         if let Some(lines) = entry.json.get_mut("items").and_then(Value::as_array_mut) {
             for line in lines {
@@ -540,6 +548,14 @@ impl Store {
             ("discount_refunded", discount),
             ("adjustment_positive", adj_pos),
             ("adjustment_negative", adj_neg),
+            (
+                if online {
+                    "total_online_refunded"
+                } else {
+                    "total_offline_refunded"
+                },
+                grand,
+            ),
         ] {
             let total = dec(entry.json.get(field)) + amount;
             entry.json[field] = num(total);

@@ -50,6 +50,8 @@ pub struct Company {
     pub credit_notes: BTreeMap<i64, Document>,
     /// Documents stored as drafts by an approval procedure (`Drafts`, ODRF).
     pub drafts: BTreeMap<i64, Document>,
+    /// Outgoing payments (`VendorPayments`, OVPM), numbered from 1.
+    pub vendor_payments: BTreeMap<i64, super::vendor_payments::Payment>,
     pub approval_procedures: Vec<ApprovalProcedure>,
     numbering: Numbering,
     /// `NumAtCard` → order `DocEntry`s: the pipeline's exactly-once look-up must stay cheap
@@ -102,6 +104,7 @@ impl Company {
             invoices: BTreeMap::new(),
             credit_notes: BTreeMap::new(),
             drafts: BTreeMap::new(),
+            vendor_payments: BTreeMap::new(),
             approval_procedures: seed.approval_procedures,
             numbering: seed.numbering,
             orders_by_num_at_card: HashMap::new(),

@@ -163,3 +163,11 @@ mod tests {
         assert_eq!(code_of_name("Roni"), None);
     }
 }
+b1_enum!(
+    /// `BoRcptTypes`: whom a payment is with.
+    RcptType { Customer = "rCustomer" / "C", Account = "rAccount" / "A", Supplier = "rSupplier" / "S" }
+);
+b1_enum!(
+    /// `BoRcptInvTypes`: the kind of document a payment line is applied to.
+    RcptInvType { CreditNote = "it_CredItnote" / "14", Invoice = "it_Invoice" / "13", Return = "it_Return" / "16" }
+);

@@ -155,6 +155,14 @@ fn dispatch(
                         entity: n.to_object(),
                     })
                 }
+                EntitySet::VendorPayments => {
+                    super::vendor_payments::create_vendor_payment(c, &object, &now).map(|p| {
+                        Reply::Created {
+                            location: format!("{base}/VendorPayments({})", p.doc_entry),
+                            entity: super::entities::to_object(&p),
+                        }
+                    })
+                }
                 other => Err(ServiceLayerError::not_simulated(format!(
                     "creating {}",
                     other.name()
@@ -164,7 +172,10 @@ fn dispatch(
         (Method::PATCH, Some(key), Tail::None) => {
             let object = parse_object(body)?;
             state.with_company(|c| match (set, key) {
-                (EntitySet::Orders, Key::Number(n)) => patch_order(c, n, &object, &now),
+                (EntitySet::Orders, Key::Number(n)) => {
+                    let replace = super::order_lines::replaces_collections(headers);
+                    patch_order(c, n, &object, replace, &now)
+                }
                 (EntitySet::BusinessPartners, Key::Text(code)) => {
                     patch_business_partner(c, &code, &object, &now)
                 }

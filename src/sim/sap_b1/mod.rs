@@ -28,6 +28,7 @@ mod json_input;
 mod login;
 mod operator_mappings;
 mod order_actions;
+mod order_lines;
 mod orders;
 mod paged_results;
 mod paging;
@@ -46,6 +47,7 @@ mod stats;
 mod targets;
 mod tls;
 mod totals;
+mod vendor_payments;
 
 pub use approvals::{ApprovalProcedure, Decision};
 pub use documents::{Document, DocumentExpense, DocumentLine};
@@ -53,7 +55,10 @@ pub use entities::{
     AdditionalExpense, BpAddress, BusinessPartner, Item, ItemPrice, ItemWarehouseInfo, PriceList,
     SalesTaxCode, SpecialPrice, SpecialPriceDataArea, VatGroup, VatGroupLine, Warehouse,
 };
-pub use enums::{AddressType, CancelStatus, CardType, DocObject, DocStatus, DocType, YesNo};
+pub use enums::{
+    AddressType, CancelStatus, CardType, DocObject, DocStatus, DocType, RcptInvType, RcptType,
+    YesNo,
+};
 pub use errors::ServiceLayerError;
 pub use faults::{Faults, InvalidFaults};
 pub use operator_mappings::{default_seed_mapping_rows, default_seed_mappings};
@@ -65,3 +70,4 @@ pub use state::{SapSimConfig, SapSimState};
 pub use stats::{InjectedFaults, SapSimStats};
 pub use targets::{DeliveryLineRequest, DeliveryRequest, InvoiceBase};
 pub use tls::{InvalidTlsIdentity, TlsIdentity};
+pub use vendor_payments::{Payment, PaymentInvoice};

@@ -81,13 +81,15 @@ fn finish(company: &mut Company, order: &mut Document, now: &Stamp) {
     order.update_time = now.time.clone();
 }
 
-/// `PATCH /Orders(n)`: changes the header fields the bridge may change. Read-only properties
-/// are silently ignored, as on the real Service Layer (GUIDE p.25-26); changing lines is not
-/// simulated and is refused rather than ignored.
+/// `PATCH /Orders(n)`: changes the header fields the bridge may change, and the quantities
+/// of open lines (see [`order_lines`](super::order_lines)). Read-only properties are silently
+/// ignored, as on the real Service Layer (GUIDE p.25-26); changing freight is not simulated
+/// and is refused rather than ignored.
 pub fn patch_order(
     company: &mut Company,
     doc_entry: i64,
     body: &Map<String, Value>,
+    replace_collections: bool,
     now: &Stamp,
 ) -> Result<(), ServiceLayerError> {
     let mut order = company
@@ -96,10 +98,14 @@ pub fn patch_order(
         .cloned()
         .ok_or_else(ServiceLayerError::not_found)?;
     let f = Fields::new(body, "Document");
-    if f.has("DocumentLines") || f.has("DocumentAdditionalExpenses") {
+    if f.has("DocumentAdditionalExpenses") {
         return Err(ServiceLayerError::not_simulated(
-            "changing document rows with PATCH",
+            "changing document freight with PATCH",
         ));
+    }
+    if f.has("DocumentLines") {
+        let members = f.array("DocumentLines")?;
+        super::order_lines::patch_lines(company, &mut order, members, replace_collections)?;
     }
     let texts: [(&str, &mut Option<String>); 7] = [
         ("NumAtCard", &mut order.num_at_card),

@@ -62,6 +62,7 @@ fn rows(
         EntitySet::AdditionalExpenses => company.expense_codes.values().map(to_object).collect(),
         EntitySet::PriceLists => company.price_lists.values().map(to_object).collect(),
         EntitySet::SpecialPrices => company.special_prices.iter().map(to_object).collect(),
+        EntitySet::VendorPayments => company.vendor_payments.values().map(to_object).collect(),
         EntitySet::Orders
         | EntitySet::DeliveryNotes
         | EntitySet::Invoices
@@ -205,6 +206,7 @@ fn entity_of(c: &Company, set: EntitySet, key: &Key) -> Option<Map<String, Value
         (EntitySet::VatGroups, Key::Text(k)) => c.vat_groups.get(k).map(to_object),
         (EntitySet::AdditionalExpenses, Key::Number(n)) => c.expense_codes.get(n).map(to_object),
         (EntitySet::PriceLists, Key::Number(n)) => c.price_lists.get(n).map(to_object),
+        (EntitySet::VendorPayments, Key::Number(n)) => c.vendor_payments.get(n).map(to_object),
         (set, Key::Number(n)) => set
             .document_kind()
             .and_then(|kind| c.documents(kind).get(n))

@@ -27,10 +27,11 @@ pub enum EntitySet {
     Invoices,
     Drafts,
     CreditNotes,
+    VendorPayments,
 }
 
 impl EntitySet {
-    const ALL: [EntitySet; 13] = [
+    const ALL: [EntitySet; 14] = [
         EntitySet::Items,
         EntitySet::BusinessPartners,
         EntitySet::Warehouses,
@@ -44,6 +45,7 @@ impl EntitySet {
         EntitySet::Invoices,
         EntitySet::Drafts,
         EntitySet::CreditNotes,
+        EntitySet::VendorPayments,
     ];
 
     pub fn name(self) -> &'static str {
@@ -61,6 +63,7 @@ impl EntitySet {
             EntitySet::Invoices => "Invoices",
             EntitySet::Drafts => "Drafts",
             EntitySet::CreditNotes => "CreditNotes",
+            EntitySet::VendorPayments => "VendorPayments",
         }
     }
 
@@ -80,7 +83,8 @@ impl EntitySet {
             | EntitySet::DeliveryNotes
             | EntitySet::Invoices
             | EntitySet::Drafts
-            | EntitySet::CreditNotes => ("DocEntry", true),
+            | EntitySet::CreditNotes
+            | EntitySet::VendorPayments => ("DocEntry", true),
         }
     }
 
@@ -111,6 +115,7 @@ impl EntitySet {
             | EntitySet::Invoices
             | EntitySet::Drafts
             | EntitySet::CreditNotes => property_names::<Document>(),
+            EntitySet::VendorPayments => property_names::<super::vendor_payments::Payment>(),
         }
     }
 }

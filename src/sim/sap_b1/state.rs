@@ -321,6 +321,11 @@ impl SapSimState {
         self.with_company(|c| c.credit_notes.values().cloned().collect())
     }
 
+    /// All outgoing payments (`VendorPayments`), by `DocEntry`.
+    pub fn vendor_payments(&self) -> Vec<super::vendor_payments::Payment> {
+        self.with_company(|c| c.vendor_payments.values().cloned().collect())
+    }
+
     pub fn item(&self, item_code: &str) -> Option<Item> {
         self.with_company(|c| c.items.get(item_code).cloned())
     }

@@ -7,10 +7,12 @@ use std::collections::BTreeSet;
 
 use super::{Ports, ReconcileError, ReconcileFigures, Snapshot};
 use crate::domain::ids::ItemCode;
+use crate::domain::reconcile::refunds::RefundFacts;
 use crate::domain::reconcile::stock::{expected_salable, SkuFacts};
 use crate::domain::reconcile::{self, CheckOutcome};
 use crate::domain::stock::{StockMode, StockRoutes, WarehouseQty};
 use crate::magento::MagentoError;
+use crate::sap::{ReferenceSearch, REFERENCES_PER_READ};
 use crate::store::{reconcile as store, stock as stock_store};
 
 /// One comparison of the two systems.
@@ -33,6 +35,7 @@ pub fn all() -> Vec<Box<dyn Check>> {
         Box::new(Totals),
         Box::new(Cancellations),
         Box::new(Payments),
+        Box::new(Refunds),
         Box::new(Stock),
     ]
 }
@@ -106,6 +109,78 @@ impl Check for Payments {
             ))
         })
     }
+}
+
+/// Refunds still without an SAP A/R credit memo `refunds.reconcile_after_days` after the
+/// credit memo was made. SAP is asked by reference (batched) for the due ones b1bridge has
+/// not recorded, so a credit memo keyed by a person counts too.
+pub struct Refunds;
+impl Check for Refunds {
+    fn name(&self) -> &'static str {
+        reconcile::refunds::CHECK
+    }
+    fn run<'a>(
+        &'a self,
+        s: &'a Snapshot,
+        p: &'a Ports<'a>,
+        figures: &'a mut ReconcileFigures,
+    ) -> BoxFuture<'a, Result<CheckOutcome, ReconcileError>> {
+        Box::pin(refunds(s, p, figures))
+    }
+}
+
+async fn refunds(
+    s: &Snapshot,
+    p: &Ports<'_>,
+    figures: &mut ReconcileFigures,
+) -> Result<CheckOutcome, ReconcileError> {
+    let days = s.settings.refunds.reconcile_after_days;
+    let due = s.now - chrono::Duration::days(i64::from(days));
+    let rows = store::refunds_to_check(p.pool).await?;
+    let mut facts: Vec<RefundFacts> = Vec::with_capacity(rows.len());
+    let mut asked: Vec<(usize, String)> = Vec::new();
+    for row in rows {
+        let created_at = row.refund.created_at.unwrap_or(row.received_at);
+        if row.sap_document.is_none() && created_at <= due {
+            match s
+                .settings
+                .num_at_card_format
+                .render_parts(&row.refund.credit_memo_id, row.refund.store_id)
+            {
+                Ok(reference) => asked.push((facts.len(), reference)),
+                Err(e) => figures.warnings.push(format!(
+                    "credit memo {} not looked up in SAP B1: {e}",
+                    row.refund.credit_memo_id
+                )),
+            }
+        }
+        facts.push(RefundFacts {
+            credit_memo_id: row.refund.credit_memo_id.clone(),
+            magento_entity_id: row.refund.magento_entity_id,
+            order_increment_id: row.order_increment_id,
+            status: row.status,
+            created_at,
+            currency: row.refund.currency.map(|c| c.as_str().to_owned()),
+            grand_total: row.refund.grand_total,
+            sap_credit_note: row.sap_document,
+        });
+    }
+    for chunk in asked.chunks(REFERENCES_PER_READ) {
+        let references: Vec<String> = chunk.iter().map(|(_, r)| r.clone()).collect();
+        let found = p
+            .sap
+            .find_by_references(ReferenceSearch::CreditNotes, &references, None)
+            .await?;
+        for (index, reference) in chunk {
+            if let Some(d) = found
+                .iter()
+                .find(|d| d.num_at_card.as_deref() == Some(reference.as_str()))
+            {
+                facts[*index].sap_credit_note = Some((d.doc_entry.0, d.doc_num));
+            }
+        }
+    }
+    Ok(reconcile::refunds::check(&facts, s.now, days))
 }
 
 /// Magento's salable quantity against SAP's stock, for the next SKUs of a rotating sample

@@ -235,9 +235,33 @@ async fn credit_memos_need_an_invoice_and_return_stock_when_asked() {
         shop.sim.state().source_quantity("24-WB04", "default"),
         Some(99.into())
     );
+    assert!(
+        a.json.get("transaction_id").is_none(),
+        "offline: no gateway transaction"
+    );
     let memo_id = a.json["entity_id"].as_i64().unwrap();
     let got = shop.get(&format!("creditmemo/{memo_id}")).await;
     assert_eq!(got.json["order_id"], id);
+    let order = shop.get(&format!("orders/{id}")).await.json;
+    assert_eq!(order["total_offline_refunded"], 10);
+    assert!(order.get("total_online_refunded").is_none());
+    // Another order refunded online: through the gateway, with its refund transaction.
+    let other = shop.place(&[("24-WB04", 1)]).await;
+    let other_item = shop.get(&format!("orders/{other}")).await.json["items"][0]["item_id"]
+        .as_i64()
+        .unwrap();
+    shop.control(&format!("orders/{other}/invoice"), json!({}))
+        .await;
+    let online = shop
+        .control(
+            &format!("orders/{other}/creditmemos"),
+            json!({"items": [{"order_item_id": other_item, "qty": 1}], "online": true}),
+        )
+        .await;
+    assert_eq!(online.status, StatusCode::CREATED, "{:?}", online.json);
+    assert!(online.json["transaction_id"].as_str().is_some());
+    let order = shop.get(&format!("orders/{other}")).await.json;
+    assert_eq!(order["total_online_refunded"], 10);
     let search = shop
         .get(&format!("creditmemos?searchCriteria[filter_groups][0][filters][0][field]=order_id&searchCriteria[filter_groups][0][filters][0][value]={id}"))
         .await;

@@ -5,7 +5,7 @@ use super::*;
 use b1bridge::domain::ids::{ItemCode, WarehouseCode};
 use b1bridge::domain::settings::RefundSettings;
 use b1bridge::magento::envelope::parse_refund_event;
-use b1bridge::sim::sap_b1::{Document, InvoiceBase};
+use b1bridge::sim::sap_b1::{DeliveryRequest, Document, InvoiceBase};
 
 /// A non-inventory item of the simulator's seed, used as the adjustment item.
 const ADJUST: &str = "240-LV08";
@@ -526,4 +526,285 @@ async fn the_order_poll_finds_a_credit_memo_whose_webhook_was_missed_and_queues_
     .await
     .unwrap();
     assert_eq!(missed, 1);
+}
+
+/// The simulator order's lines as (item, quantity), by `LineNum`.
+fn order_lines(order: &Document) -> Vec<(String, Decimal)> {
+    order
+        .document_lines
+        .iter()
+        .map(|l| (l.item_code.clone(), l.quantity))
+        .collect()
+}
+
+#[tokio::test]
+async fn partial_refunds_of_an_uninvoiced_order_reduce_its_sales_order_line_by_line_then_close_it()
+{
+    let mut p = Pipeline::started().await;
+    p.set_settings(&refund_settings(RefundSettings {
+        close_uninvoiced_order: true,
+        ..with_adjustment_item()
+    }))
+    .await;
+    p.place(&sample_as(CONFIGURABLE_TAX, "RF-8")).await;
+    p.settle("RF-8").await;
+    let (_, entry, _) = p.order("RF-8").await;
+    let entry = i64::from(entry.unwrap());
+    let before = p.sim.order(entry).unwrap();
+    assert_eq!(
+        order_lines(&before),
+        [("MH09-XS-Blue".into(), dec!(2)), ("RACER".into(), dec!(1))]
+    );
+    let shirt = json!([{"order_item_id": 16, "sku": "MH09-XS-Blue", "qty": 1, "price": 69, "row_total": 69, "tax_amount": 5.69}]);
+    // One of the two shirts: its line goes from 2 to 1, the total with it.
+    p.refund(
+        "RF-8",
+        &memo(
+            10,
+            shirt.clone(),
+            json!({"grand_total": 74.69, "tax_amount": 5.69}),
+        ),
+    )
+    .await;
+    p.refund_status(10, "order_reduced").await;
+    let reduced = p.sim.order(entry).unwrap();
+    assert_eq!(
+        order_lines(&reduced),
+        [("MH09-XS-Blue".into(), dec!(1)), ("RACER".into(), dec!(1))]
+    );
+    assert!(reduced.doc_total < before.doc_total);
+    assert_eq!(reduced.document_status, DocStatus::Open);
+    // The RACER in full: its line is taken off, the shirt stays at 1.
+    let racer = json!([{"order_item_id": 18, "sku": "RACER", "qty": 1, "price": 224, "row_total": 224, "tax_amount": 18.48}]);
+    p.refund(
+        "RF-8",
+        &memo(
+            11,
+            racer,
+            json!({"grand_total": 242.48, "tax_amount": 18.48}),
+        ),
+    )
+    .await;
+    p.refund_status(11, "order_reduced").await;
+    assert_eq!(
+        order_lines(&p.sim.order(entry).unwrap()),
+        [("MH09-XS-Blue".into(), dec!(1))]
+    );
+    // The last shirt: nothing is left, so the whole order is closed.
+    p.refund(
+        "RF-8",
+        &memo(12, shirt, json!({"grand_total": 74.69, "tax_amount": 5.69})),
+    )
+    .await;
+    p.refund_status(12, "order_closed").await;
+    assert_eq!(
+        p.sim.order(entry).unwrap().document_status,
+        DocStatus::Close
+    );
+    assert!(p.sim.credit_notes().is_empty());
+    assert!(p.open_exceptions("RF-8").await.is_empty());
+    let mut conn = p.pool().acquire().await.unwrap();
+    let listed = b1bridge::store::refunds::for_order(&mut conn, "RF-8")
+        .await
+        .unwrap();
+    let statuses: Vec<_> = listed.iter().map(|r| r.status.as_str()).collect();
+    assert_eq!(statuses, ["order_reduced", "order_reduced", "order_closed"]);
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn a_partial_refund_of_a_delivered_order_is_not_reduced_and_waits_for_the_invoice() {
+    let mut p = Pipeline::started().await;
+    p.set_settings(&refund_settings(RefundSettings {
+        close_uninvoiced_order: true,
+        ..with_adjustment_item()
+    }))
+    .await;
+    p.place(&sample_as(CONFIGURABLE_TAX, "RF-9")).await;
+    p.settle("RF-9").await;
+    let (_, entry, _) = p.order("RF-9").await;
+    let entry = i64::from(entry.unwrap());
+    p.sim
+        .create_delivery(&DeliveryRequest {
+            order_doc_entry: entry,
+            lines: None,
+            tracking_number: None,
+            doc_date: None,
+        })
+        .expect("the order is delivered");
+    let racer = json!([{"order_item_id": 18, "sku": "RACER", "qty": 1, "price": 224, "row_total": 224, "tax_amount": 18.48}]);
+    p.refund(
+        "RF-9",
+        &memo(
+            13,
+            racer,
+            json!({"grand_total": 242.48, "tax_amount": 18.48}),
+        ),
+    )
+    .await;
+    p.refund_status(13, "waiting").await;
+    let open = p.open_exceptions("RF-9").await;
+    assert_eq!(open[0].category, Category::RefundUnmatched);
+    assert_eq!(
+        order_lines(&p.sim.order(entry).unwrap()),
+        [("MH09-XS-Blue".into(), dec!(2)), ("RACER".into(), dec!(1))],
+        "a delivered order is never reduced"
+    );
+    p.stop().await;
+}
+
+/// Settings paying online refunds back, and the payment-method mapping of the sample order
+/// (`checkmo`) with the account to pay from.
+async fn paying(p: &Pipeline, mapped: bool) {
+    p.set_settings(&refund_settings(RefundSettings {
+        outgoing_payment: true,
+        ..with_adjustment_item()
+    }))
+    .await;
+    if mapped {
+        p.map(
+            MappingKind::PaymentMethods,
+            "checkmo",
+            json!({"refund_account": "_SYS00000000010"}),
+        )
+        .await;
+    }
+}
+
+fn racer_memo(entity_id: i64, online: bool) -> Value {
+    let mut extra = json!({"grand_total": 242.48, "tax_amount": 18.48});
+    if online {
+        extra["transaction_id"] = json!(format!("re_{entity_id}"));
+    }
+    memo(
+        entity_id,
+        json!([{"order_item_id": 18, "sku": "RACER", "qty": 1, "price": 224, "row_total": 224, "tax_amount": 18.48}]),
+        extra,
+    )
+}
+
+/// Waits until the refund's outgoing payment is recorded; returns its `DocEntry`.
+async fn paid(p: &Pipeline, entity_id: i64) -> i64 {
+    let pool = p.pool().clone();
+    let ok = wait_until(Duration::from_secs(20), || {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, Option<i32>>(
+                "SELECT payment_doc_entry FROM refunds WHERE magento_entity_id = $1",
+            )
+            .bind(entity_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            .is_some()
+        }
+    })
+    .await;
+    assert!(ok, "refund {entity_id} was never paid out");
+    let entry: i32 =
+        sqlx::query_scalar("SELECT payment_doc_entry FROM refunds WHERE magento_entity_id = $1")
+            .bind(entity_id)
+            .fetch_one(p.pool())
+            .await
+            .unwrap();
+    i64::from(entry)
+}
+
+#[tokio::test]
+async fn an_online_refund_is_paid_back_once_by_an_outgoing_payment_even_when_sap_answers_are_lost()
+{
+    let mut p = Pipeline::started().await;
+    paying(&p, true).await;
+    p.invoiced(CONFIGURABLE_TAX, "RF-10").await;
+    p.sim
+        .set_faults(Faults {
+            lost_response_rate: 1.0,
+            seed: 12,
+            ..Faults::default()
+        })
+        .unwrap();
+    p.refund("RF-10", &racer_memo(14, true)).await;
+    let entry = paid(&p, 14).await;
+    p.sim.set_faults(Faults::default()).unwrap();
+    assert!(p.sim.stats().injected.lost_responses >= 2);
+    let notes = p.credit_notes("CM0000014");
+    assert_eq!(notes.len(), 1);
+    let payments = p.sim.vendor_payments();
+    assert_eq!(payments.len(), 1, "exactly one outgoing payment");
+    let pay = &payments[0];
+    assert_eq!(pay.doc_entry, entry);
+    assert_eq!(pay.doc_type, b1bridge::sim::sap_b1::RcptType::Customer);
+    assert_eq!(pay.card_code, notes[0].card_code);
+    assert_eq!(pay.transfer_account.as_deref(), Some("_SYS00000000010"));
+    assert_eq!(pay.transfer_sum, dec!(242.48));
+    assert_eq!(pay.payment_invoices.len(), 1);
+    assert_eq!(pay.payment_invoices[0].doc_entry, notes[0].doc_entry);
+    assert_eq!(
+        pay.payment_invoices[0].invoice_type,
+        b1bridge::sim::sap_b1::RcptInvType::CreditNote
+    );
+    // Paid in full, SAP closes the credit memo; the refund stays posted.
+    let note = p.sim.credit_notes().pop().unwrap();
+    assert_eq!(note.document_status, DocStatus::Close);
+    p.refund_status(14, "posted").await;
+    let mut conn = p.pool().acquire().await.unwrap();
+    let listed = b1bridge::store::refunds::for_order(&mut conn, "RF-10")
+        .await
+        .unwrap();
+    assert_eq!(listed[0].payment_doc_num, Some(pay.doc_num as i32));
+    assert!(listed[0].paid_at.is_some());
+    assert!(p.open_exceptions("RF-10").await.is_empty());
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn an_unmapped_payment_method_is_payment_unlinked_until_mapped_and_offline_refunds_are_not_paid(
+) {
+    let mut p = Pipeline::started().await;
+    paying(&p, false).await;
+    p.invoiced(CONFIGURABLE_TAX, "RF-11").await;
+    // An offline refund (no gateway transaction): credited, not paid out.
+    let shirt = memo(
+        15,
+        json!([{"order_item_id": 16, "sku": "MH09-XS-Blue", "qty": 1, "price": 69, "row_total": 69, "tax_amount": 5.69}]),
+        json!({"grand_total": 74.69, "tax_amount": 5.69}),
+    );
+    p.refund("RF-11", &shirt).await;
+    p.refund_status(15, "posted").await;
+    // An online one while no account is mapped: credited, and finance is told.
+    p.refund("RF-11", &racer_memo(16, true)).await;
+    p.refund_status(16, "posted").await;
+    let pool = p.pool().clone();
+    assert!(
+        wait_until(Duration::from_secs(20), || {
+            let pool = pool.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(
+                    "SELECT count(*) FROM exceptions WHERE category = 'payment_unlinked'
+                      AND status = 'open' AND order_increment_id = 'RF-11'",
+                )
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                    == 1
+            }
+        })
+        .await
+    );
+    let open = p.open_exceptions("RF-11").await;
+    assert!(open[0].detail.contains("'checkmo'"), "{}", open[0].detail);
+    assert!(p.sim.vendor_payments().is_empty());
+    // Mapped: the next check pays it and the exception resolves itself.
+    p.map(
+        MappingKind::PaymentMethods,
+        "checkmo",
+        json!({"refund_account": "_SYS00000000010"}),
+    )
+    .await;
+    paid(&p, 16).await;
+    let payments = p.sim.vendor_payments();
+    assert_eq!(payments.len(), 1, "only the online refund is paid out");
+    assert_eq!(payments[0].transfer_sum, dec!(242.48));
+    assert!(p.open_exceptions("RF-11").await.is_empty());
+    p.stop().await;
 }
