@@ -13,6 +13,13 @@
 //! customers mapped), then the timed orders are queued with no worker running and the clock
 //! runs from the pool's start until the outbox is empty.
 //!
+//! Where the time goes, in figures that hardly depend on the machine's load: the time the
+//! client spent per SAP request (from sending to the whole answer read, so L plus HTTP and the
+//! simulator's own work), and how long, per order, a SAP slot stood idle (C × elapsed minus
+//! the time requests held slots): that is the pool's own overhead (Postgres, claims, wake-ups).
+//! `--profile` also counts the Postgres statements per order by kind (sqlx's statement log,
+//! which costs CPU: the throughput of a profiled run is not the one to quote).
+//!
 //! Then the latency run: with the pool running (C = 4, L = `--latency-run-ms`, 50 ms by
 //! default), orders arrive through intake at half the ideal rate for `--seconds`, and each
 //! order's time from the webhook's acceptance (its event committed) to its Sales Order created
@@ -24,9 +31,12 @@
 //! up to M × C requests at once and the ideal is M × C / (requests per order × L). The rate is
 //! taken on Postgres' clock between the first and the last post job finished (process start-up
 //! and login excluded); CPU is the worker processes' own (getrusage of the waited children).
+#[path = "support/statements.rs"]
+mod statements;
 #[path = "support/usage.rs"]
 mod usage;
 use b1bridge::config::SapSettings;
+use b1bridge::instruments::SAP_REQUEST_SECONDS;
 use b1bridge::magento::envelope::parse_event;
 use b1bridge::sap::SapClient;
 use b1bridge::sim::sap_b1::{self, Faults, SapSimConfig, SapSimHandle};
@@ -36,6 +46,8 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
+use statements::Statements;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
@@ -57,6 +69,8 @@ struct Args {
     /// Scale-out mode: worker process counts (empty: the in-process runs).
     worker_processes: Vec<usize>,
     admin_url: String,
+    /// Count Postgres statements per order (`--profile`).
+    profile: Option<Statements>,
 }
 
 fn args() -> Args {
@@ -69,6 +83,7 @@ fn args() -> Args {
         worker_processes: Vec::new(),
         admin_url: std::env::var("DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+        profile: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -92,9 +107,10 @@ fn args() -> Args {
                     .map(|m| m.trim().parse().expect("--worker-processes 1,2,4"))
                     .collect()
             }
+            "--profile" => a.profile = Some(Statements::install()),
             "--bench" => {}
             other => panic!(
-                "unknown argument {other}; use --latency-ms N --concurrency 1,4,8 --seconds N --lock-rate R --latency-run-ms N --worker-processes 1,2,4"
+                "unknown argument {other}; use --latency-ms N --concurrency 1,4,8 --seconds N --lock-rate R --latency-run-ms N --worker-processes 1,2,4 --profile"
             ),
         }
     }
@@ -113,6 +129,10 @@ struct Run {
     lock_errors: u64,
     /// CPU time of this process (the pool and the in-process simulator) while draining.
     cpu: Duration,
+    /// Time SAP requests held a slot (client side, sending to the answer read).
+    sap_busy: Duration,
+    /// Postgres statements by kind, with `--profile`.
+    statements: BTreeMap<String, u64>,
 }
 
 fn sample(file: &str) -> Value {
@@ -147,10 +167,13 @@ async fn place(pool: &PgPool, template: &Value, increment_id: &str) {
 }
 
 async fn busy_jobs(pool: &PgPool) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status IN ('pending', 'running')")
-        .fetch_one(pool)
-        .await
-        .unwrap()
+    sqlx::query_scalar(&format!(
+        "{} SELECT count(*) FROM outbox WHERE status IN ('pending', 'running')",
+        statements::PROBE
+    ))
+    .fetch_one(pool)
+    .await
+    .unwrap()
 }
 
 /// Runs a pool with `handlers` until the outbox is empty; returns how long that took.
@@ -283,9 +306,15 @@ async fn run(args: &Args, concurrency: usize, lock_rate: f64, orders: usize) -> 
         place(pool, &templates[n % templates.len()], &format!("B{n:08}")).await;
     }
     let before = requests(sim);
+    let busy_before = SAP_REQUEST_SECONDS.snapshot().sum_secs;
+    if let Some(p) = &args.profile {
+        p.take();
+    }
     let cpu_before = usage::cpu();
     let elapsed = drain(pool, &handlers, concurrency).await;
     let cpu = usage::cpu() - cpu_before;
+    let sap_busy = Duration::from_secs_f64(SAP_REQUEST_SECONDS.snapshot().sum_secs - busy_before);
+    let statements = args.profile.as_ref().map(|p| p.take()).unwrap_or_default();
     let stats = sim.stats();
     let timed = requests(sim) - before;
     let exactly_once = (0..orders).all(|n| sim.orders_by_num_at_card(&format!("B{n:08}")) == 1);
@@ -300,6 +329,8 @@ async fn run(args: &Args, concurrency: usize, lock_rate: f64, orders: usize) -> 
         exactly_once,
         lock_errors: stats.injected.lock_errors,
         cpu,
+        sap_busy,
+        statements,
     }
 }
 
@@ -530,14 +561,14 @@ async fn main() {
         args.latency_ms
     );
     println!(
-        "| C | lock errors | orders | seconds | orders/s | SAP requests/order | ideal C/(req·L) | ratio | max concurrent SAP requests | every order once | CPU ms/order (pool + simulator) |"
+        "| C | lock errors | orders | seconds | orders/s | SAP requests/order | ideal C/(req·L) | ratio | max concurrent SAP requests | every order once | CPU ms/order (pool + simulator) | ms per SAP request (client) | idle SAP slot ms/order |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in &runs {
         let rate = r.orders as f64 / r.elapsed.as_secs_f64();
         let ideal = r.concurrency as f64 / (r.requests_per_order * latency);
         println!(
-            "| {} | {:.0} % ({} injected) | {} | {:.2} | {:.1} | {:.2} | {:.1} | {:.0} % | {} | {} | {:.2} |",
+            "| {} | {:.0} % ({} injected) | {} | {:.2} | {:.1} | {:.2} | {:.1} | {:.0} % | {} | {} | {:.2} | {:.2} | {:.2} |",
             r.concurrency,
             r.lock_rate * 100.0,
             r.lock_errors,
@@ -550,12 +581,38 @@ async fn main() {
             r.max_concurrent,
             if r.exactly_once { "yes" } else { "NO" },
             r.cpu.as_secs_f64() * 1000.0 / r.orders as f64,
+            r.sap_busy.as_secs_f64() * 1000.0 / (r.requests_per_order * r.orders as f64),
+            (r.concurrency as f64 * r.elapsed.as_secs_f64() - r.sap_busy.as_secs_f64()) * 1000.0
+                / r.orders as f64,
         );
+    }
+    for r in runs.iter().filter(|r| !r.statements.is_empty()) {
+        let per_order = |n: u64| n as f64 / r.orders as f64;
+        let total: u64 = r.statements.values().sum();
+        let commits: u64 = r
+            .statements
+            .iter()
+            .filter(|(s, _)| s.trim().eq_ignore_ascii_case("commit"))
+            .map(|(_, n)| n)
+            .sum();
+        println!(
+            "\nPostgres statements per order, C = {}: {:.2}, and one BEGIN per COMMIT ({:.2}), \
+             which sqlx does not log; a statement outside a transaction commits on its own\n",
+            r.concurrency,
+            per_order(total),
+            per_order(commits),
+        );
+        println!("| statement | per order |\n|---|---|");
+        for (s, n) in &r.statements {
+            println!("| `{}` | {:.3} |", s.replace('|', "\\|"), per_order(*n));
+        }
     }
     println!(
         "\nideal = C / (SAP requests per order × L): SAP's latency is the bound. With lock errors \
          the extra requests count in 'requests/order' and retries back off, so the ratio there \
-         shows the cost of the locks, not of b1bridge."
+         shows the cost of the locks, not of b1bridge. ms per SAP request: from sending to the \
+         answer read, L plus HTTP and the simulator's work. Idle SAP slot: C × seconds minus the \
+         time requests held a slot, per order: the pool's own overhead."
     );
     if args.latency_run_ms > 0 {
         let l = latency_run(&args).await;

@@ -26,7 +26,7 @@ pub mod ui_sessions;
 
 use secrecy::ExposeSecret;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, Transaction};
 use std::str::FromStr;
 
 use crate::config::DatabaseSettings;
@@ -105,6 +105,25 @@ pub async fn connect_session(settings: &DatabaseSettings) -> Result<PgPool, Stor
 pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
     sqlx::migrate!("./migrations").run(pool).await?;
     Ok(())
+}
+
+/// Begins a transaction whose commit does not wait for its WAL to reach disk
+/// (`synchronous_commit = off` for this transaction only, sent with its `BEGIN` in one round
+/// trip). It saves a disk flush per commit, about 0.7 ms here, on a worker's path.
+///
+/// Only for writes whose loss is repaired by the next attempt of the same job, never for
+/// anything acknowledged to the outside (intake's 2xx, an operator's action), nor for a claim,
+/// whose attempt number fences later writes. What it risks (PostgreSQL manual, "Asynchronous
+/// Commit"): if *Postgres* crashes (a crash of b1bridge is harmless), the last such commits,
+/// at most about three `wal_writer_delay`s old (600 ms by default), are lost, and the database
+/// is as if they had rolled back, never half-written. WAL is flushed in order, so any later
+/// durable commit (the next claim, say) makes every earlier one durable too. See
+/// docs/sap-exactly-once.md for why a lost posting record is repaired.
+pub async fn begin_recoverable(
+    pool: &PgPool,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    pool.begin_with("BEGIN; SET LOCAL synchronous_commit = off")
+        .await
 }
 
 /// `readyz`: can we run a query right now?

@@ -1,4 +1,4 @@
-//! The outbox as a job queue. A worker claims jobs in a short transaction and commits before it
+//! The outbox as a job queue. A worker claims jobs in one statement, committed before it
 //! calls SAP; the claim gives it a lease (`locked_until`) and a fencing token (`attempt`), and
 //! every write that finishes a job is fenced on both, so a worker that lost its lease cannot
 //! overwrite the result of the worker that took over.
@@ -58,8 +58,15 @@ impl From<sqlx::Error> for FinishError {
     }
 }
 
-/// Claims up to `n` ready jobs of the given kinds for `worker_id`, leased for `lease`, in one
-/// short transaction. Jobs locked by a concurrent claimer are skipped, never waited for.
+/// Claims up to `n` ready jobs of the given kinds for `worker_id`, leased for `lease`. Jobs
+/// locked by a concurrent claimer are skipped, never waited for.
+///
+/// One statement, so one round trip and one commit: it first closes the parked posts that a
+/// queued cancellation made pointless (see the module docs; rows another transaction holds,
+/// such as an operator's retry or a concurrent claimer, are skipped: either that transaction
+/// re-queues the post, and the cancel waits behind it as usual, or a later claim supersedes
+/// it). All parts of a statement see one snapshot, so the ready jobs' check counts the posts
+/// closed by this very statement as done, and the cancellation is claimed at once.
 pub async fn claim(
     pool: &PgPool,
     worker_id: &str,
@@ -71,11 +78,24 @@ pub async fn claim(
         return Ok(vec![]);
     }
     let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-    let mut tx = pool.begin().await?;
-    supersede_parked_posts(&mut tx).await?;
     let rows: Vec<ClaimRow> = sqlx::query_as(
         r#"
-        WITH ready AS (
+        WITH superseded AS (
+            UPDATE outbox p
+               SET status = 'done', superseded_by = c.id, finished_at = now(), updated_at = now()
+              FROM outbox c
+             WHERE p.id IN (SELECT pp.id FROM outbox pp
+                             WHERE pp.kind = 'post_order' AND pp.status = 'parked'
+                               AND EXISTS (SELECT 1 FROM outbox cc
+                                            WHERE cc.increment_id = pp.increment_id
+                                              AND cc.kind = 'cancel_order' AND cc.status = 'pending'
+                                              AND cc.id > pp.id)
+                               FOR UPDATE SKIP LOCKED)
+               AND c.increment_id = p.increment_id AND c.kind = 'cancel_order'
+               AND c.status = 'pending' AND c.id > p.id
+            RETURNING p.id
+        ),
+        ready AS (
             SELECT j.id
               FROM outbox j
              WHERE j.status = 'pending'
@@ -84,7 +104,8 @@ pub async fn claim(
                AND NOT EXISTS (SELECT 1 FROM outbox e
                                 WHERE e.subject = j.subject
                                   AND e.id < j.id
-                                  AND e.status <> 'done')
+                                  AND e.status <> 'done'
+                                  AND e.id NOT IN (SELECT id FROM superseded))
              ORDER BY j.id
              LIMIT $4
                FOR UPDATE OF j SKIP LOCKED
@@ -99,55 +120,27 @@ pub async fn claim(
          WHERE j.id = ready.id
         RETURNING j.id, j.subject, j.kind, j.attempt, j.event_id, j.created_at,
                   j.attempt - j.retry_from_attempt AS retry_attempt,
-                  (extract(epoch FROM now() - j.retry_since) * 1000)::bigint AS retry_age_ms
+                  (extract(epoch FROM now() - j.retry_since) * 1000)::bigint AS retry_age_ms,
+                  (SELECT count(*) FROM superseded) AS superseded
         "#,
     )
     .bind(worker_id)
     .bind(millis(lease))
     .bind(&kinds)
     .bind(i64::try_from(n).unwrap_or(i64::MAX))
-    .fetch_all(&mut *tx)
+    .fetch_all(pool)
     .await?;
-    tx.commit().await?;
+    // A superseded post's cancellation is ready in the same statement, so a claim that
+    // superseded anything returns at least that job (when this pool does cancellations).
+    if let Some(superseded) = rows.first().map(|r| r.superseded).filter(|n| *n > 0) {
+        tracing::info!(superseded, "parked post jobs superseded by cancellations");
+    }
     let mut jobs = rows
         .into_iter()
         .map(ClaimRow::into_job)
         .collect::<Result<Vec<_>, _>>()?;
     jobs.sort_by_key(|j| j.id);
     Ok(jobs)
-}
-
-/// Closes parked posts that a queued cancellation of the same order made pointless (see the
-/// module docs). Rows another transaction holds (an operator's retry, a concurrent claimer)
-/// are skipped: either that transaction re-queues the post, and the cancel waits behind it as
-/// usual, or a later claim supersedes it.
-async fn supersede_parked_posts(conn: &mut PgConnection) -> Result<u64, StoreError> {
-    let rows = sqlx::query(
-        r#"
-        UPDATE outbox p
-           SET status = 'done', superseded_by = c.id, finished_at = now(), updated_at = now()
-          FROM outbox c
-         WHERE p.id IN (SELECT pp.id FROM outbox pp
-                         WHERE pp.kind = 'post_order' AND pp.status = 'parked'
-                           AND EXISTS (SELECT 1 FROM outbox cc
-                                        WHERE cc.increment_id = pp.increment_id
-                                          AND cc.kind = 'cancel_order' AND cc.status = 'pending'
-                                          AND cc.id > pp.id)
-                           FOR UPDATE SKIP LOCKED)
-           AND c.increment_id = p.increment_id AND c.kind = 'cancel_order'
-           AND c.status = 'pending' AND c.id > p.id
-        "#,
-    )
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if rows > 0 {
-        tracing::info!(
-            superseded = rows,
-            "parked post jobs superseded by cancellations"
-        );
-    }
-    Ok(rows)
 }
 
 /// Queues a job about a subject that is not an order (a run), in the caller's transaction,
@@ -376,6 +369,8 @@ struct ClaimRow {
     created_at: DateTime<Utc>,
     retry_attempt: i32,
     retry_age_ms: i64,
+    /// Parked posts the claim closed (the same figure on every row).
+    superseded: i64,
 }
 
 impl ClaimRow {

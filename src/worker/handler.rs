@@ -76,6 +76,14 @@ pub trait Completion: Send {
         self: Box<Self>,
         conn: &'c mut PgConnection,
     ) -> BoxFuture<'c, Result<(), StoreError>>;
+
+    /// Whether the transaction that records this completion (and marks the job done) must
+    /// reach disk before the worker moves on: yes by default. Only a completion whose loss
+    /// the job's next attempt repairs by itself says no; its transaction then commits without
+    /// waiting for the disk (see [`crate::store::begin_recoverable`]).
+    fn durable(&self) -> bool {
+        true
+    }
 }
 
 /// The completion of a job whose success needs no record of its own.

@@ -18,7 +18,7 @@ use super::pool::Shared;
 use crate::domain::retry::{decide, FailureKind, RetryDecision};
 use crate::instruments;
 use crate::store::outbox::{self, ClaimedJob, FinishError};
-use crate::store::StoreError;
+use crate::store::{self, StoreError};
 
 /// Everything a job needs besides itself.
 pub(super) struct JobRun {
@@ -90,7 +90,12 @@ async fn on_success(run: &JobRun, job: &ClaimedJob, completion: Box<dyn Completi
     run.shared.succeeded();
     instruments::JOB_ATTEMPTS.inc(&[job.kind.as_str(), "done"]);
     let result: Result<(), FinishError> = async {
-        let mut tx = run.pool.begin().await.map_err(StoreError::from)?;
+        let mut tx = if completion.durable() {
+            run.pool.begin().await
+        } else {
+            store::begin_recoverable(&run.pool).await
+        }
+        .map_err(StoreError::from)?;
         outbox::complete(&mut tx, job.id, job.attempt).await?;
         completion.record(&mut tx).await?;
         tx.commit().await.map_err(StoreError::from)?;

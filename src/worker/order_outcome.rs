@@ -46,6 +46,17 @@ impl Completion for Posted {
             Ok(())
         })
     }
+
+    /// Not durable: if Postgres crashes before this record reaches disk, the job is back to
+    /// `running` under the claim's lease (the claim was durable, before SAP was called). The
+    /// reaper re-queues it when the lease expires, and its next attempt (attempt > 1) looks the
+    /// order up afresh by `NumAtCard` and customer, finds this very Sales Order and records it
+    /// as already posted: DocEntry, status, the customer's mapping (found again by e-mail), a
+    /// total mismatch (checked again on the found document) and the exceptions to resolve.
+    /// Nothing is created twice; the order only shows `posting` a little longer.
+    fn durable(&self) -> bool {
+        false
+    }
 }
 
 /// SAP made a draft of the order (an approval procedure applies): the draft is recorded, the
