@@ -248,4 +248,3 @@ pub async fn configure_simulator_mappings(pool: &PgPool) {
             .expect("mapping stored");
     }
 }
-
