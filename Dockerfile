@@ -2,7 +2,7 @@
 # Build stage: compile the release binary (migrations are embedded at compile time).
 FROM rust:1-bookworm AS build
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 COPY migrations ./migrations
 COPY assets ./assets

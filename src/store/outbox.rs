@@ -58,28 +58,10 @@ impl From<sqlx::Error> for FinishError {
     }
 }
 
-/// Claims up to `n` ready jobs of the given kinds for `worker_id`, leased for `lease`. Jobs
-/// locked by a concurrent claimer are skipped, never waited for.
-///
-/// One statement, so one round trip and one commit: it first closes the parked posts that a
-/// queued cancellation made pointless (see the module docs; rows another transaction holds,
-/// such as an operator's retry or a concurrent claimer, are skipped: either that transaction
-/// re-queues the post, and the cancel waits behind it as usual, or a later claim supersedes
-/// it). All parts of a statement see one snapshot, so the ready jobs' check counts the posts
-/// closed by this very statement as done, and the cancellation is claimed at once.
-pub async fn claim(
-    pool: &PgPool,
-    worker_id: &str,
-    kinds: &[JobKind],
-    n: usize,
-    lease: Duration,
-) -> Result<Vec<ClaimedJob>, StoreError> {
-    if n == 0 || kinds.is_empty() {
-        return Ok(vec![]);
-    }
-    let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-    let rows: Vec<ClaimRow> = sqlx::query_as(
-        r#"
+/// The claim (see [`claim`]; binds: worker id, lease in milliseconds, kinds, how many). Public
+/// so that a test can `EXPLAIN` it: what it reads must not grow with the finished jobs the
+/// outbox keeps (the partial index `outbox_pending_idx` sees to that).
+pub const CLAIM_SQL: &str = r#"
         WITH superseded AS (
             UPDATE outbox p
                SET status = 'done', superseded_by = c.id, finished_at = now(), updated_at = now()
@@ -122,14 +104,35 @@ pub async fn claim(
                   j.attempt - j.retry_from_attempt AS retry_attempt,
                   (extract(epoch FROM now() - j.retry_since) * 1000)::bigint AS retry_age_ms,
                   (SELECT count(*) FROM superseded) AS superseded
-        "#,
-    )
-    .bind(worker_id)
-    .bind(millis(lease))
-    .bind(&kinds)
-    .bind(i64::try_from(n).unwrap_or(i64::MAX))
-    .fetch_all(pool)
-    .await?;
+        "#;
+
+/// Claims up to `n` ready jobs of the given kinds for `worker_id`, leased for `lease`. Jobs
+/// locked by a concurrent claimer are skipped, never waited for.
+///
+/// One statement, so one round trip and one commit: it first closes the parked posts that a
+/// queued cancellation made pointless (see the module docs; rows another transaction holds,
+/// such as an operator's retry or a concurrent claimer, are skipped: either that transaction
+/// re-queues the post, and the cancel waits behind it as usual, or a later claim supersedes
+/// it). All parts of a statement see one snapshot, so the ready jobs' check counts the posts
+/// closed by this very statement as done, and the cancellation is claimed at once.
+pub async fn claim(
+    pool: &PgPool,
+    worker_id: &str,
+    kinds: &[JobKind],
+    n: usize,
+    lease: Duration,
+) -> Result<Vec<ClaimedJob>, StoreError> {
+    if n == 0 || kinds.is_empty() {
+        return Ok(vec![]);
+    }
+    let kinds: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+    let rows: Vec<ClaimRow> = sqlx::query_as(CLAIM_SQL)
+        .bind(worker_id)
+        .bind(millis(lease))
+        .bind(&kinds)
+        .bind(i64::try_from(n).unwrap_or(i64::MAX))
+        .fetch_all(pool)
+        .await?;
     // A superseded post's cancellation is ready in the same statement, so a claim that
     // superseded anything returns at least that job (when this pool does cancellations).
     if let Some(superseded) = rows.first().map(|r| r.superseded).filter(|n| *n > 0) {

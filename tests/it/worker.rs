@@ -25,6 +25,61 @@ use uuid::Uuid;
 
 use crate::support::{wait_until, TestDb};
 
+// ---- the claim's cost ----------------------------------------------------------------------
+
+/// Buffers (shared blocks hit or read) an `EXPLAIN (ANALYZE, BUFFERS)` plan's root reports:
+/// its whole tree's.
+fn plan_buffers(plan: &serde_json::Value) -> u64 {
+    let root = &plan[0]["Plan"];
+    ["Shared Hit Blocks", "Shared Read Blocks"]
+        .iter()
+        .map(|k| root[*k].as_u64().unwrap_or(0))
+        .sum()
+}
+
+#[tokio::test]
+async fn the_claim_reads_only_what_it_claims_however_many_finished_jobs_the_outbox_keeps() {
+    let db = TestDb::new().await;
+    // Finished jobs are kept, and they have the lowest ids: 20,000 of them ahead of a queue of
+    // 2,000 (a backlog after SAP was down, say), of which the claim takes 3.
+    sqlx::query(
+        "INSERT INTO outbox (other_subject, kind, status, finished_at)
+         SELECT 'finished-' || g, 'stock_sync', 'done', now() FROM generate_series(1, 20000) g",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO outbox (other_subject, kind)
+         SELECT 'queued-' || g, 'stock_sync' FROM generate_series(1, 2000) g",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE outbox")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let mut tx = db.pool.begin().await.unwrap();
+    let plan: serde_json::Value = sqlx::query_scalar(&format!(
+        "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {}",
+        outbox::CLAIM_SQL
+    ))
+    .bind("explained")
+    .bind(60_000_i64)
+    .bind(vec!["stock_sync"])
+    .bind(3_i64)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(plan[0]["Plan"]["Actual Rows"].as_f64(), Some(3.0), "{plan}");
+    // Walking past the finished jobs would read about 300 blocks of them (and more with
+    // every job the outbox keeps); reading only the queue takes a few dozen at most.
+    let buffers = plan_buffers(&plan);
+    assert!(buffers < 100, "the claim read {buffers} blocks: {plan}");
+}
+
 // ---- test handler, journal and pool runner -------------------------------------------------
 
 /// A handler whose behaviour each test writes as a closure over the claimed job.
