@@ -14,7 +14,7 @@ pub mod handler;
 pub mod item_cache;
 mod job;
 pub mod order_job;
-mod order_lookup;
+pub mod order_lookup;
 mod order_outcome;
 mod order_parking;
 pub mod pipeline;

@@ -28,6 +28,7 @@ use tokio::sync::oneshot;
 use crate::support::process::Spawned;
 use crate::support::{configure_simulator_mappings, sample_order, wait_until, TestDb};
 
+mod lookup_ahead;
 mod money;
 mod refunds;
 
