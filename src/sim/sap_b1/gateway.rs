@@ -26,24 +26,25 @@ pub async fn gateway(
     if expects_continue(request.headers()) {
         return expect_continue_failure();
     }
+    let arrival = Instant::now();
     let roll = state.roll();
+    let is_login = request.uri().path() == "/b1s/v1/Login";
+    // Service calls (`CompanyService_GetAdminInfo`, `…Service_Preview`) read; only creates
+    // and actions commit.
+    let commits =
+        request.method() == Method::POST && !is_login && !request.uri().path().contains("Service_");
     // A real Service Layer goes on with a request whose client has hung up (a timed-out
     // create may still commit), so the work runs in its own task: dropping this future (the
     // connection closed) does not cancel it.
     let work = tokio::spawn(async move {
         let _in_flight = in_flight.clone();
         request.extensions_mut().insert(in_flight);
-        sleep_precisely(roll.latency).await;
+        let wake_at = state.pacing().wake_at(arrival, roll.latency, commits);
+        sleep_until_precisely(wake_at).await;
         if let Some(error) = roll.server_error {
             bump(&state.traffic().server_errors);
             return error.response();
         }
-        let is_login = request.uri().path() == "/b1s/v1/Login";
-        // Service calls (`CompanyService_GetAdminInfo`, `…Service_Preview`) read; only creates
-        // and actions commit.
-        let commits = request.method() == Method::POST
-            && !is_login
-            && !request.uri().path().contains("Service_");
         // Held to the end of the work: the per-session concurrency count.
         let _session_in_flight = if is_login {
             None
@@ -55,11 +56,19 @@ pub async fn gateway(
             };
             Some(state.traffic().begin_session(&session))
         };
-        if commits {
-            sleep_precisely(roll.write_latency).await;
-        }
+        let write_latency = if commits {
+            roll.write_latency
+        } else {
+            Duration::ZERO
+        };
+        sleep_precisely(write_latency).await;
         request.extensions_mut().insert(roll);
-        next.run(request).await
+        let response = next.run(request).await;
+        if !roll.latency.is_zero() {
+            let after = wake_at.elapsed().saturating_sub(write_latency);
+            state.pacing().record(commits, after);
+        }
+        response
     });
     match work.await {
         Ok(response) => response,
@@ -70,19 +79,26 @@ pub async fn gateway(
     }
 }
 
-/// Waits `d`, to within a few tens of microseconds. Tokio's timer counts whole milliseconds
-/// and rounds up twice (the deadline to its next tick, the wait to the next millisecond), so a
-/// bare `tokio::time::sleep(20 ms)` answers after about 21 ms: the simulator would be a slower
-/// SAP than the latency it was given, and the pipeline benchmark would charge that to
-/// b1bridge. So tokio sleeps all but the last 2 ms, and a thread of the blocking pool sleeps
-/// the rest (`nanosleep`). Requests in flight are few (at most the client's concurrency), so
-/// are those threads, each held for 2 ms at most.
+/// Waits `d`, to within a few tens of microseconds; see [`sleep_until_precisely`].
 async fn sleep_precisely(d: Duration) {
+    if !d.is_zero() {
+        sleep_until_precisely(Instant::now() + d).await;
+    }
+}
+
+/// Waits until `deadline`, to within a few tens of microseconds. Tokio's timer counts whole
+/// milliseconds and rounds up twice (the deadline to its next tick, the wait to the next
+/// millisecond), so a bare `tokio::time::sleep(20 ms)` answers after about 21 ms: the
+/// simulator would be a slower SAP than the latency it was given, and the pipeline benchmark
+/// would charge that to b1bridge. So tokio sleeps all but the last 2 ms, and a thread of the
+/// blocking pool sleeps the rest (`nanosleep`). Requests in flight are few (at most the
+/// client's concurrency), so are those threads, each held for 2 ms at most.
+async fn sleep_until_precisely(deadline: Instant) {
     const COARSE_SLACK: Duration = Duration::from_millis(2);
+    let d = deadline.saturating_duration_since(Instant::now());
     if d.is_zero() {
         return;
     }
-    let deadline = Instant::now() + d;
     if d > COARSE_SLACK {
         tokio::time::sleep(d - COARSE_SLACK).await;
     }

@@ -30,6 +30,7 @@ mod operator_mappings;
 mod order_actions;
 mod order_lines;
 mod orders;
+mod pacing;
 mod paged_results;
 mod paging;
 mod price_lists;

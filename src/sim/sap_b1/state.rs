@@ -11,6 +11,7 @@ use super::documents::Document;
 use super::entities::{BusinessPartner, Item};
 use super::errors::ServiceLayerError;
 use super::faults::{FaultDice, FaultRoll, Faults, InvalidFaults};
+use super::pacing::Pacing;
 use super::paged_results::PagedResults;
 use super::seed::Seed;
 use super::session::Sessions;
@@ -70,6 +71,7 @@ struct Shared {
     traffic: Arc<Traffic>,
     company: Mutex<Company>,
     paged_results: PagedResults,
+    pacing: Pacing,
 }
 
 /// A poisoned lock only means a handler panicked; the data is still consistent enough for a
@@ -93,6 +95,7 @@ impl SapSimState {
                 traffic: Arc::new(Traffic::default()),
                 company: Mutex::new(Company::from_seed(config.seed, &Stamp::now())),
                 paged_results: PagedResults::default(),
+                pacing: Pacing::default(),
             }),
         })
     }
@@ -122,6 +125,11 @@ impl SapSimState {
 
     pub(super) fn roll(&self) -> FaultRoll {
         lock(&self.inner.dice).roll()
+    }
+
+    /// When to answer: the injected latency counts the simulator's own work.
+    pub(super) fn pacing(&self) -> &Pacing {
+        &self.inner.pacing
     }
 
     pub(super) fn traffic(&self) -> &Arc<Traffic> {
