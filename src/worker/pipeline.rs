@@ -39,14 +39,15 @@ pub fn order_handlers_with(sap: SapClient, magento: Option<Arc<MagentoClient>>) 
 }
 
 /// The worker settings for a pipeline talking to SAP with at most `sap_concurrency` requests
-/// at once. Twice as many jobs run as SAP slots exist, so that while some jobs are between SAP
-/// calls (in Postgres) others keep every slot busy; the client's limiter still bounds SAP.
+/// at once. Three times as many jobs run as SAP slots exist, so that while some jobs are
+/// between SAP calls (in Postgres, or waiting for the pool's next claim) others keep every slot
+/// busy; the client's limiter still bounds SAP (README, "Benchmark" of the order pipeline).
 /// Expired leases are looked for at least once per lease, so a crashed worker's jobs wait
 /// about one lease, not a lease plus a long reaper interval.
 pub fn worker_config(sap_concurrency: usize, lease: Duration) -> WorkerConfig {
     let default = WorkerConfig::default();
     WorkerConfig {
-        concurrency: sap_concurrency.max(1) * 2,
+        concurrency: sap_concurrency.max(1) * 3,
         lease,
         reaper_interval: default.reaper_interval.min(lease),
         ..default

@@ -125,18 +125,10 @@ impl WorkerPool {
         }
         let stop = CancellationToken::new();
         let wake = Arc::new(Notify::new());
-        let listener = match wake::listen(&self.pool, config.listen_url.as_ref()).await {
-            Ok(l) => Some(l),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot LISTEN for new jobs; polling meanwhile");
-                None
-            }
-        };
         let background = [
             tokio::spawn(wake::forward_notifications(
                 self.pool.clone(),
                 config.listen_url.clone(),
-                listener,
                 wake.clone(),
                 stop.clone(),
             )),
@@ -257,8 +249,8 @@ impl WorkerPool {
 
 /// Whether to claim now. A claim is a transaction of its own; while jobs are running, the pool
 /// waits until a quarter of its window is free, so that one claim brings several jobs rather
-/// than one per finished job. SAP stays busy meanwhile: the window is twice the SAP request
-/// limit (`pipeline::worker_config`), so three quarters of it still fill every permit. An idle
+/// than one per finished job. SAP stays busy meanwhile: the window is three times the SAP
+/// request limit (`pipeline::worker_config`), so three quarters of it still fill every permit. An idle
 /// pool claims at once, so a lone order waits for nothing.
 fn worth_claiming(window: usize, running: usize) -> bool {
     let free = window.saturating_sub(running);

@@ -11,12 +11,8 @@ use tokio_util::sync::CancellationToken;
 use crate::store::intake::OUTBOX_CHANNEL;
 
 /// Starts listening, on a connection of `pool` or, given `direct`, on a connection of its own
-/// to that URL (bypassing a transaction-mode pooler). The pool does this before its first
-/// claim, so nothing notified between that claim and the LISTEN can be missed.
-pub(super) async fn listen(
-    pool: &PgPool,
-    direct: Option<&SecretString>,
-) -> Result<PgListener, sqlx::Error> {
+/// to that URL (bypassing a transaction-mode pooler).
+async fn listen(pool: &PgPool, direct: Option<&SecretString>) -> Result<PgListener, sqlx::Error> {
     let mut listener = match direct {
         Some(url) => PgListener::connect(url.expose_secret()).await?,
         None => PgListener::connect_with(pool).await?,
@@ -25,36 +21,41 @@ pub(super) async fn listen(
     Ok(listener)
 }
 
-/// Turns notifications into wake-ups until `stop`. Reconnects with a growing pause when the
-/// listener fails, and wakes the pool after every reconnection, because notifications sent
-/// while it was away are lost.
+/// Listens and turns notifications into wake-ups until `stop`. The pool does not wait for
+/// the LISTEN before its first claim (a new connection costs milliseconds a starting worker
+/// need not lose): the pool is woken once the LISTEN is in place, and the claim that follows
+/// sees every job queued before it, so nothing notified in between is missed. For the same
+/// reason it reconnects with a growing pause when the listener fails, and wakes the pool after
+/// every reconnection.
 pub(super) async fn forward_notifications(
     pool: PgPool,
     direct: Option<SecretString>,
-    mut listener: Option<PgListener>,
     wake: Arc<Notify>,
     stop: CancellationToken,
 ) {
     const MAX_PAUSE: Duration = Duration::from_secs(30);
     let mut pause = Duration::from_millis(500);
+    let mut first = true;
     loop {
-        let mut current = match listener.take() {
-            Some(l) => l,
-            None => match listen(&pool, direct.as_ref()).await {
-                Ok(l) => {
+        let mut current = match listen(&pool, direct.as_ref()).await {
+            Ok(l) => {
+                if first {
+                    tracing::debug!("listening for new jobs");
+                } else {
                     tracing::info!("listening for new jobs again");
-                    wake.notify_one();
-                    l
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot LISTEN for new jobs; polling meanwhile");
-                    if pause_or_stop(pause, &stop).await {
-                        return;
-                    }
-                    pause = (pause * 2).min(MAX_PAUSE);
-                    continue;
+                first = false;
+                wake.notify_one();
+                l
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot LISTEN for new jobs; polling meanwhile");
+                if pause_or_stop(pause, &stop).await {
+                    return;
                 }
-            },
+                pause = (pause * 2).min(MAX_PAUSE);
+                continue;
+            }
         };
         pause = Duration::from_millis(500);
         loop {
