@@ -9,14 +9,16 @@
 //! and checks that every order is still in SAP exactly once.
 //!
 //! Each run uses a fresh database and simulator, with the simulator's mappings configured as an
-//! operator would. A warm-up posts one order of each sample first (item master cached,
-//! customers mapped), then the timed orders are queued with no worker running and the clock
-//! runs from the pool's start until the outbox is empty.
+//! operator would. A warm-up posts 6 × C orders first, every sample among them (item master
+//! cached, customers mapped, the Postgres and HTTP connections of a full window open), then the
+//! timed orders are queued with no worker running and the clock runs from the pool's start
+//! until the outbox is empty.
 //!
 //! Where the time goes, in figures that hardly depend on the machine's load: the time the
-//! client spent per SAP request (from sending to the whole answer read, so L plus HTTP and the
-//! simulator's own work), and how long, per order, a SAP slot stood idle (C × elapsed minus
-//! the time requests held slots): that is the pool's own overhead (Postgres, claims, wake-ups).
+//! client spent per SAP request (from sending to the whole answer read, so L plus HTTP; the
+//! simulator's own work counts within L, as a Service Layer's does), and how long, per order,
+//! a SAP slot stood idle (C × elapsed minus the time requests held slots): that is the pool's
+//! own overhead (Postgres, claims, wake-ups).
 //! `--profile` also counts the Postgres statements per order by kind (sqlx's statement log,
 //! which costs CPU: the throughput of a profiled run is not the one to quote).
 //!
@@ -36,7 +38,7 @@ mod statements;
 #[path = "support/usage.rs"]
 mod usage;
 use b1bridge::config::SapSettings;
-use b1bridge::instruments::SAP_REQUEST_SECONDS;
+use b1bridge::instruments::{JOB_ATTEMPTS, SAP_REQUEST_SECONDS};
 use b1bridge::magento::envelope::parse_event;
 use b1bridge::sap::SapClient;
 use b1bridge::sim::sap_b1::{self, Faults, SapSimConfig, SapSimHandle};
@@ -177,21 +179,49 @@ async fn busy_jobs(pool: &PgPool) -> i64 {
 }
 
 /// Runs a pool with `handlers` until the outbox is empty; returns how long that took.
-async fn drain(pool: &PgPool, handlers: &Handlers, concurrency: usize) -> Duration {
+///
+/// `expected` jobs are to finish. Once the pool has counted that many done, the outbox is
+/// empty a commit later, so Postgres is asked only then (every millisecond) and otherwise only
+/// every 50 ms (jobs that end parked are not counted done): asking it every few milliseconds
+/// throughout would take Postgres time from the pool being measured.
+async fn drain(
+    pool: &PgPool,
+    handlers: &Handlers,
+    concurrency: usize,
+    expected: usize,
+) -> Duration {
     let config = pipeline::worker_config(concurrency, Duration::from_secs(60));
     let worker = WorkerPool::new(pool.clone(), handlers.clone(), config);
     let (stop, stopped) = oneshot::channel::<()>();
+    let target = jobs_done() + expected as u64;
     let started = Instant::now();
     let task = tokio::spawn(worker.run(async {
         let _ = stopped.await;
     }));
-    while busy_jobs(pool).await > 0 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
+    let mut asked = Instant::now();
+    loop {
+        if jobs_done() >= target || asked.elapsed() >= Duration::from_millis(50) {
+            if busy_jobs(pool).await == 0 {
+                break;
+            }
+            asked = Instant::now();
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let elapsed = started.elapsed();
     let _ = stop.send(());
     task.await.expect("pool stops");
     elapsed
+}
+
+/// Jobs the pools of this process have finished, by the worker's own counter.
+fn jobs_done() -> u64 {
+    JOB_ATTEMPTS
+        .values()
+        .iter()
+        .filter(|(labels, _)| labels.get(1).is_some_and(|l| l == "done"))
+        .map(|(_, n)| n)
+        .sum()
 }
 
 fn requests(sim: &SapSimHandle) -> u64 {
@@ -297,10 +327,18 @@ async fn run(args: &Args, concurrency: usize, lock_rate: f64, orders: usize) -> 
     let handlers = pipeline::order_handlers(sap.clone());
     let templates: Vec<Value> = SAMPLES.iter().map(|f| sample(f)).collect();
 
-    for (n, t) in templates.iter().enumerate() {
-        place(pool, t, &format!("WARM{n:04}")).await;
+    // Enough orders to fill the pool's window a few times, so that the timed run starts with
+    // the Postgres and HTTP connections a long-running worker has open.
+    let warm = templates.len().max(concurrency * 6);
+    for n in 0..warm {
+        place(
+            pool,
+            &templates[n % templates.len()],
+            &format!("WARM{n:04}"),
+        )
+        .await;
     }
-    drain(pool, &handlers, concurrency).await;
+    drain(pool, &handlers, concurrency, warm).await;
 
     for n in 0..orders {
         place(pool, &templates[n % templates.len()], &format!("B{n:08}")).await;
@@ -311,7 +349,7 @@ async fn run(args: &Args, concurrency: usize, lock_rate: f64, orders: usize) -> 
         p.take();
     }
     let cpu_before = usage::cpu();
-    let elapsed = drain(pool, &handlers, concurrency).await;
+    let elapsed = drain(pool, &handlers, concurrency, orders).await;
     let cpu = usage::cpu() - cpu_before;
     let sap_busy = Duration::from_secs_f64(SAP_REQUEST_SECONDS.snapshot().sum_secs - busy_before);
     let statements = args.profile.as_ref().map(|p| p.take()).unwrap_or_default();
@@ -486,7 +524,7 @@ async fn latency_run(args: &Args) -> Latency {
     for (n, t) in templates.iter().enumerate() {
         place(&pool, t, &format!("WARM{n:04}")).await;
     }
-    drain(&pool, &handlers, CONCURRENCY).await;
+    drain(&pool, &handlers, CONCURRENCY, templates.len()).await;
 
     let config = pipeline::worker_config(CONCURRENCY, Duration::from_secs(60));
     let worker = WorkerPool::new(pool.clone(), handlers.clone(), config);
@@ -611,8 +649,9 @@ async fn main() {
         "\nideal = C / (SAP requests per order × L): SAP's latency is the bound. With lock errors \
          the extra requests count in 'requests/order' and retries back off, so the ratio there \
          shows the cost of the locks, not of b1bridge. ms per SAP request: from sending to the \
-         answer read, L plus HTTP and the simulator's work. Idle SAP slot: C × seconds minus the \
-         time requests held a slot, per order: the pool's own overhead."
+         answer read, L plus HTTP (the simulator's own work counts within L, as SAP's does). \
+         Idle SAP slot: C × seconds minus the time requests held a slot, per order: the pool's \
+         own overhead."
     );
     if args.latency_run_ms > 0 {
         let l = latency_run(&args).await;
