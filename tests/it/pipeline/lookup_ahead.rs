@@ -52,11 +52,7 @@ async fn a_stream_of_orders_finds_its_answers_asked_ahead_at_one_batch_per_40_or
         let reference = format!("AHEAD-{n:03}");
         let existing = lookup.batched(&db.pool, &reference, &format).await.unwrap();
         if n == 70 {
-            let doc_entries: Vec<i64> = existing
-                .orders
-                .iter()
-                .map(|d| i64::from(d.doc_entry.0))
-                .collect();
+            let doc_entries: Vec<i64> = existing.orders.iter().map(|d| d.doc_entry.0).collect();
             assert_eq!(
                 doc_entries,
                 vec![by_hand.doc_entry],
