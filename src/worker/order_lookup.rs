@@ -14,6 +14,7 @@
 //! **fresh** and individual.
 use sqlx::PgPool;
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::task::AbortOnDropHandle;
@@ -83,6 +84,10 @@ struct Batches {
     /// One batch at a time: jobs that miss while one is in flight wait for it, and most then
     /// find their answer in it.
     in_flight: Arc<tokio::sync::Mutex<()>>,
+    /// The last batch asked ahead found no queued order without an answer: no more are asked
+    /// ahead (each would read the queue for nothing, once per order) until a job misses,
+    /// which means new orders came, and asks its own batch.
+    queue_answered: AtomicBool,
 }
 
 impl OrderLookup {
@@ -93,6 +98,7 @@ impl OrderLookup {
                 prefetched: Mutex::new(HashMap::new()),
                 taken: Mutex::new(Taken::default()),
                 in_flight: Arc::new(tokio::sync::Mutex::new(())),
+                queue_answered: AtomicBool::new(false),
             }),
             refill: Mutex::new(None),
         }
@@ -163,10 +169,11 @@ impl OrderLookup {
     /// Asks for the next batch in the background once fewer than [`LOW_WATER`] answers are
     /// left, so that a stream of orders finds its answers ready instead of every job waiting
     /// for the batch that the first miss would start (one SAP round trip, during which the
-    /// SAP slots would stand idle). Nothing is asked when no other batch is in flight and the
-    /// queue holds no order without an answer.
+    /// SAP slots would stand idle). Not while another batch is in flight, nor after one found
+    /// the queue answered; SAP is asked only when the queue holds orders without an answer.
     fn refill_if_low(&self, pool: &PgPool, format: &NumAtCardFormat) {
-        if self.batches.young() >= LOW_WATER {
+        if self.batches.queue_answered.load(Ordering::Relaxed) || self.batches.young() >= LOW_WATER
+        {
             return;
         }
         let Ok(one_batch) = self.batches.in_flight.clone().try_lock_owned() else {
@@ -248,6 +255,11 @@ async fn ask_batch(
             }
         }
     }
+    // Asked ahead (no `first`), an empty batch means every queued order has its answer; a
+    // job's own batch means orders keep coming.
+    batches
+        .queue_answered
+        .store(first.is_none() && refs.is_empty(), Ordering::Relaxed);
     if refs.is_empty() {
         return Ok(None);
     }

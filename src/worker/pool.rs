@@ -250,8 +250,8 @@ impl WorkerPool {
 /// Whether to claim now. A claim is a transaction of its own; while jobs are running, the pool
 /// waits until a quarter of its window is free, so that one claim brings several jobs rather
 /// than one per finished job. SAP stays busy meanwhile: the window is three times the SAP
-/// request limit (`pipeline::worker_config`), so three quarters of it still fill every permit. An idle
-/// pool claims at once, so a lone order waits for nothing.
+/// request limit (`pipeline::worker_config`), so three quarters of it still fill every permit.
+/// An idle pool claims at once, so a lone order waits for nothing.
 fn worth_claiming(window: usize, running: usize) -> bool {
     let free = window.saturating_sub(running);
     free > 0 && (running == 0 || free >= (window / 4).max(1))
